@@ -1,0 +1,82 @@
+/** The proxy's configuration once read and validated: everything downstream trusts it. */
+
+export type AuthType = 'none' | 'http_basic' | 'password' | 'v3password' | 'token' | 'v3token';
+
+export interface SiteConfig {
+  /** Name from the `[group:NAME]` section; also what the `groups` option points at. */
+  name: string;
+  /** Position in the configuration file: the fixed order of sites in merged listings. */
+  ordinal: number;
+  /** Conductor groups (lower case, `''` is the default group) whose nodes live here. */
+  conductorGroups: string[];
+  authType: AuthType;
+  /** Base URL of the site's Bare Metal API, when not discovered from a Keystone catalog. */
+  endpointOverride?: string;
+  /** Seconds a request to this site may take before it counts as timed out. */
+  timeoutSeconds: number;
+  insecure: boolean;
+  cafile?: string;
+  certfile?: string;
+  keyfile?: string;
+  /** http_basic */
+  username?: string;
+  password?: string;
+  /** Keystone (password / v3password / token) */
+  keystone?: KeystoneSiteAuth;
+}
+
+export interface KeystoneSiteAuth {
+  authUrl: string;
+  username?: string;
+  userId?: string;
+  password?: string;
+  token?: string;
+  userDomainId?: string;
+  userDomainName?: string;
+  projectId?: string;
+  projectName?: string;
+  projectDomainId?: string;
+  projectDomainName?: string;
+  domainId?: string;
+  domainName?: string;
+  systemScope?: string;
+  regionName?: string;
+  interface: string;
+  serviceType: string;
+}
+
+export type AuthStrategy = 'noauth' | 'keystone';
+
+export interface ApiConfig {
+  hostIp: string;
+  port: number;
+  publicEndpoint?: string;
+  authStrategy: AuthStrategy;
+  /** Largest page a listing returns (Ironic's `[api]max_limit`). */
+  maxLimit: number;
+  workers: number;
+  enableProxyHeadersParsing: boolean;
+  tls?: { certFile: string; keyFile: string };
+}
+
+export interface ProxyOptions {
+  /** Answer 503 instead of a partial listing when a site does not answer. */
+  strictListing: boolean;
+  /** Entries of the node → site location cache. */
+  locationCacheSize: number;
+  /** Seconds between background refreshes of the sites' version ranges. */
+  versionRefreshSeconds: number;
+  /** Connections kept open to each site. */
+  siteConnections: number;
+}
+
+export interface ProxyConfig {
+  sites: SiteConfig[];
+  /** Conductor group (lower case) → site name. */
+  groups: Map<string, string>;
+  api: ApiConfig;
+  proxy: ProxyOptions;
+  debug: boolean;
+  /** Options present in the file that the proxy does not know (reported, not fatal, as in oslo.config). */
+  unknownOptions: string[];
+}

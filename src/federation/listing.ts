@@ -1,0 +1,82 @@
+/**
+ * One merged page of any collection: where each site starts (cursor, plain
+ * marker or the beginning), the merge, what to put in the next cursor, and
+ * what to do about sites that did not answer. Resource modules decide the
+ * spec (path, fields, order); this decides everything that is the same for
+ * all of them.
+ */
+import { sitesUnavailable } from '../errors.js';
+import type { SiteClient } from '../sites/site-client.js';
+import { cursorBinding, decodeCursor, encodeCursor, START, type Position } from './cursor.js';
+import { positionsAfterMarker, type MarkerPoint } from './marker-positions.js';
+import { MarkerGoneError, mergeSites, type Item, type StreamSpec } from './merge.js';
+
+export interface ListingRequest {
+  sites: readonly SiteClient[];
+  spec: StreamSpec;
+  limit: number;
+  marker?: string;
+  cursor?: string;
+  /** The public path of the listing (binds cursors to it). */
+  publicPath: string;
+  /** Finds the marker's site and sort value (throws the resource's 404 when there is none). */
+  resolveMarker: (marker: string) => Promise<MarkerPoint>;
+  /** Refuse (503) rather than answer without some sites. */
+  strict: boolean;
+}
+
+export interface ListingPage {
+  items: Array<{ site: SiteClient; item: Item }>;
+  /** Cursor for the page after this one (only when the page is full). */
+  nextCursor?: string;
+  /** Sites that did not answer: their items are missing from this page. */
+  missingSites: string[];
+  fetched: number;
+  requests: number;
+}
+
+export async function listMerged(req: ListingRequest): Promise<ListingPage> {
+  const { sites, spec } = req;
+  const names = sites.map((s) => s.name);
+  const signature = listingSignature(spec);
+  const binding = (marker: string): Buffer => cursorBinding({ path: req.publicPath, signature, sites: names, marker });
+  const failures: Array<{ site: SiteClient; error: Error }> = [];
+
+  const fromMarker = async (marker: string): Promise<Position[]> => {
+    const point = await req.resolveMarker(marker);
+    const r = await positionsAfterMarker(sites, point, spec);
+    failures.push(...r.failures);
+    return r.positions;
+  };
+
+  let positions: Position[] | undefined;
+  if (req.marker !== undefined && req.cursor !== undefined) positions = decodeCursor(req.cursor, binding(req.marker), sites.length);
+  positions ??= req.marker !== undefined ? await fromMarker(req.marker) : sites.map(() => START);
+
+  let merged;
+  try {
+    merged = await mergeSites(sites, positions, spec, req.limit);
+  } catch (err) {
+    // A site lost the item the cursor pointed at (deleted since): recompute from the plain marker.
+    if (!(err instanceof MarkerGoneError) || req.marker === undefined) throw err;
+    merged = await mergeSites(sites, await fromMarker(req.marker), spec, req.limit);
+  }
+  failures.push(...merged.failures);
+
+  const missing = [...new Set(failures.map((f) => f.site.name))];
+  if (missing.length > 0 && missing.length === sites.length) throw failures[0]!.error;
+  if (missing.length > 0 && req.strict) throw sitesUnavailable('Listing incomplete', missing);
+
+  let nextCursor: string | undefined;
+  if (merged.items.length === req.limit && merged.items.length > 0) {
+    const last = String(merged.items[merged.items.length - 1]!.item[spec.markerField]);
+    nextCursor = encodeCursor(binding(last), merged.positions);
+  }
+  return { items: merged.items, nextCursor, missingSites: missing, fetched: merged.fetched, requests: merged.requests };
+}
+
+/** What a cursor's positions depend on: the sites' path, filters and order (not the page size). */
+function listingSignature(spec: StreamSpec): string {
+  const params = spec.params.map(([k, v]) => `${k}=${v}`).sort();
+  return `${spec.path}|${spec.sortKey}|${spec.sortDir}|${params.join('&')}`;
+}

@@ -1,0 +1,208 @@
+/**
+ * The merged listing engine: a lazy k-way merge of the sites' sorted streams.
+ *
+ * Each site returns its items already ordered by (sort key, its own id); the
+ * merged order is (sort key, site ordinal, the site's own order), which is the
+ * order one Ironic would give if every item's id were (site ordinal, local id).
+ * Only the heads of different sites are ever compared, so an item can never
+ * be duplicated or skipped, even where the proxy's comparator and a site's
+ * collation disagree.
+ *
+ * Lazy: each site is asked for a chunk sized to its expected share of the page
+ * (page size / active sites, with headroom), and asked again only when the
+ * merge has used its chunk up and the site said it has more.
+ */
+import { ProxyError, SiteErrorResponse, SiteProtocolError } from '../errors.js';
+import { errorMessageOf } from '../ironic/error-body.js';
+import type { Version } from '../ironic/microversion.js';
+import type { SiteClient } from '../sites/site-client.js';
+import { parseJsonBody } from '../sites/site-client.js';
+import { compareValues } from './compare.js';
+import { DONE, type Position } from './cursor.js';
+
+export type Item = Record<string, unknown>;
+
+export interface StreamSpec {
+  /** Path of the collection at the sites, e.g. `/v1/nodes/detail`. */
+  path: string;
+  /** Key of the item array in the site's answer, e.g. `nodes`. */
+  collectionKey: string;
+  /** Parameters every site gets (filters, fields, detail) — never sort, limit or marker. */
+  params: ReadonlyArray<readonly [string, string]>;
+  sortKey: string;
+  sortDir: 'asc' | 'desc';
+  /** The field a site accepts as `marker` (uuid; hostname for conductors). */
+  markerField: string;
+  version: Version;
+  requestId: string;
+  /** The most a single site request asks for (the proxy's max_limit). */
+  maxChunk: number;
+}
+
+export interface MergeResult {
+  items: Array<{ site: SiteClient; item: Item }>;
+  /** Where each site stands after this page, aligned with the input sites. */
+  positions: Position[];
+  failures: Array<{ site: SiteClient; error: Error }>;
+  /** Items received from sites (the cost side of "fetched per returned"). */
+  fetched: number;
+  requests: number;
+}
+
+/** A site no longer has the item the proxy used as its local marker. */
+export class MarkerGoneError extends Error {
+  constructor(readonly site: string) {
+    super(`marker vanished at site ${site}`);
+  }
+}
+
+export interface Page {
+  items: Item[];
+  more: boolean;
+}
+
+/** One page of one site's stream, after `position`. */
+export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position: Position, limit: number): Promise<Page> {
+  const qs = new URLSearchParams(spec.params as Array<[string, string]>);
+  qs.set('sort_key', spec.sortKey);
+  qs.set('sort_dir', spec.sortDir);
+  qs.set('limit', String(limit));
+  if (position.kind === 'after') qs.set('marker', position.marker);
+  const res = await site.request({
+    method: 'GET',
+    path: `${spec.path}?${qs.toString()}`,
+    version: spec.version,
+    requestId: spec.requestId,
+  });
+  if (res.status === 404 && position.kind === 'after' && /could not be found/.test(errorMessageOf(parseJsonBody(site.name, res)) ?? '')) {
+    throw new MarkerGoneError(site.name);
+  }
+  if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
+  if (res.status !== 200) throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);
+  const body = parseJsonBody<Record<string, unknown>>(site.name, res);
+  const items = body?.[spec.collectionKey];
+  if (!Array.isArray(items)) throw new SiteProtocolError(site.name, `no "${spec.collectionKey}" list in listing`);
+  // A `next` link is Ironic's only signal that more may follow (it is present iff the page is full).
+  return { items: items as Item[], more: typeof body?.next === 'string' && items.length > 0 };
+}
+
+/**
+ * How much to ask a site for: its expected share of what the page still needs,
+ * plus three standard deviations of headroom, so that one round usually fills
+ * the page without pulling sites × page size.
+ */
+export function chunkSize(need: number, activeSites: number, maxChunk: number): number {
+  if (activeSites <= 1) return Math.min(need, maxChunk);
+  const share = need / activeSites;
+  return Math.max(1, Math.min(need, maxChunk, Math.ceil(share + 3 * Math.sqrt(share)) + 1));
+}
+
+class Stream {
+  buffer: Item[] = [];
+  head = 0;
+  more: boolean;
+  failed = false;
+  constructor(
+    readonly site: SiteClient,
+    public position: Position,
+  ) {
+    this.more = position.kind !== 'done';
+  }
+  get buffered(): number {
+    return this.buffer.length - this.head;
+  }
+  peek(): Item {
+    return this.buffer[this.head]!;
+  }
+}
+
+export async function mergeSites(sites: readonly SiteClient[], positions: readonly Position[], spec: StreamSpec, limit: number): Promise<MergeResult> {
+  const streams = sites.map((site, i) => new Stream(site, positions[i]!));
+  const dir = spec.sortDir === 'desc' ? -1 : 1;
+  const before = (a: Stream, b: Stream): boolean => {
+    const c = compareValues(a.peek()[spec.sortKey], b.peek()[spec.sortKey]);
+    return (c !== 0 ? c : a.site.ordinal - b.site.ordinal) * dir < 0;
+  };
+  const heap = new StreamHeap(before);
+  const out: MergeResult['items'] = [];
+  const failures: MergeResult['failures'] = [];
+  let fetched = 0;
+  let requests = 0;
+
+  while (out.length < limit) {
+    const starving = streams.filter((s) => !s.failed && s.more && s.buffered === 0);
+    if (starving.length > 0) {
+      const active = streams.filter((s) => !s.failed && (s.more || s.buffered > 0)).length;
+      const chunk = chunkSize(limit - out.length, active, spec.maxChunk);
+      await Promise.all(
+        starving.map(async (s) => {
+          requests++;
+          try {
+            // A starving stream has emitted all it fetched, so its position is where it stopped.
+            const page = await fetchSitePage(s.site, spec, s.position, chunk);
+            fetched += page.items.length;
+            s.buffer = page.items;
+            s.head = 0;
+            s.more = page.more;
+            if (s.buffered > 0) heap.push(s);
+          } catch (err) {
+            if (err instanceof SiteErrorResponse || err instanceof MarkerGoneError) throw err;
+            s.failed = true;
+            failures.push({ site: s.site, error: err as Error });
+          }
+        }),
+      );
+      continue;
+    }
+    const s = heap.pop();
+    if (!s) break;
+    const item = s.peek();
+    s.head++;
+    out.push({ site: s.site, item });
+    s.position = { kind: 'after', marker: String(item[spec.markerField]) };
+    if (s.buffered > 0) heap.push(s);
+  }
+
+  for (const s of streams) {
+    if (!s.failed && !s.more && s.buffered === 0) s.position = DONE;
+  }
+  return { items: out, positions: streams.map((s) => s.position), failures, fetched, requests };
+}
+
+/** A binary min-heap of streams by their head item. */
+class StreamHeap {
+  private readonly a: Stream[] = [];
+  constructor(private readonly before: (x: Stream, y: Stream) => boolean) {}
+  push(s: Stream): void {
+    const a = this.a;
+    a.push(s);
+    let i = a.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.before(a[i]!, a[p]!)) break;
+      [a[i], a[p]] = [a[p]!, a[i]!];
+      i = p;
+    }
+  }
+  pop(): Stream | undefined {
+    const a = this.a;
+    if (a.length === 0) return undefined;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && this.before(a[l]!, a[m]!)) m = l;
+        if (r < a.length && this.before(a[r]!, a[m]!)) m = r;
+        if (m === i) break;
+        [a[i], a[m]] = [a[m]!, a[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

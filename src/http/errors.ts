@@ -1,0 +1,47 @@
+/**
+ * Renders every failure in Ironic's error body, whatever raised it: the
+ * proxy's own errors, a site's error relayed, the framework's (body too
+ * large, bad media type), or a bug — which becomes a plain 500 with no stack
+ * trace in the body (the trace goes to the log).
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ProxyError, SiteErrorResponse } from '../errors.js';
+import { faultBody, routingErrorBody } from '../ironic/error-body.js';
+import type { SiteRegistry } from '../sites/registry.js';
+import { relaySiteResponse } from './relay.js';
+
+export function sendProxyError(reply: FastifyReply, err: ProxyError): FastifyReply {
+  for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
+  const body = err.shape === 'routing' ? routingErrorBody(err.status, err.message) : faultBody(err.status, err.message);
+  return reply.code(err.status).type('application/json').send(body);
+}
+
+export function makeErrorHandler(registry: SiteRegistry) {
+  return function handleError(err: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    if (err instanceof ProxyError) {
+      if (err.status >= 500) request.log.warn({ code: err.code, msg: err.message }, 'request failed');
+      return sendProxyError(reply, err);
+    }
+    if (err instanceof SiteErrorResponse) {
+      const site = registry.get(err.site);
+      return relaySiteResponse(request, reply, site ? registry.linkBases(site) : [], err.response);
+    }
+    const status = (err as FastifyError).statusCode;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      return sendProxyError(reply, new ProxyError(status, (err as FastifyError).code ?? 'CLIENT_ERROR', clientMessage(err as FastifyError)));
+    }
+    request.log.error({ err }, 'unexpected error');
+    return sendProxyError(reply, new ProxyError(500, 'INTERNAL', 'Internal Server Error'));
+  };
+}
+
+function clientMessage(err: FastifyError): string {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return 'Request body is too large';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return 'Unsupported media type';
+    default:
+      return err.message;
+  }
+}

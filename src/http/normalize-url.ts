@@ -1,0 +1,32 @@
+/**
+ * One canonical path per resource before routing (and before any access
+ * check that a later issue adds), the way Ironic 21.4 routes:
+ *  - duplicate slashes collapse, a trailing slash is dropped;
+ *  - a path without the `v1` segment is the v1 path (`/nodes` ≡ `/v1/nodes`);
+ *  - a trailing `.json` on the last segment is dropped (21.4 always strips it);
+ *  - dot segments (`.`/`..`) are not resolved: such a path is no resource (404).
+ * The proxy's own operational endpoints are left alone.
+ */
+
+export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+export const INVALID_PATH = '/\u0000invalid';
+
+export function normalizeUrl(rawUrl: string): string {
+  const q = rawUrl.indexOf('?');
+  const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query = q < 0 ? '' : rawUrl.slice(q);
+  const segments = rawPath.split('/').filter((s) => s !== '');
+  if (segments.some((s) => s === '.' || s === '..' || /^%2e(%2e)?$/i.test(s) || /%2f/i.test(s))) {
+    return INVALID_PATH;
+  }
+  if (segments.length > 0) {
+    const last = segments.length - 1;
+    if (segments[last]!.endsWith('.json') && segments[last] !== '.json') {
+      segments[last] = segments[last]!.slice(0, -'.json'.length);
+    }
+  }
+  let path = `/${segments.join('/')}`;
+  if (OPS_PATHS.has(path)) return path + query;
+  if (segments.length > 0 && segments[0] !== 'v1') path = `/v1${path}`;
+  return path + query;
+}

@@ -1,0 +1,29 @@
+/**
+ * The proxy's own operational endpoints (not part of the Bare Metal API):
+ * liveness, readiness (at least one site has told its version range, so the
+ * API can answer), and a per-site view for operators.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ProxyServices } from '../services.js';
+import { formatVersion } from '../ironic/microversion.js';
+import { sendJson } from './relay.js';
+
+export function opsRoutes(app: FastifyInstance, services: ProxyServices): void {
+  app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const range = services.registry.commonRange();
+    const sites = services.registry.sites.map((s) => {
+      const info = services.registry.siteInfo(s.name);
+      return {
+        name: s.name,
+        conductor_groups: s.config.conductorGroups,
+        versions: info ? { min: formatVersion(info.range.min), max: formatVersion(info.range.max) } : null,
+      };
+    });
+    return sendJson(reply, range ? 200 : 503, {
+      status: range ? 'ready' : 'waiting for sites',
+      versions: range ? { min: formatVersion(range.min), max: formatVersion(range.max) } : null,
+      sites,
+    });
+  });
+}

@@ -1,0 +1,135 @@
+/**
+ * The HTTP front: one Fastify instance with the hooks every request passes
+ * (request ids, base URL, microversion negotiation, version headers), the
+ * error rendering, and one plugin per resource.
+ */
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { methodNotAllowed, ProxyError } from '../errors.js';
+import {
+  formatVersion,
+  MAX_VERSION_HEADER,
+  MIN_VERSION_HEADER,
+  negotiate,
+  VERSION_HEADER,
+  V1_1,
+} from '../ironic/microversion.js';
+import { rootRoutes, type AdvertisedResource } from '../resources/root.js';
+import { nodeRoutes } from '../resources/nodes.js';
+import type { ProxyServices } from '../services.js';
+import { requestBaseUrl } from './base-url.js';
+import { makeErrorHandler, sendProxyError } from './errors.js';
+import { normalizeUrl, INVALID_PATH } from './normalize-url.js';
+import { isValidRequestId, newRequestId } from './request-id.js';
+import { opsRoutes } from './ops.js';
+import './context.js';
+
+/** Ironic's own limit for request bodies (the provision route raises it for configdrives). */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** The top-level collections this proxy serves, for `GET /v1`. */
+const SERVED_RESOURCES: AdvertisedResource[] = [{ key: 'nodes', sinceMinor: 1 }];
+
+type VersionHeaders = 'none' | 'range' | 'full';
+const versionHeaderMode = new WeakMap<object, VersionHeaders>();
+
+export function buildServer(services: ProxyServices): FastifyInstance {
+  const { config, registry } = services;
+  const tls = config.api.tls;
+  const app = Fastify({
+    // TLS in the proxy itself ([api]enable_ssl_api), for sites without a TLS front end.
+    ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+    loggerInstance: services.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    genReqId: () => newRequestId(),
+    requestIdLogLabel: 'request_id',
+    exposeHeadRoutes: false,
+    ignoreTrailingSlash: true,
+    bodyLimit: DEFAULT_BODY_LIMIT,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    rewriteUrl: (req) => normalizeUrl(req.url ?? '/'),
+    routerOptions: { maxParamLength: 512 },
+  }) as unknown as FastifyInstance;
+
+  // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.addHook('onRequest', async (request, reply) => {
+    const incoming = request.headers['x-openstack-request-id'];
+    request.ironic = {
+      requestId: request.id,
+      globalRequestId: isValidRequestId(incoming) ? incoming : request.id,
+      version: V1_1,
+      baseUrl: requestBaseUrl(request.headers, {
+        publicEndpoint: config.api.publicEndpoint,
+        trustProxyHeaders: config.api.enableProxyHeadersParsing,
+        tls: Boolean(config.api.tls),
+        fallbackHost: `${config.api.hostIp}:${config.api.port}`,
+      }),
+    };
+    reply.header('openstack-request-id', request.id);
+    reply.header('x-openstack-request-id', request.id);
+    const path = request.url.split('?', 1)[0]!;
+    if (path === '/') {
+      versionHeaderMode.set(request, 'range');
+      return;
+    }
+    if (!path.startsWith('/v1')) return;
+    const range = registry.commonRange();
+    if (!range) {
+      throw new ProxyError(503, 'NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
+    }
+    const negotiated = negotiate(request.headers, range);
+    if (!negotiated.ok) {
+      versionHeaderMode.set(request, negotiated.withRangeHeaders ? 'range' : 'none');
+      throw new ProxyError(406, 'NOT_ACCEPTABLE', negotiated.description, 'routing');
+    }
+    request.ironic.version = negotiated.version;
+    versionHeaderMode.set(request, 'full');
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const mode = versionHeaderMode.get(request) ?? 'none';
+    const range = registry.commonRange();
+    if (mode !== 'none' && range) {
+      reply.header(MIN_VERSION_HEADER, formatVersion(range.min));
+      reply.header(MAX_VERSION_HEADER, formatVersion(range.max));
+      if (mode === 'full') reply.header(VERSION_HEADER, formatVersion(request.ironic.version));
+    }
+    return payload;
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        path: request.url.split('?', 1)[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+        global_request_id: request.ironic?.globalRequestId,
+      },
+      'request',
+    );
+  });
+
+  app.setErrorHandler(makeErrorHandler(registry));
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?', 1)[0]!;
+    if (path !== INVALID_PATH && isKnownPath(app, path, request.method)) return sendProxyError(reply, methodNotAllowed());
+    return sendProxyError(reply, new ProxyError(404, 'PATH_NOT_FOUND', '', 'routing'));
+  });
+
+  opsRoutes(app, services);
+  rootRoutes(app, registry, () => SERVED_RESOURCES);
+  nodeRoutes(app, services);
+  return app;
+}
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/** A path that exists with another method gets 405, as in Ironic, not 404. */
+function isKnownPath(app: FastifyInstance, path: string, method: string): boolean {
+  return METHODS.some((m) => m !== method && app.hasRoute({ method: m, url: path }));
+}

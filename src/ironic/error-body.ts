@@ -1,0 +1,57 @@
+/**
+ * Ironic's error body: `{"error_message": "<JSON string>"}`.
+ *
+ * The inner value is a JSON-*encoded string*, not an object: python-ironicclient
+ * and openstacksdk json-decode it and read `faultstring` (or `description`).
+ * Sending an object breaks ironicclient's error printing.
+ */
+
+/** Shape raised by Ironic controllers (IronicException, ClientSideError). */
+export function faultBody(status: number, faultstring: string): string {
+  const inner = JSON.stringify({
+    faultcode: status >= 500 ? 'Server' : 'Client',
+    faultstring,
+    debuginfo: null,
+  });
+  return JSON.stringify({ error_message: inner });
+}
+
+/** Shape raised by pecan/webob during routing (unknown path, version negotiation). */
+export function routingErrorBody(status: number, description: string): string {
+  const inner = JSON.stringify({ code: status, title: statusTitle(status), description });
+  return JSON.stringify({ error_message: inner });
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  406: 'Not Acceptable',
+  409: 'Conflict',
+  413: 'Request Entity Too Large',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+export function statusTitle(status: number): string {
+  return TITLES[status] ?? 'Error';
+}
+
+/** Extracts the human message from an Ironic error body, whichever of the two shapes it has. */
+export function errorMessageOf(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object') return undefined;
+  const raw = (body as Record<string, unknown>).error_message;
+  if (typeof raw !== 'string') return undefined;
+  try {
+    const inner = JSON.parse(raw) as Record<string, unknown>;
+    const text = inner.faultstring ?? inner.description;
+    return typeof text === 'string' ? text : raw;
+  } catch {
+    return raw;
+  }
+}

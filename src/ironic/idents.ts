@@ -1,0 +1,35 @@
+/** Identifier and query-value rules shared by every Ironic resource. */
+
+const UUID_RE = /^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$/i;
+
+/** oslo_utils.uuidutils.is_uuid_like: hyphens optional, case-insensitive. */
+export function isUuidLike(value: string): boolean {
+  return UUID_RE.test(value);
+}
+
+/** Canonical form of a UUID-like string (lower case, hyphenated), as Ironic stores it. */
+export function canonicalUuid(value: string): string {
+  const hex = value.replace(/-/g, '').toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const TRUE_WORDS = new Set(['1', 't', 'true', 'y', 'yes', 'on']);
+const FALSE_WORDS = new Set(['0', 'f', 'false', 'n', 'no', 'off']);
+
+/** oslo strutils.bool_from_string(strict=True): anything else is an error (undefined). */
+export function parseStrictBool(value: string): boolean | undefined {
+  const v = value.trim().toLowerCase();
+  if (TRUE_WORDS.has(v)) return true;
+  if (FALSE_WORDS.has(v)) return false;
+  return undefined;
+}
+
+/** Comma-separated list parameters (`fields`): lower-cased, de-duplicated, order kept. */
+export function parseListParam(value: string): string[] {
+  const out: string[] = [];
+  for (const part of value.split(',')) {
+    const v = part.trim().toLowerCase();
+    if (v && !out.includes(v)) out.push(v);
+  }
+  return out;
+}

@@ -1,0 +1,22 @@
+import { pino, type Logger as PinoLogger } from 'pino';
+
+export type Logger = PinoLogger;
+
+/** Headers and fields that carry secrets; pino replaces them before anything is written. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-auth-token"]',
+  'req.headers["x-subject-token"]',
+  'headers.authorization',
+  'headers["x-auth-token"]',
+  'password',
+  'token',
+];
+
+export function createLogger(opts: { debug?: boolean; level?: string } = {}): Logger {
+  return pino({
+    level: opts.level ?? (opts.debug ? 'debug' : 'info'),
+    redact: { paths: REDACT_PATHS, censor: '***' },
+    base: { pid: process.pid },
+  });
+}

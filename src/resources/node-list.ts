@@ -1,0 +1,145 @@
+/**
+ * `GET /v1/nodes` and `GET /v1/nodes/detail` over every site: Ironic's
+ * listing semantics (limit, marker, sort, fields, detail, all filters) on the
+ * merged stream. The default order is by uuid — a stable order of the
+ * proxy's own that spreads every page evenly over the sites (Ironic's own
+ * default, the internal id, means nothing across sites).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest, nodeNotFound } from '../errors.js';
+import { listMerged } from '../federation/listing.js';
+import type { MarkerPoint } from '../federation/marker-positions.js';
+import type { Item, StreamSpec } from '../federation/merge.js';
+import { routeToOwner } from '../federation/route-to-owner.js';
+import { sendJson } from '../http/relay.js';
+import { rewriteLinks } from '../http/rewrite.js';
+import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents.js';
+import { atLeast } from '../ironic/microversion.js';
+import { isNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
+import { parseJsonBody } from '../sites/site-client.js';
+import type { ProxyServices } from '../services.js';
+import { parseListParams, nextLink } from './list-params.js';
+
+export const MISSING_SITES_HEADER = 'x-ironic-proxy-missing-sites';
+
+export async function listNodes(services: ProxyServices, request: FastifyRequest, reply: FastifyReply, detailPath: boolean): Promise<FastifyReply> {
+  const { version, baseUrl, globalRequestId } = request.ironic;
+  const query = new URL(request.url, 'http://proxy').searchParams;
+  const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: true });
+
+  let sortKey = 'uuid';
+  if (params.sortKey !== undefined && params.sortKey !== 'id') {
+    if (NODE_SORT_BLACKLIST.has(params.sortKey)) {
+      throw badRequest(`The sort_key value ${params.sortKey} is an invalid field for sorting`);
+    }
+    // Internal columns (chassis_id, conductor_affinity, ...) are not in the API, so no merge can order by them.
+    if (!isNodeField(params.sortKey)) throw badRequest(`The sort_key value "${params.sortKey}" is an invalid field for sorting`);
+    sortKey = params.sortKey;
+  }
+
+  const view = siteView(params.passthrough, detailPath, sortKey, version.minor);
+  const registry = services.registry;
+  let sites = registry.sites;
+  const group = query.get('conductor_group');
+  if (group !== null && atLeast(version, 46)) {
+    const owner = registry.siteForGroup(group);
+    if (owner) sites = [owner];
+  }
+
+  const spec: StreamSpec = {
+    path: view.path,
+    collectionKey: 'nodes',
+    params: view.params,
+    sortKey,
+    sortDir: params.sortDir,
+    markerField: 'uuid',
+    version,
+    requestId: globalRequestId,
+    maxChunk: services.config.api.maxLimit,
+  };
+  const publicPath = detailPath ? '/v1/nodes/detail' : '/v1/nodes';
+  const page = await listMerged({
+    sites,
+    spec,
+    limit: params.limit,
+    marker: params.marker,
+    cursor: params.cursor,
+    publicPath,
+    strict: services.config.proxy.strictListing,
+    resolveMarker: (marker) => resolveNodeMarker(services, marker, sortKey, globalRequestId),
+  });
+
+  const nodes = page.items.map(({ site, item }) => {
+    services.nodes.remember(site, item.uuid, item.name);
+    return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
+  });
+  const doc: Record<string, unknown> = { nodes };
+  // Ironic never pages an instance_uuid lookup (it matches at most one node).
+  if (page.nextCursor && !query.has('instance_uuid')) {
+    const last = String(page.items[page.items.length - 1]!.item.uuid);
+    doc.next = nextLink(baseUrl, publicPath, params, last, page.nextCursor);
+  }
+  if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
+  return sendJson(reply, 200, doc);
+}
+
+interface SiteView {
+  path: string;
+  params: Array<[string, string]>;
+  /** Turns a site's item into what the client asked for (drops fields the merge needed). */
+  present: (item: Item) => Item;
+}
+
+/**
+ * What to ask the sites for so that every item carries its uuid (the site's
+ * marker) and the sort key, while the client still gets exactly the fields it
+ * asked for.
+ */
+function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number): SiteView {
+  const params = passthrough.map(([k, v]) => [k, v] as [string, string]);
+  const identity = (item: Item): Item => item;
+  const detailText = params.find(([k]) => k === 'detail')?.[1];
+  if (detailPath || (detailText !== undefined && parseStrictBool(detailText) === true)) {
+    return { path: detailPath ? '/v1/nodes/detail' : '/v1/nodes', params, present: identity };
+  }
+  const fieldsAt = params.findIndex(([k]) => k === 'fields');
+  if (fieldsAt >= 0) {
+    const wanted = parseListParam(params[fieldsAt]![1]);
+    const extra = ['uuid', sortKey].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
+    if (extra.length === 0) return { path: '/v1/nodes', params, present: identity };
+    params[fieldsAt] = ['fields', [...wanted, ...extra].join(',')];
+    return { path: '/v1/nodes', params, present: dropFields(extra) };
+  }
+  if (NODE_LIST_DEFAULT_FIELDS.includes(sortKey)) return { path: '/v1/nodes', params, present: identity };
+  const defaults = NODE_LIST_DEFAULT_FIELDS.filter((f) => nodeFieldVisibleAt(f, minor));
+  if (minor >= 8) {
+    params.push(['fields', [...defaults, sortKey].join(',')]);
+    return { path: '/v1/nodes', params, present: dropFields([sortKey]) };
+  }
+  // Before 1.8 there is no `fields`: read full objects and cut them down to the list view.
+  const keep = new Set([...defaults, 'links']);
+  return {
+    path: '/v1/nodes/detail',
+    params,
+    present: (item) => Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k))),
+  };
+}
+
+function dropFields(fields: string[]): (item: Item) => Item {
+  return (item) => {
+    for (const f of fields) delete item[f];
+    return item;
+  };
+}
+
+async function resolveNodeMarker(services: ProxyServices, marker: string, sortKey: string, requestId: string): Promise<MarkerPoint> {
+  const uuid = canonicalUuid(marker);
+  const path = `/v1/nodes/${uuid}?fields=uuid,${sortKey === 'uuid' ? 'name' : sortKey}`;
+  const { site, res } = await routeToOwner(services.nodes, uuid, { requestId }, (s) =>
+    s.request({ method: 'GET', path, version: services.internalVersion(), requestId }),
+  );
+  if (res.status === 404) throw nodeNotFound(marker);
+  const body = parseJsonBody<Item>(site.name, res);
+  if (res.status !== 200 || !body) throw nodeNotFound(marker);
+  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : body[sortKey] };
+}

@@ -1,0 +1,158 @@
+/**
+ * The node API. Listings merge all sites (node-list.ts); creates go to the
+ * site of the node's conductor group; everything about one node — show,
+ * update, delete and every sub-resource (states, management, traits, vifs,
+ * bios, history, inventory, vendor_passthru, validate, node-scoped ports …)
+ * — is passed to the node's site untouched, and its answer relayed.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest, methodNotAllowed, nodeNotFound } from '../errors.js';
+import { routeToOwner } from '../federation/route-to-owner.js';
+import { relaySiteResponse } from '../http/relay.js';
+import { isUuidLike } from '../ironic/idents.js';
+import { atLeast } from '../ironic/microversion.js';
+import type { ProxyServices } from '../services.js';
+import type { SiteClient, SiteResponse } from '../sites/site-client.js';
+import { parseJsonBody } from '../sites/site-client.js';
+import { assertNodeIdentFree, patchEffects, siteOfGroup } from './node-invariants.js';
+import { listNodes } from './node-list.js';
+
+/** Configdrives travel in provision requests; Ironic allows them 64 MiB, everything else 1 MiB. */
+const PROVISION_BODY_LIMIT = 64 * 1024 * 1024;
+
+export function nodeRoutes(app: FastifyInstance, services: ProxyServices): void {
+  app.get('/v1/nodes', (req, reply) => listNodes(services, req, reply, false));
+  app.get('/v1/nodes/detail', (req, reply) => listNodes(services, req, reply, true));
+  app.post('/v1/nodes', (req, reply) => createNode(services, req, reply));
+  app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/v1/nodes', handler: async () => { throw methodNotAllowed(); } });
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/nodes/detail', handler: async () => { throw methodNotAllowed(); } });
+
+  // Deprecated form of validate: GET /v1/nodes/validate?node=<ident>.
+  app.get('/v1/nodes/validate', async (req, reply) => {
+    const ident = new URL(req.url, 'http://proxy').searchParams.get('node');
+    if (!ident) return forwardToSite(services, req, reply, services.defaultSite);
+    return forwardToNode(services, req, reply, ident);
+  });
+
+  app.route({
+    method: ['GET', 'PATCH', 'DELETE'],
+    url: '/v1/nodes/:ident',
+    handler: async (req, reply) => {
+      const { ident } = req.params as { ident: string };
+      if (req.method === 'PATCH') return updateNode(services, req, reply, ident);
+      return forwardToNode(services, req, reply, ident, req.method === 'DELETE' ? forgetOnDelete(services, ident) : undefined);
+    },
+  });
+  app.route({ method: ['POST', 'PUT'], url: '/v1/nodes/:ident', handler: async () => { throw methodNotAllowed(); } });
+
+  app.route({
+    method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'],
+    url: '/v1/nodes/:ident/*',
+    bodyLimit: PROVISION_BODY_LIMIT,
+    handler: async (req, reply) => forwardToNode(services, req, reply, (req.params as { ident: string }).ident),
+  });
+}
+
+type AfterSuccess = (site: SiteClient, res: SiteResponse) => void;
+
+/** Below 1.5 a node is only ever found by uuid: a name is "not found", as in Ironic. */
+function checkIdent(req: FastifyRequest, ident: string): void {
+  if (!isUuidLike(ident) && !atLeast(req.ironic.version, 5)) throw nodeNotFound(ident);
+}
+
+async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string, after?: AfterSuccess): Promise<FastifyReply> {
+  checkIdent(req, ident);
+  const { site, res } = await routeToOwner(services.nodes, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
+  if (res.status < 300) after?.(site, res);
+  return relaySiteResponse(req, reply, services.registry.linkBases(site), res);
+}
+
+async function forwardToSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient): Promise<FastifyReply> {
+  return relaySiteResponse(req, reply, services.registry.linkBases(site), await sendAsIs(site, req));
+}
+
+/** The client's request, as it came (method, path, query, body), with the proxy's credentials and request id. */
+function sendAsIs(site: SiteClient, req: FastifyRequest, body?: Buffer): Promise<SiteResponse> {
+  const contentType = req.headers['content-type'];
+  const raw = body ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
+  return site.request({
+    method: req.method,
+    path: req.url,
+    version: req.ironic.version,
+    requestId: req.ironic.globalRequestId,
+    headers: contentType ? { 'content-type': contentType } : undefined,
+    body: raw && raw.length > 0 ? raw : undefined,
+  });
+}
+
+function forgetOnDelete(services: ProxyServices, ident: string): AfterSuccess {
+  return () => services.nodes.forget(ident);
+}
+
+function readJson(req: FastifyRequest): unknown {
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+async function createNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const body = readJson(req);
+  // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardToSite(services, req, reply, services.defaultSite);
+  const fields = body as Record<string, unknown>;
+  const group = fields.conductor_group ?? '';
+  if (typeof group !== 'string') return forwardToSite(services, req, reply, services.defaultSite);
+  const site = siteOfGroup(services.registry, group);
+
+  const opts = { version: services.internalVersion(), requestId: req.ironic.globalRequestId };
+  const checks: Promise<void>[] = [];
+  if (typeof fields.name === 'string' && fields.name && !isUuidLike(fields.name)) {
+    checks.push(assertNodeIdentFree(services.registry.sites, fields.name, 'name', { ...opts, except: site }));
+  }
+  if (typeof fields.uuid === 'string' && isUuidLike(fields.uuid)) {
+    checks.push(assertNodeIdentFree(services.registry.sites, fields.uuid, 'UUID', { ...opts, except: site }));
+  }
+  await Promise.all(checks);
+
+  const res = await sendAsIs(site, req);
+  if (res.status === 201) {
+    const created = parseJsonBody<Record<string, unknown>>(site.name, res);
+    services.nodes.remember(site, created?.uuid, created?.name);
+  }
+  return relaySiteResponse(req, reply, services.registry.linkBases(site), res);
+}
+
+async function updateNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
+  checkIdent(req, ident);
+  const effects = patchEffects(readJson(req));
+  const requestId = req.ironic.globalRequestId;
+  let routed: { site: SiteClient; res: SiteResponse };
+  if (effects.conductorGroup === undefined && effects.name === undefined) {
+    routed = await routeToOwner(services.nodes, ident, { requestId }, (s) => sendAsIs(s, req));
+  } else {
+    // The checks depend on where the node is, so that is asked fresh, not taken from a cache that may be stale.
+    const site = (await services.nodes.lookup(ident, { requestId })).site;
+    if (effects.conductorGroup !== undefined) {
+      const target = siteOfGroup(services.registry, effects.conductorGroup);
+      if (target !== site) {
+        throw badRequest(
+          `Node ${ident} cannot move to conductor group "${effects.conductorGroup}": that group is served by site ${target.name}, ` +
+            `while the node is at site ${site.name}. Nodes cannot move between sites; delete the node and enroll it again at ${target.name}.`,
+        );
+      }
+    }
+    if (effects.name !== undefined && !isUuidLike(effects.name)) {
+      await assertNodeIdentFree(services.registry.sites, effects.name, 'name', { version: services.internalVersion(), requestId, except: site });
+    }
+    routed = { site, res: await sendAsIs(site, req) };
+  }
+  const { site, res } = routed;
+  if (res.status === 200) {
+    const updated = parseJsonBody<Record<string, unknown>>(site.name, res);
+    services.nodes.remember(site, updated?.uuid, updated?.name);
+  }
+  return relaySiteResponse(req, reply, services.registry.linkBases(site), res);
+}

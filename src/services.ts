@@ -1,0 +1,45 @@
+/**
+ * The long-lived parts of one proxy process, wired together once: the sites,
+ * the location caches, the configuration. Request handlers receive this.
+ */
+import type { ProxyConfig } from './config/types.js';
+import { nodeNotFound } from './errors.js';
+import { Locator } from './federation/locator.js';
+import type { Logger } from './log.js';
+import { SiteRegistry } from './sites/registry.js';
+import type { Version } from './ironic/microversion.js';
+
+/** Names (1.5) and `fields` (1.8) are all lookups need; used only before any site has answered. */
+const FALLBACK_INTERNAL_VERSION: Version = { major: 1, minor: 8 };
+
+export class ProxyServices {
+  readonly registry: SiteRegistry;
+  readonly nodes: Locator;
+
+  constructor(
+    readonly config: ProxyConfig,
+    readonly log: Logger,
+  ) {
+    this.registry = new SiteRegistry(config, log);
+    this.nodes = new Locator(
+      () => this.registry.sites,
+      { collectionPath: '/v1/nodes', notFound: nodeNotFound, noun: 'node' },
+      config.proxy.locationCacheSize,
+      () => this.internalVersion(),
+    );
+  }
+
+  /** The version of the proxy's own requests to sites (lookups, uniqueness checks): the common maximum. */
+  internalVersion(): Version {
+    return this.registry.commonRange()?.max ?? FALLBACK_INTERNAL_VERSION;
+  }
+
+  /** The site that answers requests the proxy cannot route (malformed bodies): the default group's, else the first. */
+  get defaultSite() {
+    return this.registry.siteForGroup('') ?? this.registry.sites[0]!;
+  }
+
+  async close(): Promise<void> {
+    await this.registry.close();
+  }
+}

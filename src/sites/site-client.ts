@@ -1,0 +1,151 @@
+/**
+ * One site's HTTP client: a keep-alive connection pool, the site's own
+ * credentials, an explicit microversion on every request, and a timeout that
+ * turns into a typed error. Everything above this layer speaks in sites, not
+ * sockets.
+ */
+import { readFileSync } from 'node:fs';
+import { Pool, errors as undiciErrors } from 'undici';
+import type { SiteConfig } from '../config/types.js';
+import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
+import { formatVersion, type Version } from '../ironic/microversion.js';
+import type { SiteAuth } from './auth.js';
+
+export interface SiteRequest {
+  method: string;
+  /** Path below the site's API root, starting with `/` (query string included). */
+  path: string;
+  version: Version;
+  requestId: string;
+  headers?: Record<string, string>;
+  body?: Buffer | string;
+  /** Overrides the site's configured timeout (milliseconds). */
+  timeoutMs?: number;
+}
+
+export interface SiteResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** A site's answers are small JSON documents; this bounds what one may cost us. */
+const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
+export class SiteClient {
+  readonly name: string;
+  readonly ordinal: number;
+  /** The configured API root, without a trailing slash (e.g. `http://10.0.0.5:6385`). */
+  readonly endpoint: string;
+  private readonly pathPrefix: string;
+  private readonly pool: Pool;
+  private readonly timeoutMs: number;
+  /** Sees every answer (the registry watches the sites' advertised maximum version through it). */
+  onResponse?: (res: SiteResponse) => void;
+
+  constructor(
+    readonly config: SiteConfig,
+    private readonly auth: SiteAuth,
+    connections: number,
+  ) {
+    this.name = config.name;
+    this.ordinal = config.ordinal;
+    if (!config.endpointOverride) {
+      throw new Error(`[group:${config.name}]endpoint_override is required until catalog discovery is available`);
+    }
+    this.endpoint = config.endpointOverride.replace(/\/+$/, '');
+    const url = new URL(this.endpoint);
+    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.timeoutMs = Math.round(config.timeoutSeconds * 1000);
+    this.pool = new Pool(url.origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connect: {
+        timeout: Math.min(this.timeoutMs, 10_000),
+        rejectUnauthorized: !config.insecure,
+        ca: config.cafile ? readFileSync(config.cafile) : undefined,
+        cert: config.certfile ? readFileSync(config.certfile) : undefined,
+        key: config.keyfile ? readFileSync(config.keyfile) : undefined,
+      },
+    });
+  }
+
+  async request(req: SiteRequest): Promise<SiteResponse> {
+    const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'ironic-proxy',
+      'x-openstack-ironic-api-version': formatVersion(req.version),
+      'x-openstack-request-id': req.requestId,
+      ...(await this.auth.headers()),
+      ...req.headers,
+    };
+    if (req.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
+    try {
+      const res = await this.pool.request({
+        method: req.method as 'GET',
+        path: this.pathPrefix + req.path,
+        headers,
+        body: req.body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_RESPONSE_BYTES) {
+          res.body.destroy();
+          throw new SiteProtocolError(this.name, `response larger than ${MAX_RESPONSE_BYTES} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      if (res.statusCode === 401) this.auth.invalidate();
+      const response = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+      this.onResponse?.(response);
+      return response;
+    } catch (err) {
+      throw this.translate(err, timeoutMs);
+    }
+  }
+
+  /** A request whose 2xx body must be JSON; anything else is the site misbehaving. */
+  async requestJson<T>(req: SiteRequest): Promise<{ status: number; headers: SiteResponse['headers']; json: T | undefined; raw: SiteResponse }> {
+    const raw = await this.request(req);
+    return { status: raw.status, headers: raw.headers, json: parseJsonBody<T>(this.name, raw), raw };
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+
+  private translate(err: unknown, timeoutMs: number): Error {
+    if (err instanceof SiteProtocolError) return err;
+    const seconds = timeoutMs / 1000;
+    const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+    if (
+      err instanceof undiciErrors.HeadersTimeoutError ||
+      err instanceof undiciErrors.BodyTimeoutError ||
+      err instanceof undiciErrors.ConnectTimeoutError ||
+      e.name === 'TimeoutError' ||
+      e.name === 'AbortError'
+    ) {
+      return new SiteTimeoutError(this.name, seconds);
+    }
+    const code = e.code ?? e.cause?.code;
+    const reason = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'connection reset' : (code ?? e.message ?? 'request failed');
+    return new SiteUnavailableError(this.name, reason);
+  }
+}
+
+export function parseJsonBody<T>(site: string, res: SiteResponse): T | undefined {
+  if (res.body.length === 0) return undefined;
+  try {
+    return JSON.parse(res.body.toString('utf8')) as T;
+  } catch {
+    if (res.status >= 200 && res.status < 300) throw new SiteProtocolError(site, 'body is not JSON');
+    return undefined;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Starts one proxy server in this process: sites contacted, HTTP listening.
+ * Used by the CLI (once per worker), the embedded demo, tests and benchmarks.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { ProxyConfig } from './config/types.js';
+import { buildServer } from './http/server.js';
+import { createLogger, type Logger } from './log.js';
+import { ProxyServices } from './services.js';
+
+export interface RunningProxy {
+  app: FastifyInstance;
+  services: ProxyServices;
+  /** Where it listens, e.g. `http://127.0.0.1:6385`. */
+  url: string;
+  close(): Promise<void>;
+}
+
+export class StartupError extends Error {}
+
+export async function startProxy(config: ProxyConfig, opts: { log?: Logger } = {}): Promise<RunningProxy> {
+  const log = opts.log ?? createLogger({ debug: config.debug });
+  if (config.api.authStrategy === 'keystone') {
+    throw new StartupError(
+      '[api]auth_strategy = keystone is not supported yet: user authentication through Keystone is not implemented in this ' +
+        'release. Use auth_strategy = noauth behind a trusted network.',
+    );
+  }
+  for (const unknown of config.unknownOptions) log.warn({ option: unknown }, 'unknown configuration option ignored');
+  let services: ProxyServices;
+  try {
+    services = new ProxyServices(config, log);
+  } catch (err) {
+    throw new StartupError((err as Error).message);
+  }
+  await services.registry.refreshAll();
+  const range = services.registry.commonRange();
+  if (!range) log.warn('no site answered version discovery; the API answers 503 until one does');
+  services.registry.startPeriodicRefresh(config.proxy.versionRefreshSeconds);
+
+  const app = buildServer(services);
+  const address = await app.listen({ host: config.api.hostIp, port: config.api.port });
+  return {
+    app,
+    services,
+    url: address,
+    close: async () => {
+      await app.close();
+      await services.close();
+    },
+  };
+}
