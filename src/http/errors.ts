@@ -13,7 +13,7 @@ import { relaySiteResponse } from './relay.js';
 export function sendProxyError(reply: FastifyReply, err: ProxyError): FastifyReply {
   for (const [k, v] of Object.entries(err.headers)) reply.header(k, v);
   const body = err.shape === 'routing' ? routingErrorBody(err.status, err.message) : faultBody(err.status, err.message);
-  return reply.code(err.status).type('application/json').send(body);
+  return reply.code(err.status).header('content-type', 'application/json').send(body);
 }
 
 export function makeErrorHandler(registry: SiteRegistry) {

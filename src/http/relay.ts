@@ -33,7 +33,7 @@ export function relaySiteResponse(
   if (type.includes('json')) {
     try {
       const doc = rewriteLinks(JSON.parse(res.body.toString('utf8')) as unknown, siteBases, base);
-      return reply.type('application/json').send(JSON.stringify(doc));
+      return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
     } catch {
       // Not JSON after all: relay the bytes untouched rather than invent a body.
     }
@@ -43,5 +43,5 @@ export function relaySiteResponse(
 
 /** Sends a JSON document the proxy built. */
 export function sendJson(reply: FastifyReply, status: number, doc: unknown): FastifyReply {
-  return reply.code(status).type('application/json').send(JSON.stringify(doc));
+  return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(doc));
 }

@@ -44,12 +44,11 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     genReqId: () => newRequestId(),
     requestIdLogLabel: 'request_id',
     exposeHeadRoutes: false,
-    ignoreTrailingSlash: true,
     bodyLimit: DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     rewriteUrl: (req) => normalizeUrl(req.url ?? '/'),
-    routerOptions: { maxParamLength: 512 },
+    routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
 
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
