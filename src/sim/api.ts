@@ -1,0 +1,1593 @@
+/**
+ * The simulated Ironic 21.4 API: a pure request → reply function over an
+ * in-memory node table. The HTTP layer (server.ts) adds transport, latency and
+ * fault injection. Behaviour, texts and orders follow the real code in
+ * ironic/api/controllers/v1/{node,utils,collection}.py and were checked against
+ * a running 21.4 (see test/contract).
+ */
+
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+
+import { faultBody, routingErrorBody } from '../ironic/error-body.js';
+import { isUuidLike } from '../ironic/idents.js';
+import { selfAndBookmark } from '../ironic/links.js';
+import { buildUrl, ironicNextLink as nextLink, pyBool } from '../ironic/next-link.js';
+import { negotiate, VERSION_HEADER } from '../ironic/microversion.js';
+import { NODE_RESERVED_NAMES } from '../ironic/node-fields.js';
+import {
+  argBoolean,
+  argInteger,
+  argString,
+  argStringList,
+  argUuid,
+  argUuidOrName,
+  isValidNodeLogicalName,
+  parseQuery,
+  rejectUnexpected,
+  type Query,
+} from './args.js';
+import { Fault, minVersionNotAcceptable, nodeNotFound, notAcceptable, RoutingError } from './errors.js';
+import {
+  fieldAllowed,
+  firstDisallowedField,
+  NODE_DB_COLUMNS,
+  NODE_DEFAULT_RETURN_FIELDS,
+  NODE_QUERYABLE_FIELDS,
+  NODE_SORT_BLACKLIST_21_4,
+  nowIso,
+  renderNode,
+  renderStates,
+  type Json,
+  type JsonObject,
+  type NodeRec,
+  type RenderContext,
+} from './node-model.js';
+import { STANDARD_TRAITS } from './os-traits.js';
+import { applyOp, opRepr, PatchApplyError, patchSchemaError, type PatchOp } from './patch.js';
+import { pyRepr, pyStr, pyTuple } from './pyrepr.js';
+import { blankNode, seedNodes } from './seed.js';
+import {
+  ALL_STATES,
+  DELETE_ALLOWED_STATES,
+  isActionable,
+  MIN_VERB_VERSION,
+  plan,
+  UNSTABLE_STATES,
+  UPDATE_ALLOWED_STATES,
+  VERBS,
+} from './states.js';
+import { NodeStore } from './store.js';
+
+export interface SimApiConfig {
+  name: string;
+  /** Conductor groups served by this site (lower-case, '' = default group). */
+  groups: string[];
+  maxMinor: number;
+  maxLimit: number;
+  /** Hardware types the site's conductors enable. */
+  drivers: string[];
+  /** Delay before a conductor finishes a transitional state, in ms (0 = next tick). */
+  tickMs: number;
+  /** `[api]public_endpoint`: base of every link; else `http://<Host header>`. */
+  publicEndpoint?: string;
+  seedNodes: number;
+}
+
+export interface ApiRequest {
+  method: string;
+  /** Path without the query string, as received (percent-encoded). */
+  path: string;
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export type ReplyKind = 'v1' | 'root' | 'routing' | 'version';
+
+export interface ApiReply {
+  status: number;
+  body?: string;
+  headers: Record<string, string>;
+}
+
+interface Ctx {
+  method: string;
+  minor: number;
+  base: string;
+  query: Query;
+  rawBody: string;
+  headers: Record<string, string>;
+  render: RenderContext;
+}
+
+const MIN_HEADER = 'X-OpenStack-Ironic-API-Minimum-Version';
+const MAX_HEADER = 'X-OpenStack-Ironic-API-Maximum-Version';
+const VER_HEADER = 'X-OpenStack-Ironic-API-Version';
+
+/** Words that are node sub-controllers: a top-level ident equal to one is a 404. */
+const SUBCONTROLLER_WORDS = new Set([
+  'ports', 'portgroups', 'vifs', 'volume', 'traits', 'bios', 'allocation', 'history', 'inventory',
+]);
+
+const LIST_PARAMS = [
+  'chassis_uuid', 'instance_uuid', 'associated', 'maintenance', 'retired', 'provision_state', 'marker', 'limit',
+  'sort_key', 'sort_dir', 'driver', 'fields', 'resource_class', 'fault', 'conductor_group', 'detail',
+  'conductor', 'owner', 'description_contains', 'lessee', 'project', 'shard', 'sharded',
+] as const;
+const LIST_ALLOWED = new Set<string>(LIST_PARAMS);
+const DETAIL_ALLOWED = new Set<string>(LIST_PARAMS.filter((p) => p !== 'fields' && p !== 'detail'));
+
+const VALID_FAULTS = ['power failure', 'clean failure', 'rescue abort failure'];
+
+const PATCH_ALLOWED_FIELDS = [
+  'automated_clean', 'bios_interface', 'boot_interface', 'chassis_uuid', 'conductor_group',
+  'console_interface', 'deploy_interface', 'description', 'driver', 'driver_info', 'extra',
+  'inspect_interface', 'instance_info', 'instance_uuid', 'lessee', 'maintenance', 'management_interface',
+  'name', 'network_data', 'network_interface', 'owner', 'power_interface', 'properties', 'protected',
+  'protected_reason', 'raid_interface', 'rescue_interface', 'resource_class', 'retired', 'retired_reason',
+  'shard', 'storage_interface', 'vendor_interface',
+];
+
+/** JSON-schema types of node create/patch bodies (node_schema / node_patch_schema). */
+const NODE_SCHEMA_TYPES: Record<string, string[]> = {
+  automated_clean: ['string', 'boolean', 'null'],
+  bios_interface: ['string', 'null'],
+  boot_interface: ['string', 'null'],
+  boot_mode: ['string', 'null'],
+  chassis_uuid: ['string', 'null'],
+  conductor_group: ['string', 'null'],
+  console_enabled: ['string', 'boolean', 'null'],
+  console_interface: ['string', 'null'],
+  deploy_interface: ['string', 'null'],
+  description: ['string', 'null'],
+  driver: ['string'],
+  driver_info: ['object', 'null'],
+  extra: ['object', 'null'],
+  inspect_interface: ['string', 'null'],
+  instance_info: ['object', 'null'],
+  instance_uuid: ['string', 'null'],
+  lessee: ['string', 'null'],
+  management_interface: ['string', 'null'],
+  maintenance: ['string', 'boolean', 'null'],
+  name: ['string', 'null'],
+  network_data: ['object', 'null'],
+  network_interface: ['string', 'null'],
+  owner: ['string', 'null'],
+  power_interface: ['string', 'null'],
+  properties: ['object', 'null'],
+  raid_interface: ['string', 'null'],
+  rescue_interface: ['string', 'null'],
+  resource_class: ['string', 'null'],
+  retired: ['string', 'boolean', 'null'],
+  retired_reason: ['string', 'null'],
+  secure_boot: ['string', 'boolean', 'null'],
+  shard: ['string', 'null'],
+  storage_interface: ['string', 'null'],
+  uuid: ['string', 'null'],
+  vendor_interface: ['string', 'null'],
+};
+const PATCH_SCHEMA_TYPES: Record<string, string[]> = {
+  ...NODE_SCHEMA_TYPES,
+  protected: ['string', 'boolean', 'null'],
+  protected_reason: ['string', 'null'],
+};
+const MAX_LENGTH: Record<string, number> = { description: 4096, resource_class: 80 };
+const BOOL_BODY_FIELDS = ['automated_clean', 'console_enabled', 'protected', 'maintenance', 'retired'];
+const UUID_BODY_FIELDS = ['chassis_uuid', 'instance_uuid', 'uuid'];
+
+const FAKE_VENDOR_METHODS = {
+  fourth_method_shared_lock: {
+    http_methods: ['POST'], async: true, description: 'Test if the value of bar is woof', attach: false,
+    require_exclusive_lock: false,
+  },
+  second_method: {
+    http_methods: ['POST'], async: true, description: 'Test if the value of bar is kazoo', attach: false,
+    require_exclusive_lock: true,
+  },
+  third_method_sync: {
+    http_methods: ['POST'], async: false, description: 'Test if the value of bar is meow', attach: false,
+    require_exclusive_lock: true,
+  },
+};
+
+const INTERFACES = ['boot', 'deploy', 'management', 'network', 'power', 'bios', 'console', 'inspect', 'raid', 'rescue', 'storage'];
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
+  return typeof v;
+}
+
+function typeMatches(v: unknown, types: string[]): boolean {
+  const t = jsonType(v);
+  return types.includes(t) || (t === 'integer' && types.includes('number'));
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** `%r is not of type %s` as python-jsonschema words it. */
+function typeErrorText(v: unknown, types: string[]): string {
+  return `${pyRepr(v)} is not of type ${types.map(pyStr).join(', ')}`;
+}
+
+export class SimApi {
+  readonly store = new NodeStore();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(readonly cfg: SimApiConfig) {
+    if (cfg.seedNodes > 0) {
+      for (const n of seedNodes(cfg.name, cfg.groups, cfg.seedNodes, this.store.allocateId())) {
+        this.store.insert(n);
+      }
+      // allocateId() was called once for the first id; skip past the rest
+      for (let i = 1; i < cfg.seedNodes; i++) this.store.allocateId();
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  conductorHost(group: string): string {
+    return group ? `${this.cfg.name}-${group}` : this.cfg.name;
+  }
+
+  private conductorFor = (n: NodeRec): string | null =>
+    this.cfg.groups.includes(n.conductor_group) && this.cfg.drivers.includes(n.driver)
+      ? this.conductorHost(n.conductor_group)
+      : null;
+
+  // ------------------------------------------------------------------ entry
+
+  handle(req: ApiRequest): ApiReply {
+    const requestId = `req-${randomUUID()}`;
+    const rawSegments = req.path.split('/').filter((s) => s !== '');
+    let segments: string[];
+    try {
+      segments = rawSegments.map((s) => decodeURIComponent(s));
+    } catch {
+      return this.finish({ status: 404, body: routingErrorBody(404, '') }, 'routing', requestId);
+    }
+    let jsonSuffix = false;
+    const last = segments.length - 1;
+    if (last >= 0 && segments[last]!.endsWith('.json')) {
+      segments[last] = segments[last]!.slice(0, -5);
+      jsonSuffix = true;
+      if (segments[last] === '') segments.pop();
+    }
+    const base = this.baseUrl(req.headers);
+    if (segments.length === 0) {
+      if (req.method !== 'GET') {
+        return this.finish({ status: 405, body: routingErrorBody(405, '') }, 'routing', requestId);
+      }
+      return this.finish({ status: 200, body: JSON.stringify(this.rootDoc(base)) }, 'root', requestId);
+    }
+    if (segments[0] !== 'v1') segments.unshift('v1');
+
+    const neg = negotiate({ [VERSION_HEADER]: req.headers[VERSION_HEADER] }, {
+      min: { major: 1, minor: 1 },
+      max: { major: 1, minor: this.cfg.maxMinor },
+    });
+    if (!neg.ok) {
+      const headers: Record<string, string> = {};
+      if (neg.withRangeHeaders) {
+        headers[MIN_HEADER] = '1.1';
+        headers[MAX_HEADER] = `1.${this.cfg.maxMinor}`;
+      }
+      return { status: 406, body: routingErrorBody(406, neg.description), headers: { ...headers, ...json() } };
+    }
+    const minor = neg.version.minor;
+    const ctx: Ctx = {
+      method: req.method,
+      minor,
+      base,
+      query: parseQuery(req.query),
+      rawBody: req.body,
+      headers: {},
+      render: { minor, base, conductorFor: this.conductorFor },
+    };
+    try {
+      const r = this.route(ctx, segments.slice(1), jsonSuffix);
+      return this.finish({ ...r, headers: { ...ctx.headers, ...(r.headers ?? {}) } }, 'v1', requestId, minor);
+    } catch (e) {
+      if (e instanceof Fault) {
+        return this.finish({ status: e.status, body: faultBody(e.status, e.message), headers: ctx.headers }, 'v1', requestId, minor);
+      }
+      if (e instanceof RoutingError) {
+        return this.finish({ status: e.status, body: routingErrorBody(e.status, e.description), headers: e.headers }, 'routing', requestId);
+      }
+      const msg = e instanceof Error ? e.message : String(e);
+      return this.finish({ status: 500, body: faultBody(500, msg), headers: ctx.headers }, 'v1', requestId, minor);
+    }
+  }
+
+  private finish(
+    r: { status: number; body?: string; headers?: Record<string, string> },
+    kind: ReplyKind,
+    requestId: string,
+    minor?: number,
+  ): ApiReply {
+    const headers: Record<string, string> = {};
+    if (kind === 'v1') {
+      headers[MIN_HEADER] = '1.1';
+      headers[MAX_HEADER] = `1.${this.cfg.maxMinor}`;
+      headers[VER_HEADER] = `1.${minor}`;
+    }
+    Object.assign(headers, r.headers ?? {});
+    if (kind === 'v1' || kind === 'root') headers['Openstack-Request-Id'] = requestId;
+    if (r.body !== undefined) headers['Content-Type'] = 'application/json';
+    return { status: r.status, body: r.body, headers };
+  }
+
+  private baseUrl(headers: IncomingHttpHeaders): string {
+    if (this.cfg.publicEndpoint) return this.cfg.publicEndpoint.replace(/\/+$/, '');
+    return `http://${headers.host ?? 'localhost'}`;
+  }
+
+  // ------------------------------------------------------------- documents
+
+  private versionDoc(base: string): JsonObject {
+    return {
+      id: 'v1',
+      links: [{ href: `${base}/v1/`, rel: 'self' }],
+      status: 'CURRENT',
+      min_version: '1.1',
+      version: `1.${this.cfg.maxMinor}`,
+    };
+  }
+
+  rootDoc(base: string): JsonObject {
+    const v = this.versionDoc(base);
+    return {
+      name: 'OpenStack Ironic API',
+      description:
+        'Ironic is an OpenStack project which enables the provision and management of baremetal machines.',
+      default_version: v,
+      versions: [v],
+    };
+  }
+
+  private v1Doc(base: string, minor: number): JsonObject {
+    const res = (r: string): Json => [
+      { href: `${base}/v1/${r}/`, rel: 'self' },
+      { href: `${base}/${r}/`, rel: 'bookmark' },
+    ];
+    const doc: JsonObject = {
+      id: 'v1',
+      links: [
+        { href: `${base}/v1/`, rel: 'self' },
+        {
+          href: 'https://docs.openstack.org//ironic/latest/contributor//webapi.html',
+          rel: 'describedby',
+          type: 'text/html',
+        },
+      ],
+      media_types: { base: 'application/json', type: 'application/vnd.openstack.ironic.v1+json' },
+      chassis: res('chassis'),
+      nodes: res('nodes'),
+      ports: res('ports'),
+      drivers: res('drivers'),
+      version: this.versionDoc(base),
+    };
+    const optional: Array<[string, number]> = [
+      ['portgroups', 23], ['volume', 32], ['lookup', 22], ['heartbeat', 22], ['conductors', 49],
+      ['allocations', 52], ['events', 54], ['deploy_templates', 55], ['shards', 82],
+    ];
+    for (const [r, v] of optional) if (minor >= v) doc[r] = res(r);
+    return doc;
+  }
+
+  // --------------------------------------------------------------- routing
+
+  private route(ctx: Ctx, seg: string[], jsonSuffix: boolean): Partial<ApiReply> & { status: number } {
+    const m = ctx.method;
+    if (seg.length === 0) {
+      if (m === 'GET') return ok(this.v1Doc(ctx.base, ctx.minor));
+      throw new Fault(
+        405,
+        'The server could not comply with the request since it is either malformed or otherwise incorrect.',
+      );
+    }
+    const [top, ...rest] = seg;
+    switch (top) {
+      case 'nodes':
+        return this.routeNodes(ctx, rest, jsonSuffix);
+      case 'drivers':
+        return this.routeDrivers(ctx, rest);
+      case 'conductors':
+        if (ctx.minor < 49) throw new RoutingError(404);
+        return this.routeConductors(ctx, rest);
+      case 'shards':
+        if (ctx.minor < 82) throw new RoutingError(404);
+        if (rest.length || m !== 'GET') throw new RoutingError(404);
+        return ok({ shards: this.shards() });
+      case 'ports':
+      case 'chassis':
+        return this.emptyCollection(ctx, top, rest);
+      case 'portgroups':
+        if (ctx.minor < 23) throw new RoutingError(404);
+        return this.emptyCollection(ctx, top, rest);
+      case 'allocations':
+        if (ctx.minor < 52) throw new RoutingError(404, 'The API version does not allow allocations');
+        return this.emptyCollection(ctx, top, rest);
+      case 'deploy_templates':
+        if (ctx.minor < 55) throw new RoutingError(404);
+        return this.emptyCollection(ctx, top, rest);
+      default:
+        throw new RoutingError(404);
+    }
+  }
+
+  private emptyCollection(ctx: Ctx, name: string, rest: string[]): { status: number; body: string } {
+    if (ctx.method !== 'GET') throw new RoutingError(405);
+    if (rest.length === 0 || (rest.length === 1 && rest[0] === 'detail')) return ok({ [name]: [] });
+    throw new Fault(404, `${name === 'chassis' ? 'Chassis' : 'Resource'} ${rest[0]} could not be found.`);
+  }
+
+  private routeNodes(ctx: Ctx, rest: string[], jsonSuffix: boolean): { status: number; body?: string; headers?: Record<string, string> } {
+    const m = ctx.method;
+    if (rest.length === 0) {
+      if (m === 'GET') return this.listNodes(ctx, false);
+      if (m === 'POST') return this.createNode(ctx);
+      throw new RoutingError(405, '', { Allow: 'DELETE, GET, PATCH, POST' });
+    }
+    const [ident, ...sub] = rest as [string, ...string[]];
+    if (ident === 'detail' && sub.length === 0 && m === 'GET') return this.listNodes(ctx, true);
+    if (ident === 'validate' && sub.length === 0 && m === 'GET') return this.validateTop(ctx);
+    // NodesController._lookup
+    if (SUBCONTROLLER_WORDS.has(ident)) throw new RoutingError(404);
+    if (!argUuidOrNameOk(ident)) throw new RoutingError(400, `Expected UUID or name for node: ${ident}`);
+    if (sub.length === 0) {
+      if (m === 'GET') return this.showNode(ctx, ident, jsonSuffix, undefined);
+      if (m === 'PATCH') return this.patchNode(ctx, ident, jsonSuffix);
+      if (m === 'DELETE') return this.deleteNode(ctx, ident, jsonSuffix, []);
+      throw new RoutingError(405, '', { Allow: 'DELETE, GET, PATCH, POST' });
+    }
+    const [what, ...more] = sub as [string, ...string[]];
+    const gate = ({ portgroups: 24, vifs: 28, bios: 40, allocation: 52, history: 78, inventory: 81 } as Record<string, number>)[what];
+    if (gate !== undefined && ctx.minor < gate) throw new RoutingError(404);
+    switch (what) {
+      case 'states':
+        return this.routeStates(ctx, ident, more);
+      case 'maintenance':
+        if (more.length) break;
+        if (m === 'PUT') return this.setMaintenance(ctx, ident, true);
+        if (m === 'DELETE') return this.setMaintenance(ctx, ident, false);
+        throw new RoutingError(405);
+      case 'management':
+        return this.routeManagement(ctx, ident, more);
+      case 'vendor_passthru':
+        return this.vendorPassthru(ctx, ident, more);
+      case 'validate':
+        if (m === 'GET' && more.length === 0) return this.validateNode(ctx, ident);
+        break;
+      case 'traits':
+        if (ctx.minor >= 37) return this.routeTraits(ctx, ident, more);
+        // below 1.37 the controller does not exist: pecan treats the word as
+        // get_one's `fields` / delete's extra argument
+        break;
+      case 'vifs':
+        return this.routeVifs(ctx, ident, more);
+      case 'bios':
+        return this.routeBios(ctx, ident, more);
+      case 'history':
+        return this.routeHistory(ctx, ident, more);
+      case 'inventory':
+        if (m !== 'GET' || more.length) throw new RoutingError(405);
+        this.checkArgs(ctx, ['node_ident']);
+        {
+          const n = this.getNode(ctx, ident);
+          throw new Fault(404, `Node inventory record for node ${n.id} could not be found.`);
+        }
+      case 'ports':
+      case 'portgroups':
+        if (m !== 'GET') throw new RoutingError(405);
+        this.getNode(ctx, ident);
+        return ok({ [what]: [] });
+      case 'volume':
+        if (ctx.minor < 32) throw new RoutingError(404);
+        if (m !== 'GET') throw new RoutingError(405);
+        return this.nodeVolume(ctx, ident, more);
+      case 'allocation':
+        if (m !== 'GET' && m !== 'DELETE') throw new RoutingError(405);
+        this.getNode(ctx, ident);
+        throw new Fault(404, `Allocation for node ${ident} could not be found.`);
+    }
+    // pecan's fallback: the remaining segments become positional arguments
+    if (m === 'GET' && sub.length === 1) return this.showNode(ctx, ident, jsonSuffix, what);
+    if (m === 'GET') throw new Fault(500, `NodesController.get_one() takes from 2 to 3 positional arguments but ${2 + sub.length} were given`);
+    if (m === 'DELETE') return this.deleteNode(ctx, ident, jsonSuffix, sub);
+    throw new RoutingError(405);
+  }
+
+  // ----------------------------------------------------------------- nodes
+
+  /** api_utils.get_rpc_node (+ the `.json` suffix retry). */
+  private getNode(ctx: Ctx, ident: string, jsonSuffix = false): NodeRec {
+    const find = (id: string): NodeRec | undefined => {
+      if (isUuidLike(id)) return this.store.getByUuid(id);
+      if (ctx.minor >= 5) {
+        if (isValidNodeLogicalName(id, ctx.minor)) return this.store.getByName(id);
+        throw new Fault(400, `Expected a logical name or UUID but received ${id}.`);
+      }
+      return undefined;
+    };
+    const n = find(ident) ?? (jsonSuffix ? find(`${ident}.json`) : undefined);
+    if (!n) throw nodeNotFound(ident);
+    return n;
+  }
+
+  /** Query/body keyword check of `args.validate` for a handler with these parameters. */
+  private checkArgs(ctx: Ctx, params: readonly string[], bodyKeys: Iterable<string> = []): void {
+    rejectUnexpected([...ctx.query.keys(), ...bodyKeys], new Set(params));
+  }
+
+  private showNode(ctx: Ctx, ident: string, jsonSuffix: boolean, pathField: string | undefined): ReturnType<typeof ok> {
+    this.checkArgs(ctx, ['node_ident', 'fields']);
+    let fieldsRaw: unknown = ctx.query.get('fields');
+    if (pathField !== undefined) {
+      if (fieldsRaw !== undefined) throw new Fault(500, "get_one() got multiple values for argument 'fields'");
+      fieldsRaw = pathField;
+    }
+    const fields = argStringList('fields', fieldsRaw);
+    const n = this.getNode(ctx, ident, jsonSuffix);
+    if (fields !== undefined && ctx.minor < 8) throw notAcceptable();
+    if (fields && firstDisallowedField(fields, ctx.minor) !== undefined) throw notAcceptable();
+    if (fields && fields.length) {
+      for (const f of fields) if (!NODE_QUERYABLE_FIELDS.has(f)) throw new Fault(400, `Field ${f} is not a valid field.`);
+    }
+    return ok(this.renderWithFields(n, ctx, fields));
+  }
+
+  /** node_convert_with_links + sanitize for a fields list ([] keeps only links). */
+  private renderWithFields(n: NodeRec, ctx: Ctx, fields: string[] | undefined): Record<string, unknown> {
+    if (fields === undefined) return renderNode(n, ctx.render);
+    if (fields.length === 0) return { links: selfAndBookmark(ctx.base, 'nodes', n.uuid) };
+    return renderNode(n, ctx.render, fields);
+  }
+
+  private listNodes(ctx: Ctx, detailPath: boolean): { status: number; body: string } {
+    const q = ctx.query;
+    this.checkArgs(ctx, [...(detailPath ? DETAIL_ALLOWED : LIST_ALLOWED)]);
+    const minor = ctx.minor;
+    // args.validate, in the signature's order
+    const chassisUuid = argUuid('chassis_uuid', q.get('chassis_uuid'));
+    const instanceUuid = argUuid('instance_uuid', q.get('instance_uuid'));
+    const associated = argBoolean('associated', q.get('associated'));
+    const maintenance = argBoolean('maintenance', q.get('maintenance'));
+    const retired = argBoolean('retired', q.get('retired'));
+    const provisionState = argString('provision_state', q.get('provision_state'));
+    const markerId = argUuid('marker', q.get('marker'));
+    const limitArg = argInteger('limit', q.get('limit'));
+    const sortKey = argString('sort_key', q.get('sort_key')) ?? 'id';
+    const sortDir = argString('sort_dir', q.get('sort_dir')) ?? 'asc';
+    const driver = argString('driver', q.get('driver'));
+    const fieldsArg = detailPath ? undefined : argStringList('fields', q.get('fields'));
+    const resourceClass = argString('resource_class', q.get('resource_class'));
+    const fault = argString('fault', q.get('fault'));
+    const conductorGroup = argString('conductor_group', q.get('conductor_group'));
+    const detail = detailPath ? undefined : argBoolean('detail', q.get('detail'));
+    const conductor = argString('conductor', q.get('conductor'));
+    const owner = argString('owner', q.get('owner'));
+    const descriptionContains = argString('description_contains', q.get('description_contains'));
+    const lessee = argString('lessee', q.get('lessee'));
+    const project = argString('project', q.get('project'));
+    const shard = argStringList('shard', q.get('shard'));
+    const sharded = argBoolean('sharded', q.get('sharded'));
+
+    const checkState = (): void => {
+      if (provisionState !== undefined) {
+        if (minor < 9) throw notAcceptable();
+        if (!ALL_STATES.has(provisionState)) throw new Fault(400, `Provision state "${provisionState}" is not valid`);
+      }
+    };
+    const gated = (v: unknown, since: number): void => {
+      if (v !== undefined && minor < since) throw minVersionNotAcceptable(since);
+    };
+    const checkFault = (): void => {
+      gated(fault, 42);
+      if (fault !== undefined && !VALID_FAULTS.includes(fault)) {
+        throw new Fault(400, `Unrecognized fault "${fault}" is specified, allowed faults are ${pyTuple(VALID_FAULTS)}`);
+      }
+    };
+    const checkSortKeyVersion = (): void => {
+      if (!fieldAllowed(sortKey, minor)) throw notAcceptable();
+    };
+    let fields: string[] | undefined;
+    if (!detailPath) {
+      if (fieldsArg !== undefined && minor < 8) throw notAcceptable();
+      if (fieldsArg && firstDisallowedField(fieldsArg, minor) !== undefined) throw notAcceptable();
+      checkSortKeyVersion();
+      checkState();
+      gated(driver, 16);
+      gated(resourceClass, 21);
+      checkFault();
+      gated(conductorGroup, 46);
+      gated(conductor, 49);
+      gated(owner, 50);
+      gated(lessee, 65);
+      gated(shard, 82);
+      gated(sharded, 82);
+      if (detail !== undefined && minor < 43) {
+        throw new Fault(400, `Invalid query parameter ?detail=${pyBool(detail)} received.`);
+      }
+      if (fieldsArg !== undefined && detail) {
+        throw new Fault(400, 'Can not specify ?detail=True and fields in the same request.');
+      }
+      fields = fieldsArg === undefined && !detail ? [...NODE_DEFAULT_RETURN_FIELDS] : fieldsArg;
+    } else {
+      checkState();
+      gated(driver, 16);
+      gated(resourceClass, 21);
+      checkFault();
+      gated(conductorGroup, 46);
+      gated(owner, 50);
+      gated(lessee, 65);
+      checkSortKeyVersion();
+      gated(conductor, 49);
+      gated(shard, 82);
+      gated(sharded, 82);
+    }
+
+    // _get_nodes_collection
+    let limit = limitArg ?? this.cfg.maxLimit;
+    if (limitArg !== undefined) {
+      if (limitArg <= 0) throw new Fault(400, 'Limit must be positive');
+      limit = Math.min(this.cfg.maxLimit, limitArg);
+    }
+    if (sortDir !== 'asc' && sortDir !== 'desc') {
+      throw new Fault(400, `Invalid sort direction: ${sortDir}. Acceptable values are 'asc' or 'desc'`);
+    }
+    if (NODE_SORT_BLACKLIST_21_4.has(sortKey)) {
+      throw new Fault(400, `The sort_key value ${sortKey} is an invalid field for sorting`);
+    }
+    let marker: NodeRec | undefined;
+    if (markerId !== undefined) {
+      marker = this.store.getByUuid(markerId);
+      if (!marker) throw nodeNotFound(markerId);
+    }
+    if (fields && fields.length) {
+      // the DB layer loads these as columns (21.4 fails on anything else)
+      for (const f of fields) {
+        if (f !== 'traits' && !NODE_DB_COLUMNS.has(f)) throw new Fault(500, `type object 'Node' has no attribute '${f}'`);
+      }
+    }
+    if (chassisUuid !== undefined) throw new Fault(404, `Chassis ${chassisUuid} could not be found.`);
+    if (sortKey !== 'id' && !NODE_DB_COLUMNS.has(sortKey)) {
+      throw new Fault(400, `The sort_key value "${sortKey}" is an invalid field for sorting`);
+    }
+
+    const preds: Array<(n: NodeRec) => boolean> = [];
+    if (maintenance !== undefined) preds.push((n) => n.maintenance === maintenance);
+    if (associated !== undefined) preds.push((n) => (n.instance_uuid !== null) === associated);
+    if (retired !== undefined) preds.push((n) => n.retired === retired);
+    if (provisionState !== undefined) preds.push((n) => n.provision_state === provisionState);
+    if (driver !== undefined) preds.push((n) => n.driver === driver);
+    if (resourceClass !== undefined) preds.push((n) => n.resource_class === resourceClass);
+    if (fault !== undefined) preds.push((n) => n.fault === fault);
+    if (conductorGroup !== undefined) preds.push((n) => n.conductor_group === conductorGroup);
+    if (owner !== undefined) preds.push((n) => n.owner === owner);
+    if (lessee !== undefined) preds.push((n) => n.lessee === lessee);
+    if (shard !== undefined) preds.push((n) => n.shard !== null && shard.includes(n.shard));
+    if (project !== undefined) preds.push((n) => n.owner === project || n.lessee === project);
+    if (descriptionContains !== undefined) {
+      const re = likeRegex(descriptionContains);
+      preds.push((n) => n.description !== null && re.test(n.description));
+    }
+    if (instanceUuid !== undefined) preds.push((n) => n.instance_uuid === instanceUuid);
+    if (sharded !== undefined) preds.push((n) => (n.shard !== null) === sharded);
+    const filter = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : (n: NodeRec) => preds.every((p) => p(n));
+
+    let nodes = this.store.page({ sortKey, sortDir, limit, marker, filter });
+    if (conductor !== undefined) nodes = nodes.filter((n) => this.conductorFor(n) === conductor);
+
+    const items = nodes.map((n) => this.renderWithFields(n, ctx, fields));
+    const out: Record<string, unknown> = { nodes: items };
+    const effLimit = instanceUuid ? 0 : limit;
+    if (nodes.length > 0 && nodes.length === effLimit) {
+      const params: Array<[string, string | undefined]> = [
+        ['sort_key', sortKey],
+        ['sort_dir', sortDir],
+        ['associated', associated ? 'True' : undefined],
+        ['maintenance', maintenance ? 'True' : undefined],
+        ['retired', retired ? 'True' : undefined],
+        ['detail', detail === undefined ? undefined : pyBool(detail)],
+        ['fields', fields && fields.length ? fields.join(',') : undefined],
+      ];
+      out.next = nextLink(ctx.base, detailPath ? 'nodes/detail' : 'nodes', params, effLimit, nodes[nodes.length - 1]!.uuid);
+    }
+    return ok(out);
+  }
+
+  /** Validates a create/patch body as node_schema + NODE_VALIDATE_EXTRA do. */
+  private validateNodeBody(body: unknown, name: 'node' | 'patch', types: Record<string, string[]>): Record<string, unknown> {
+    const pre = `Schema error for ${name}: `;
+    if (!isPlainObject(body)) throw new Fault(400, `${pre}${pyRepr(body)} is not of type 'object'`);
+    const extra = Object.keys(body).filter((k) => !(k in types));
+    if (extra.length) {
+      const list = extra.map(pyStr).join(', ');
+      throw new Fault(400, `${pre}Additional properties are not allowed (${list} ${extra.length === 1 ? 'was' : 'were'} unexpected)`);
+    }
+    if (!('driver' in body)) throw new Fault(400, `${pre}'driver' is a required property`);
+    for (const [k, v] of Object.entries(body)) {
+      const t = types[k]!;
+      if (!typeMatches(v, t)) throw new Fault(400, `${pre}${typeErrorText(v, t)}`);
+      const max = MAX_LENGTH[k];
+      if (max !== undefined && typeof v === 'string' && [...v].length > max) {
+        throw new Fault(400, `${pre}${pyRepr(v)} is too long`);
+      }
+    }
+    const out = { ...body };
+    for (const k of BOOL_BODY_FIELDS) if (k in out) out[k] = argBoolean(k, out[k]) ?? null;
+    for (const k of UUID_BODY_FIELDS) if (k in out && out[k] !== null) argUuid(k, out[k]);
+    return out;
+  }
+
+  private parseJsonBody(ctx: Ctx): unknown {
+    if (!ctx.rawBody) return undefined;
+    try {
+      return JSON.parse(ctx.rawBody) as unknown;
+    } catch {
+      throw new Fault(500, 'Expecting value: line 1 column 1 (char 0)');
+    }
+  }
+
+  private checkNames(ctx: Ctx, names: unknown[], errorMsg: (name: string) => string): void {
+    if (ctx.minor < 5) throw notAcceptable();
+    for (const name of names) {
+      const s = typeof name === 'string' ? name : String(name);
+      if (typeof name !== 'string' || !isValidNodeLogicalName(name, ctx.minor) || isUuidLike(name)) {
+        throw new Fault(400, errorMsg(s));
+      }
+      if (NODE_RESERVED_NAMES.has(name)) {
+        throw new Fault(
+          400,
+          `The word "${name}" is reserved and can not be used as a node name. Reserved words are: ` +
+            'maintenance, management, states, vendor_passthru, detail, validate.',
+        );
+      }
+    }
+  }
+
+  /** rpcapi.get_topic_for: is there a conductor for this driver and group? */
+  private checkTopic(driver: string, group: string): void {
+    if (!this.cfg.drivers.includes(driver) || !this.cfg.groups.includes(group)) {
+      throw new Fault(
+        400,
+        `No valid host was found. Reason: No conductor service registered which supports driver ${driver} ` +
+          `for conductor group "${group}".`,
+      );
+    }
+  }
+
+  private createNode(ctx: Ctx): { status: number; body: string; headers: Record<string, string> } {
+    this.checkArgs(ctx, ['node']);
+    const raw = this.parseJsonBody(ctx) ?? {};
+    const node = this.validateNodeBody(raw, 'node', NODE_SCHEMA_TYPES);
+    // reject_fields_in_newer_versions
+    for (const f of Object.keys(NODE_SCHEMA_TYPES)) {
+      if (fieldAllowed(f, ctx.minor)) continue;
+      if (f === 'name' && (node.name === null || node.name === undefined)) continue;
+      const empty = f === 'conductor_group' ? '' : null;
+      const v = f in node ? node[f] : empty;
+      if (v !== empty) throw notAcceptable();
+    }
+    const uuid = (node.uuid as string | null | undefined) || randomUUID();
+    const group = (node.conductor_group as string | null | undefined) || '';
+    const name = node.name as string | null | undefined;
+    if (name !== null && name !== undefined) {
+      this.checkNames(ctx, [name], (n) => `Cannot create node with invalid name '${n}'`);
+    }
+    const driver = node.driver as string;
+    if (node.chassis_uuid) throw new Fault(400, `Chassis ${node.chassis_uuid as string} could not be found.`);
+    this.checkTopic(driver, group);
+    if (!/^[a-zA-Z0-9_\-.]*$/.test(group)) throw new Fault(400, `Expected a conductor group but received ${group}.`);
+    if (this.store.getByUuid(uuid)) throw new Fault(409, `A node with UUID ${uuid} already exists.`);
+    if (name && this.store.getByName(name)) throw new Fault(409, `A node with name ${name} already exists.`);
+    const inst = node.instance_uuid as string | null | undefined;
+    if (inst && this.store.getByInstance(inst)) {
+      throw new Fault(409, `Instance ${inst} is already associated with a node, it cannot be associated with this other node ${uuid}`);
+    }
+    const n = blankNode(this.store.allocateId(), uuid, driver, nowIso());
+    for (const [k, v] of Object.entries(node)) {
+      if (k === 'uuid' || k === 'driver') continue;
+      if (v === null && k in n && isPlainObject(n[k])) n[k] = {};
+      else n[k] = v;
+    }
+    n.conductor_group = group.toLowerCase();
+    n.name = name ?? null;
+    n.provision_state = ctx.minor < 11 ? 'available' : 'enroll';
+    if (n.protected === null) n.protected = false;
+    if (n.maintenance === null) n.maintenance = false;
+    if (n.retired === null) n.retired = false;
+    if (n.console_enabled === null) n.console_enabled = false;
+    this.store.insert(n);
+    return {
+      status: 201,
+      body: JSON.stringify(renderNode(n, ctx.render)),
+      headers: { Location: buildUrl(ctx.base, 'nodes', n.uuid) },
+    };
+  }
+
+  private patchNode(ctx: Ctx, ident: string, jsonSuffix: boolean): { status: number; body: string } {
+    this.checkArgs(ctx, ['node_ident', 'reset_interfaces', 'patch']);
+    const resetInterfaces = argBoolean('reset_interfaces', ctx.query.get('reset_interfaces'));
+    const body = this.parseJsonBody(ctx) ?? {};
+    const schemaErr = patchSchemaError(body);
+    if (schemaErr) throw new Fault(400, schemaErr);
+    const patch = body as PatchOp[];
+    if (resetInterfaces !== undefined && ctx.minor < 45) throw notAcceptable();
+    // _validate_patch
+    for (const p of patch) {
+      const root = p.path.split('/')[1]!;
+      if (!PATCH_ALLOWED_FIELDS.includes(root)) {
+        throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: ${PATCH_ALLOWED_FIELDS.join(', ')}`);
+      }
+    }
+    const values = (path: string): unknown[] => patch.filter((p) => p.path === path && p.op !== 'remove').map((p) => p.value);
+    for (const f of Object.keys(PATCH_SCHEMA_TYPES)) {
+      if (!fieldAllowed(f, ctx.minor) && values(`/${f}`).length) throw notAcceptable();
+    }
+    if (resetInterfaces && values('/driver').length === 0) {
+      throw new Fault(400, "The reset_interfaces parameter can only be used when changing the node's driver.");
+    }
+    const desc = values('/description');
+    if (desc.length && typeof desc[0] === 'string' && [...desc[0]].length > 4096) {
+      throw new Fault(400, 'Cannot update node with description exceeding 4096 characters');
+    }
+    const n = this.getNode(ctx, ident, jsonSuffix);
+    const removeInstanceOnly = patch.length === 1 && patch[0]!.op === 'remove' && patch[0]!.path === '/instance_uuid' && Object.keys(patch[0]!).length === 2;
+    if (n.maintenance && removeInstanceOnly) {
+      // allowed in any state
+    } else if (n.target_provision_state && !UPDATE_ALLOWED_STATES.has(n.provision_state)) {
+      throw new Fault(409, `Node ${ident} can not be updated while a state transition is in progress.`);
+    } else if (n.provision_state === 'inspecting' && ctx.minor >= 39) {
+      throw new Fault(409, `Cannot update node "${n.uuid}" while it is in state "inspecting".`);
+    }
+    const names = values('/name');
+    if (names.length) this.checkNames(ctx, names, (nm) => `Node ${ident}: Cannot change name to invalid name '${nm}'`);
+
+    const doc = this.asDict(n);
+    for (const p of patch) {
+      if (p.op === 'add' && p.path.split('/').length === 2 && !(p.path.slice(1) in doc)) {
+        throw new Fault(400, `Adding a new attribute (${p.path}) to the root of the resource is not allowed`);
+      }
+    }
+    for (const p of patch) {
+      try {
+        applyOp(doc, p);
+      } catch (e) {
+        if (e instanceof PatchApplyError) {
+          throw new Fault(400, `Couldn't apply patch '${opRepr(p as unknown as Record<string, unknown>)}'. Reason: ${e.message}`);
+        }
+        throw e;
+      }
+    }
+    // patched_validate_with_schema: keep schema keys only, validate
+    const patched: Record<string, unknown> = {};
+    for (const k of Object.keys(PATCH_SCHEMA_TYPES)) if (k in doc) patched[k] = doc[k];
+    const valid = this.validateNodeBody(patched, 'patch', PATCH_SCHEMA_TYPES);
+    // _update_changed_fields
+    if (valid.chassis_uuid) throw new Fault(400, `Chassis ${valid.chassis_uuid as string} could not be found.`);
+    if (typeof valid.conductor_group !== 'string') {
+      throw new Fault(500, "'NoneType' object has no attribute 'lower'");
+    }
+    valid.conductor_group = valid.conductor_group.toLowerCase();
+    if (valid.protected === null || valid.protected === undefined) valid.protected = false;
+    const driver = valid.driver as string;
+    this.checkTopic(driver, valid.conductor_group as string);
+    if (driver !== n.driver && n.console_enabled) {
+      throw new Fault(409, `Node ${ident} can not update the driver while the console is enabled. Please stop the console first.`);
+    }
+    if (!/^[a-zA-Z0-9_\-.]*$/.test(valid.conductor_group as string)) {
+      throw new Fault(400, `Expected a conductor group but received ${valid.conductor_group as string}.`);
+    }
+    const newName = (valid.name ?? null) as string | null;
+    if (newName !== null && newName !== n.name) {
+      const other = this.store.getByName(newName);
+      if (other && other !== n) throw new Fault(409, `A node with name ${newName} already exists.`);
+    }
+    const newInst = (valid.instance_uuid ?? null) as string | null;
+    if (newInst !== null && newInst !== n.instance_uuid) {
+      if (n.instance_uuid !== null) throw new Fault(409, `Node ${n.uuid} is associated with instance ${n.instance_uuid}.`);
+      const other = this.store.getByInstance(newInst);
+      if (other && other !== n) {
+        throw new Fault(409, `Instance ${newInst} is already associated with a node, it cannot be associated with this other node ${n.uuid}`);
+      }
+    }
+    if (valid.protected === true && n.protected !== true && n.provision_state !== 'active' && n.provision_state !== 'rescue') {
+      throw new Fault(409, 'Protected can only be set in states active, rescue');
+    }
+    const before = { name: n.name, instance_uuid: n.instance_uuid };
+    let changed = false;
+    for (const [k, v] of Object.entries(valid)) {
+      if (!(k in n) || k === 'uuid') continue;
+      let nv = v;
+      if (nv === null && isPlainObject(n[k])) nv = {};
+      if (JSON.stringify(n[k]) !== JSON.stringify(nv)) {
+        n[k] = nv as never;
+        changed = true;
+      }
+    }
+    if (!n.maintenance) {
+      n.maintenance_reason = null;
+      n.fault = null;
+    }
+    if (!n.protected) n.protected_reason = null;
+    if (changed) n.updated_at = nowIso();
+    this.store.updated(n, before);
+    return ok(renderNode(n, ctx.render));
+  }
+
+  /** The dict a PATCH is applied to: rpc_node.as_dict() + chassis_uuid. */
+  private asDict(n: NodeRec): Record<string, unknown> {
+    const d: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(n)) {
+      if (k.startsWith('sim')) continue;
+      d[k] = v !== null && typeof v === 'object' ? JSON.parse(JSON.stringify(v)) : v;
+    }
+    d.chassis_uuid = null;
+    return d;
+  }
+
+  private deleteNode(ctx: Ctx, ident: string, jsonSuffix: boolean, extraArgs: string[]): { status: number } {
+    this.checkArgs(ctx, ['node_ident']);
+    if (extraArgs.length) throw new Fault(404, 'Resource could not be found.');
+    const n = this.getNode(ctx, ident, jsonSuffix);
+    this.checkTopic(n.driver, n.conductor_group);
+    if (n.reservation) throw this.locked(n);
+    if (!n.maintenance && n.instance_uuid !== null) {
+      throw new Fault(409, `Node ${n.uuid} is associated with instance ${n.instance_uuid}.`);
+    }
+    if (n.protected) throw new Fault(403, `Node ${n.uuid} is protected and cannot be undeployed, rebuilt or deleted`);
+    if (!n.maintenance && !DELETE_ALLOWED_STATES.includes(n.provision_state)) {
+      throw new Fault(
+        409,
+        `Can not delete node "${n.uuid}" while it is in provision state "${n.provision_state}". Valid provision ` +
+          `states to perform deletion are: "${pyTuple(DELETE_ALLOWED_STATES)}", or set the node into maintenance mode`,
+      );
+    }
+    this.store.remove(n);
+    return { status: 204 };
+  }
+
+  private locked(n: NodeRec): Fault {
+    return new Fault(409, `Node ${n.uuid} is locked by host ${n.reservation}, please retry after the current operation is completed.`);
+  }
+
+  // ---------------------------------------------------------------- states
+
+  private routeStates(ctx: Ctx, ident: string, more: string[]): { status: number; body?: string; headers?: Record<string, string> } {
+    const m = ctx.method;
+    if (more.length === 0) {
+      if (m !== 'GET') throw new RoutingError(405);
+      this.checkArgs(ctx, ['node_ident']);
+      return ok(renderStates(this.getNode(ctx, ident), ctx.minor));
+    }
+    const [action, ...tail] = more as [string, ...string[]];
+    if (action === 'console' && tail.length === 0) {
+      if (m === 'GET') {
+        this.checkArgs(ctx, ['node_ident']);
+        const n = this.getNode(ctx, ident);
+        return ok({ console_enabled: n.console_enabled, console_info: n.console_enabled ? {} : null });
+      }
+      if (m === 'PUT') return this.setConsole(ctx, ident);
+      throw new RoutingError(405);
+    }
+    if (tail.length === 0 && m === 'PUT') {
+      switch (action) {
+        case 'power':
+          return this.setPower(ctx, ident);
+        case 'provision':
+          return this.setProvision(ctx, ident);
+        case 'raid':
+          return this.setRaid(ctx, ident);
+        case 'boot_mode':
+          return this.setBootMode(ctx, ident);
+        case 'secure_boot':
+          return this.setSecureBoot(ctx, ident);
+      }
+    }
+    if (m === 'GET') {
+      throw new Fault(500, `NodeStatesController.get() takes 2 positional arguments but ${2 + more.length} were given`);
+    }
+    throw new RoutingError(404);
+  }
+
+  /** JSON body keys become keyword arguments (pecan), together with the query. */
+  private bodyArgs(ctx: Ctx, params: readonly string[]): Record<string, unknown> {
+    const body = this.parseJsonBody(ctx);
+    const kw: Record<string, unknown> = {};
+    for (const [k, v] of ctx.query) kw[k] = v;
+    if (isPlainObject(body)) Object.assign(kw, body);
+    rejectUnexpected(Object.keys(kw), new Set(params));
+    return kw;
+  }
+
+  private statesLocation(ctx: Ctx, ident: string, suffix = 'states'): Record<string, string> {
+    return { Location: buildUrl(ctx.base, 'nodes', `${ident}/${suffix}`) };
+  }
+
+  private setPower(ctx: Ctx, ident: string): { status: number; headers: Record<string, string> } {
+    const kw = this.bodyArgs(ctx, ['node_ident', 'target', 'timeout']);
+    const target = argString('target', kw.target);
+    const timeout = argInteger('timeout', kw.timeout);
+    if (target === undefined) throw new Fault(400, 'Missing mandatory parameter: target');
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    if ((target === 'soft rebooting' || target === 'soft power off' || timeout) && ctx.minor < 27) throw notAcceptable();
+    if (timeout !== undefined && timeout < 1) throw new Fault(400, 'timeout has to be positive integer');
+    const allowed = ['power on', 'power off', 'rebooting', 'soft rebooting', 'soft power off'];
+    if (!allowed.includes(target)) {
+      throw new Fault(400, `The requested action "${target}" can not be performed on node "${ident}" while it is in state "${n.power_state ?? 'None'}".`);
+    }
+    if (n.provision_state === 'cleaning' || n.provision_state === 'clean wait') {
+      throw new Fault(400, `The requested action "${target}" can not be performed on node "${ident}" while it is in state "${n.provision_state}".`);
+    }
+    if (n.reservation) throw this.locked(n);
+    // fake power: done before the RPC call returns
+    n.power_state = target === 'power off' || target === 'soft power off' ? 'power off' : 'power on';
+    n.target_power_state = null;
+    n.updated_at = nowIso();
+    this.store.touch();
+    return { status: 202, headers: this.statesLocation(ctx, ident) };
+  }
+
+  private setProvision(ctx: Ctx, ident: string): { status: number; headers: Record<string, string> } {
+    const kw = this.bodyArgs(ctx, [
+      'node_ident', 'target', 'configdrive', 'clean_steps', 'deploy_steps', 'rescue_password', 'disable_ramdisk',
+    ]);
+    const target = argString('target', kw.target);
+    for (const k of ['clean_steps', 'deploy_steps']) {
+      const v = kw[k];
+      if (v !== undefined && v !== null && !Array.isArray(v)) {
+        throw new Fault(400, `Expected types <class 'NoneType'>, <class 'list'> for ${k}: ${pyRepr(v)}`);
+      }
+    }
+    const configdrive = kw.configdrive;
+    if (configdrive !== undefined && configdrive !== null && typeof configdrive !== 'string' && !isPlainObject(configdrive)) {
+      throw new Fault(400, `Expected types <class 'NoneType'>, <class 'dict'>, <class 'str'> for configdrive: ${pyRepr(configdrive)}`);
+    }
+    const rescuePassword = argString('rescue_password', kw.rescue_password);
+    const disableRamdisk = argBoolean('disable_ramdisk', kw.disable_ramdisk);
+    if (target === undefined) throw new Fault(400, 'Missing mandatory parameter: target');
+    const n = this.getNode(ctx, ident);
+    const minVer = MIN_VERB_VERSION[target];
+    if (minVer !== undefined && ctx.minor < minVer) throw notAcceptable();
+    if ((target === 'active' || target === 'rebuild') && n.maintenance) {
+      throw new Fault(400, `The provisioning operation can't be performed on node ${n.uuid} because it's in maintenance mode.`);
+    }
+    const event = VERBS[target] ?? target;
+    if (!isActionable(n.provision_state, event)) {
+      if (n.reservation) throw this.locked(n);
+      throw new Fault(400, `The requested action "${target}" can not be performed on node "${n.uuid}" while it is in state "${n.provision_state}".`);
+    }
+    if (configdrive && target !== 'active' && !(target === 'rebuild' && ctx.minor >= 35)) {
+      throw new Fault(400, `Adding a config drive is only supported when setting provision state to ${ctx.minor >= 35 ? 'active, rebuild' : 'active'}`);
+    }
+    if (disableRamdisk !== undefined && (ctx.minor < 70 || target !== 'clean')) {
+      if (ctx.minor < 70) throw notAcceptable();
+      throw new Fault(400, '"disable_ramdisk" is only valid when setting target provision state to clean');
+    }
+    const cleanSteps = kw.clean_steps as unknown[] | null | undefined;
+    if (cleanSteps && cleanSteps.length && target !== 'clean') {
+      throw new Fault(400, '"clean_steps" is only valid when setting target provision state to clean');
+    }
+    const deploySteps = kw.deploy_steps as unknown[] | null | undefined;
+    if (deploySteps !== undefined && deploySteps !== null) {
+      if (ctx.minor < 69) throw notAcceptable();
+      if (deploySteps.length && !['active', 'rebuild', 'deploy'].includes(target)) {
+        throw new Fault(400, '"deploy_steps" is only valid when setting target provision state to active or rebuild');
+      }
+    }
+    if (rescuePassword !== undefined && target !== 'rescue') {
+      throw new Fault(400, '"rescue_password" is only valid when setting target provision state to rescue');
+    }
+    if (n.provision_state === 'inspect wait' && target === 'abort' && ctx.minor < 41) throw notAcceptable();
+    // _do_provision_action
+    if (target === 'rescue' && !(rescuePassword && rescuePassword.trim())) {
+      throw new Fault(400, 'A non-empty "rescue_password" is required when setting target provision state to rescue');
+    }
+    if (target === 'clean' && !(cleanSteps && cleanSteps.length)) {
+      throw new Fault(400, '"clean_steps" is required when setting target provision state to clean');
+    }
+    this.checkTopic(n.driver, n.conductor_group);
+    if (n.reservation) throw this.locked(n);
+    if ((event === 'delete' || event === 'rebuild') && n.protected) {
+      throw new Fault(403, `Node ${n.uuid} is protected and cannot be undeployed, rebuilt or deleted`);
+    }
+    this.startTransition(n, target, event, isPlainObject(configdrive) || typeof configdrive === 'string' ? configdrive : undefined);
+    return { status: 202, headers: this.statesLocation(ctx, ident) };
+  }
+
+  /** Moves a node into the interim state now and lets the "conductor" finish it later. */
+  private startTransition(n: NodeRec, target: string, event: string, configdrive: unknown): void {
+    const t = plan(n.provision_state, target);
+    const now = nowIso();
+    const interim = event === 'delete' ? 'cleaning' : t.interim;
+    n.provision_state = interim;
+    n.target_provision_state = t.target;
+    n.provision_updated_at = now;
+    n.updated_at = now;
+    n.last_error = null;
+    if (event === 'inspect') n.inspection_started_at = now;
+    this.store.touch();
+    if (interim === t.final || !UNSTABLE_STATES.has(interim)) {
+      n.provision_state = t.final;
+      n.target_provision_state = null;
+      return;
+    }
+    n.reservation = this.conductorHost(n.conductor_group);
+    const finish = (): void => {
+      if (this.closed || this.store.getByUuid(n.uuid) !== n) return;
+      const done = nowIso();
+      n.provision_state = t.final;
+      n.target_provision_state = null;
+      n.reservation = null;
+      n.provision_updated_at = done;
+      n.updated_at = done;
+      if (event === 'delete') {
+        n.instance_info = {};
+        n.instance_uuid = null;
+        n.driver_internal_info = {};
+        this.store.updated(n, { name: n.name, instance_uuid: null });
+      }
+      if (event === 'deploy' && configdrive !== undefined) {
+        n.instance_info = { ...n.instance_info, configdrive: configdrive as Json };
+      }
+      if (event === 'inspect') n.inspection_finished_at = done;
+      this.store.touch();
+    };
+    if (event === 'delete') {
+      // tear down clears the instance at once; cleaning follows
+      const inst = n.instance_uuid;
+      n.instance_info = {};
+      n.instance_uuid = null;
+      this.store.updated(n, { name: n.name, instance_uuid: inst });
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      finish();
+    }, this.cfg.tickMs);
+    this.timers.add(timer);
+  }
+
+  private setRaid(ctx: Ctx, ident: string): { status: number } {
+    this.checkArgs(ctx, ['node_ident', 'target_raid_config']);
+    const body = this.parseJsonBody(ctx) ?? {};
+    if (!isPlainObject(body)) {
+      throw new Fault(400, `Expected types <class 'dict'> for target_raid_config: ${pyRepr(body)}`);
+    }
+    const n = this.getNode(ctx, ident);
+    if (ctx.minor < 12) throw notAcceptable();
+    this.checkTopic(n.driver, n.conductor_group);
+    if (n.raid_interface === 'no-raid') {
+      throw new Fault(404, `Driver ${n.driver} does not support raid (disabled or not implemented).`);
+    }
+    n.target_raid_config = body as JsonObject;
+    n.updated_at = nowIso();
+    this.store.touch();
+    return { status: 204 };
+  }
+
+  private setConsole(ctx: Ctx, ident: string): { status: number; headers: Record<string, string> } {
+    const kw = this.bodyArgs(ctx, ['node_ident', 'enabled']);
+    if (kw.enabled === undefined) throw new Fault(400, 'Missing mandatory parameter: enabled');
+    const enabled = argBoolean('enabled', kw.enabled)!;
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    n.console_enabled = enabled;
+    n.updated_at = nowIso();
+    this.store.touch();
+    return { status: 202, headers: this.statesLocation(ctx, ident, 'states/console') };
+  }
+
+  private setBootMode(ctx: Ctx, ident: string): { status: number; headers: Record<string, string> } {
+    const kw = this.bodyArgs(ctx, ['node_ident', 'target']);
+    const target = argString('target', kw.target);
+    if (target === undefined) throw new Fault(400, 'Missing mandatory parameter: target');
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    if (ctx.minor < 76) throw new Fault(404, 'This endpoint is supported starting with the API version 1.76');
+    if (target !== 'bios' && target !== 'uefi') {
+      throw new Fault(400, `Invalid boot mode ${target} requested for node. Allowed boot modes are: bios, uefi`);
+    }
+    if (UNSTABLE_STATES.has(n.provision_state)) throw this.transitioning(n);
+    n.boot_mode = target;
+    n.updated_at = nowIso();
+    this.store.touch();
+    return { status: 202, headers: this.statesLocation(ctx, ident) };
+  }
+
+  private setSecureBoot(ctx: Ctx, ident: string): { status: number; headers: Record<string, string> } {
+    const kw = this.bodyArgs(ctx, ['node_ident', 'target']);
+    if (kw.target === undefined) throw new Fault(400, 'Missing mandatory parameter: target');
+    const target = argBoolean('target', kw.target)!;
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    if (ctx.minor < 76) throw new Fault(404, 'This endpoint is supported starting with the API version 1.76');
+    if (UNSTABLE_STATES.has(n.provision_state)) throw this.transitioning(n);
+    n.secure_boot = target;
+    n.updated_at = nowIso();
+    this.store.touch();
+    return { status: 202, headers: this.statesLocation(ctx, ident) };
+  }
+
+  private transitioning(n: NodeRec): Fault {
+    return new Fault(
+      409,
+      `Node is in ${n.provision_state} state. Since node is transitioning, the boot mode will not be set as this ` +
+        'may interfere with ongoing changes and result in erroneous modification. Try again later.',
+    );
+  }
+
+  private setMaintenance(ctx: Ctx, ident: string, on: boolean): { status: number } {
+    const kw = this.bodyArgs(ctx, on ? ['node_ident', 'reason'] : ['node_ident']);
+    const reason = on ? argString('reason', kw.reason) : undefined;
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    n.maintenance = on;
+    n.maintenance_reason = reason ?? null;
+    if (!on) n.fault = null;
+    n.updated_at = nowIso();
+    this.store.touch();
+    return { status: 202 };
+  }
+
+  // ------------------------------------------------------------ management
+
+  private routeManagement(ctx: Ctx, ident: string, more: string[]): { status: number; body?: string } {
+    const m = ctx.method;
+    const path = more.join('/');
+    if (path === 'boot_device') {
+      if (m === 'GET') {
+        this.checkArgs(ctx, ['node_ident']);
+        const n = this.getNode(ctx, ident);
+        this.checkTopic(n.driver, n.conductor_group);
+        return ok({ ...n.simBootDevice });
+      }
+      if (m === 'PUT') {
+        const kw = this.bodyArgs(ctx, ['node_ident', 'boot_device', 'persistent']);
+        const dev = argString('boot_device', kw.boot_device);
+        const persistent = argBoolean('persistent', kw.persistent) ?? false;
+        if (dev === undefined) throw new Fault(400, 'Missing mandatory parameter: boot_device');
+        const n = this.getNode(ctx, ident);
+        this.checkTopic(n.driver, n.conductor_group);
+        if (dev !== 'pxe') throw new Fault(400, `Invalid boot device ${dev} specified.`);
+        n.simBootDevice = { boot_device: dev, persistent };
+        return { status: 204 };
+      }
+      throw new RoutingError(405);
+    }
+    if (path === 'boot_device/supported' && m === 'GET') {
+      this.checkArgs(ctx, ['node_ident']);
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      return ok({ supported_boot_devices: ['pxe'] });
+    }
+    if (path === 'inject_nmi' && m === 'PUT') {
+      this.bodyArgs(ctx, ['node_ident']);
+      if (ctx.minor < 29) throw new Fault(404, 'Resource could not be found.');
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      return { status: 204 };
+    }
+    if (path === 'indicators' && m === 'GET') {
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      const ind = (name: string, component: string, readonly: boolean, states: string[]): JsonObject => ({
+        name,
+        component,
+        readonly,
+        states,
+        links: selfAndBookmark(ctx.base, 'nodes', `${ident}/management/indicators/${name}`) as unknown as Json,
+      });
+      return ok({
+        indicators: [
+          ind('led-0@chassis', 'chassis', true, ['off', 'on']),
+          ind('led@system', 'system', false, ['blinking', 'off', 'on']),
+        ],
+      });
+    }
+    throw new RoutingError(404);
+  }
+
+  private vendorPassthru(ctx: Ctx, ident: string, more: string[]): { status: number; body?: string } {
+    if (more.length === 1 && more[0] === 'methods' && ctx.method === 'GET') {
+      this.checkArgs(ctx, ['node_ident']);
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      return ok(n.vendor_interface === 'fake' ? FAKE_VENDOR_METHODS : {});
+    }
+    if (more.length === 0) {
+      const method = argString('method', ctx.query.get('method'));
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      if (!method) throw new Fault(400, 'Method not specified');
+      const meta = (FAKE_VENDOR_METHODS as Record<string, { http_methods: string[]; async: boolean }>)[method];
+      if (!meta || n.vendor_interface !== 'fake') {
+        throw new Fault(400, `Unsupported method (${method}) passed to ${n.vendor_interface} vendor interface.`);
+      }
+      if (!meta.http_methods.includes(ctx.method)) {
+        throw new Fault(400, `The method ${method} does not support HTTP ${ctx.method}`);
+      }
+      return meta.async ? { status: 202 } : ok(null);
+    }
+    throw new RoutingError(404);
+  }
+
+  private validateNode(ctx: Ctx, ident: string): { status: number; body: string } {
+    this.checkArgs(ctx, ['node_ident']);
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    return ok(this.validation(n));
+  }
+
+  private validateTop(ctx: Ctx): { status: number; body: string } {
+    this.checkArgs(ctx, ['node', 'node_uuid']);
+    const node = argUuidOrName('node', ctx.query.get('node'));
+    const nodeUuid = argUuid('node_uuid', ctx.query.get('node_uuid'));
+    if (node !== undefined && ctx.minor < 5 && !isUuidLike(node)) throw notAcceptable();
+    const ident = nodeUuid ?? node;
+    if (ident === undefined) throw new Fault(400, 'Expected a logical name or UUID but received None.');
+    const n = this.getNode(ctx, ident);
+    this.checkTopic(n.driver, n.conductor_group);
+    return ok(this.validation(n));
+  }
+
+  private validation(n: NodeRec): JsonObject {
+    const out: JsonObject = {};
+    for (const iface of INTERFACES) {
+      const impl = n[`${iface}_interface`];
+      out[iface] =
+        typeof impl === 'string' && impl.startsWith('no-')
+          ? { result: null, reason: `not supported` }
+          : { result: true };
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- traits
+
+  private routeTraits(ctx: Ctx, ident: string, more: string[]): { status: number; body?: string; headers?: Record<string, string> } {
+    const m = ctx.method;
+    if (more.length > 1) throw new RoutingError(404);
+    const trait = more[0];
+    if (m === 'GET' && trait === undefined) {
+      this.checkArgs(ctx, []);
+      const n = this.getNode(ctx, ident);
+      return ok({ traits: n.traits });
+    }
+    if (m === 'PUT') {
+      this.checkArgs(ctx, ['trait', 'body']);
+      const body = this.parseJsonBody(ctx);
+      if (trait !== undefined) this.checkTrait('trait', trait);
+      let traits: string[] | undefined;
+      if (body !== undefined) {
+        if (!isPlainObject(body)) throw new Fault(400, `Schema error for body: ${pyRepr(body)} is not of type 'object'`);
+        for (const k of Object.keys(body)) {
+          if (k !== 'traits') throw new Fault(400, `Schema error for body: Additional properties are not allowed (${pyStr(k)} was unexpected)`);
+        }
+        if ('traits' in body) {
+          const t = body.traits;
+          if (!Array.isArray(t)) throw new Fault(400, `Schema error for body: ${pyRepr(t)} is not of type 'array'`);
+          for (const x of t) this.checkTrait('body', x);
+          traits = t as string[];
+        }
+      }
+      const n = this.getNode(ctx, ident);
+      if ((trait !== undefined && traits !== undefined) || (trait === undefined && traits === undefined)) {
+        throw new Fault(
+          400,
+          'A single node trait may be added via PUT /v1/nodes/<node identifier>/traits/<trait> with no body, or all ' +
+            'node traits may be replaced via PUT /v1/nodes/<node identifier>/traits with the list of traits ' +
+            'specified in the request body.',
+        );
+      }
+      if (trait !== undefined) {
+        if (body !== undefined && !(isPlainObject(body) && Object.keys(body).length === 0)) {
+          throw new Fault(400, 'No body should be provided when adding a trait');
+        }
+        this.checkTopic(n.driver, n.conductor_group);
+        n.traits = [...new Set([...n.traits, trait])].sort();
+        n.updated_at = nowIso();
+        this.store.touch();
+        return { status: 204, headers: { Location: buildUrl(ctx.base, 'nodes', `${ident}/traits/${trait}`) } };
+      }
+      this.checkTopic(n.driver, n.conductor_group);
+      n.traits = [...new Set(traits!)].sort();
+      n.updated_at = nowIso();
+      this.store.touch();
+      return { status: 204 };
+    }
+    if (m === 'DELETE') {
+      this.checkArgs(ctx, ['trait']);
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      if (trait !== undefined) {
+        if (!n.traits.includes(trait)) throw new Fault(404, `Node ${n.uuid} doesn't have a trait '${trait}'`);
+        n.traits = n.traits.filter((t) => t !== trait);
+      } else {
+        n.traits = [];
+      }
+      n.updated_at = nowIso();
+      this.store.touch();
+      return { status: 204 };
+    }
+    throw new RoutingError(405);
+  }
+
+  private checkTrait(name: string, t: unknown): void {
+    const pre = `Schema error for ${name}: `;
+    if (typeof t !== 'string') throw new Fault(400, `${pre}${pyRepr(t)} is not of type 'string'`);
+    if (t.length < 1) throw new Fault(400, `${pre}'' is too short`);
+    if (t.length > 255) throw new Fault(400, `${pre}${pyRepr(t)} is too long`);
+    if (/^CUSTOM_[A-Z0-9_]+$/.test(t) || STANDARD_TRAITS.has(t)) return;
+    throw new Fault(
+      400,
+      `${pre}${pyRepr(t)} is not valid under any of the given schemas. Possible root cause: ${pyRepr(t)} does not match '^CUSTOM_[A-Z0-9_]+$'`,
+    );
+  }
+
+  // ------------------------------------------------------------------ vifs
+
+  private routeVifs(ctx: Ctx, ident: string, more: string[]): { status: number; body?: string } {
+    const m = ctx.method;
+    if (more.length === 0 && m === 'GET') {
+      this.checkArgs(ctx, []);
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      // the noop network interface keeps no VIFs
+      return ok({ vifs: [] });
+    }
+    if (more.length === 0 && m === 'POST') {
+      this.checkArgs(ctx, ['vif']);
+      const vif = this.parseJsonBody(ctx) ?? {};
+      if (!isPlainObject(vif)) throw new Fault(400, `Schema error for vif: ${pyRepr(vif)} is not of type 'object'`);
+      if (!('id' in vif)) throw new Fault(400, "Schema error for vif: 'id' is a required property");
+      if (typeof vif.id !== 'string') throw new Fault(400, `Schema error for vif: ${pyRepr(vif.id)} is not of type 'string'`);
+      argUuidOrName('id', vif.id);
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      if (ctx.minor >= 67 && 'port_uuid' in vif && 'portgroup_uuid' in vif) {
+        throw new Fault(400, 'Cannot specify both port_uuid and portgroup_uuid');
+      }
+      return { status: 204 };
+    }
+    if (more.length === 1 && m === 'DELETE') {
+      this.checkArgs(ctx, ['vif_id']);
+      argUuidOrName('vif_id', more[0]);
+      const n = this.getNode(ctx, ident);
+      this.checkTopic(n.driver, n.conductor_group);
+      return { status: 204 };
+    }
+    throw new RoutingError(405);
+  }
+
+  // ---------------------------------------------------------- bios/history
+
+  private routeBios(ctx: Ctx, ident: string, more: string[]): { status: number; body: string } {
+    if (ctx.method !== 'GET' || more.length > 1) throw new RoutingError(405);
+    if (more.length === 0) {
+      const allowed = ctx.minor >= 74 ? ['detail', 'fields'] : [];
+      this.checkArgs(ctx, allowed);
+      this.getNode(ctx, ident);
+      return ok({ bios: [] });
+    }
+    this.checkArgs(ctx, []);
+    const n = this.getNode(ctx, ident);
+    throw new Fault(404, `Node ${n.uuid} doesn't have a BIOS setting '${more[0]}'`);
+  }
+
+  private routeHistory(ctx: Ctx, ident: string, more: string[]): { status: number; body: string } {
+    if (ctx.method !== 'GET' || more.length > 1) throw new RoutingError(405);
+    if (more.length === 0) {
+      this.checkArgs(ctx, ['detail', 'marker', 'limit']);
+      argBoolean('detail', ctx.query.get('detail'));
+      const marker = argUuid('marker', ctx.query.get('marker'));
+      const limit = argInteger('limit', ctx.query.get('limit'));
+      this.getNode(ctx, ident);
+      if (marker !== undefined) throw new Fault(404, `Node history record ${marker} could not be found.`);
+      if (limit !== undefined && limit <= 0) throw new Fault(400, 'Limit must be positive');
+      return ok({ history: [] });
+    }
+    this.checkArgs(ctx, []);
+    argUuidOrName('event', more[0]);
+    this.getNode(ctx, ident);
+    throw new Fault(404, `Node history record ${more[0]} could not be found.`);
+  }
+
+  private nodeVolume(ctx: Ctx, ident: string, more: string[]): { status: number; body: string } {
+    const n = this.getNode(ctx, ident);
+    if (more.length === 0) {
+      const args = `${n.uuid}/volume`;
+      return ok({
+        links: selfAndBookmark(ctx.base, 'nodes', args) as unknown as Json,
+        connectors: selfAndBookmark(ctx.base, 'nodes', `${args}/connectors`) as unknown as Json,
+        targets: selfAndBookmark(ctx.base, 'nodes', `${args}/targets`) as unknown as Json,
+      });
+    }
+    if (more.length === 1 && (more[0] === 'connectors' || more[0] === 'targets')) return ok({ [more[0]]: [] });
+    throw new RoutingError(404);
+  }
+
+  // ------------------------------------------------------ drivers/conductors
+
+  private routeDrivers(ctx: Ctx, rest: string[]): { status: number; body: string } {
+    if (ctx.method !== 'GET') throw new RoutingError(405);
+    const hosts = this.cfg.groups.map((g) => this.conductorHost(g));
+    const driverObj = (name: string): JsonObject => {
+      const d: JsonObject = { hosts, name };
+      if (ctx.minor >= 30) d.type = 'dynamic';
+      d.links = selfAndBookmark(ctx.base, 'drivers', name) as unknown as Json;
+      if (ctx.minor >= 14) d.properties = selfAndBookmark(ctx.base, 'drivers', `${name}/properties`) as unknown as Json;
+      return d;
+    };
+    if (rest.length === 0) return ok({ drivers: this.cfg.drivers.map(driverObj) });
+    const name = rest[0]!;
+    if (!this.cfg.drivers.includes(name)) {
+      throw new Fault(404, `Could not find the following driver(s) or hardware type(s): ${name}.`);
+    }
+    if (rest.length === 1) return ok(driverObj(name));
+    throw new RoutingError(404);
+  }
+
+  private routeConductors(ctx: Ctx, rest: string[]): { status: number; body: string } {
+    if (ctx.method !== 'GET') throw new RoutingError(405);
+    const conductors = this.cfg.groups.map((g) => ({
+      hostname: this.conductorHost(g),
+      conductor_group: g,
+      alive: true,
+      links: selfAndBookmark(ctx.base, 'conductors', this.conductorHost(g)),
+    }));
+    if (rest.length === 0) return ok({ conductors });
+    const c = conductors.find((x) => x.hostname === rest[0]);
+    if (!c || rest.length > 1) throw new Fault(404, `Conductor ${rest[0]} could not be found.`);
+    return ok({ ...c, drivers: this.cfg.drivers });
+  }
+
+  private shards(): Array<{ name: string; count: number }> {
+    const counts = new Map<string, number>();
+    for (const n of this.store.all()) {
+      const k = n.shard ?? 'None';
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return [...counts.entries()].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count);
+  }
+}
+
+function ok(obj: unknown, status = 200): { status: number; body: string } {
+  return { status, body: JSON.stringify(obj) };
+}
+
+function json(): Record<string, string> {
+  return { 'Content-Type': 'application/json' };
+}
+
+function argUuidOrNameOk(v: string): boolean {
+  try {
+    argUuidOrName('node', v);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** SQLite `LIKE '%v%'`: `%` and `_` are wildcards, ASCII case-insensitive. */
+function likeRegex(v: string): RegExp {
+  let re = '';
+  for (const ch of v) {
+    if (ch === '%') re += '.*';
+    else if (ch === '_') re += '.';
+    else re += ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(re, 'is');
+}
+
