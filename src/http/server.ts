@@ -4,7 +4,7 @@
  * error rendering, and one plugin per resource.
  */
 import { readFileSync } from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { methodNotAllowed, ProxyError } from '../errors.js';
 import {
   formatVersion,
@@ -40,9 +40,9 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     // TLS in the proxy itself ([api]enable_ssl_api), for sites without a TLS front end.
     ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
     loggerInstance: services.log as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are logged once, on completion, by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: () => newRequestId(),
-    requestIdLogLabel: 'request_id',
     exposeHeadRoutes: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
