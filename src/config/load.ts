@@ -134,6 +134,8 @@ class ConfigReader {
       this.problems.push(`${where}auth_type: "${authRaw}" is not one of ${AUTH_TYPES.join(', ')}`);
     }
     const endpointOverride = this.url(section, 'endpoint_override');
+    // An invalid URL was already reported; "required" would only repeat it.
+    const endpointMissing = this.str(section, 'endpoint_override') === undefined;
     const site: SiteConfig = {
       name,
       ordinal,
@@ -150,10 +152,10 @@ class ConfigReader {
 
     switch (site.authType) {
       case 'none':
-        if (!endpointOverride) this.requireMissing(where, 'endpoint_override', 'with auth_type = none');
+        if (endpointMissing) this.requireMissing(where, 'endpoint_override', 'with auth_type = none');
         break;
       case 'http_basic':
-        if (!endpointOverride) this.requireMissing(where, 'endpoint_override', 'with auth_type = http_basic');
+        if (endpointMissing) this.requireMissing(where, 'endpoint_override', 'with auth_type = http_basic');
         site.username = this.str(section, 'username');
         site.password = this.str(section, 'password');
         if (site.username === undefined) this.requireMissing(where, 'username', 'with auth_type = http_basic');
