@@ -28,7 +28,11 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
   api: ['auth_strategy', 'host_ip', 'port', 'public_endpoint', 'max_limit', 'api_workers', 'enable_ssl_api'],
   ssl: ['cert_file', 'key_file'],
   oslo_middleware: ['enable_proxy_headers_parsing'],
-  proxy: ['site_timeout', 'strict_listing', 'location_cache_size', 'version_refresh_interval', 'site_connections'],
+  proxy: [
+    'site_timeout', 'strict_listing', 'location_cache_size', 'version_refresh_interval', 'site_connections',
+    'site_max_queue', 'circuit_failure_threshold', 'circuit_open_seconds', 'client_header_timeout',
+    'client_request_timeout', 'client_idle_timeout',
+  ],
   site: [
     'auth_type', 'auth_plugin', 'endpoint_override', 'timeout', 'insecure', 'cafile', 'certfile', 'keyfile',
     'username', 'password', 'user_id', 'user_domain_id', 'user_domain_name', 'project_id', 'project_name',
@@ -84,6 +88,12 @@ class ConfigReader {
       locationCacheSize: this.int('proxy', 'location_cache_size', 100_000, 1),
       versionRefreshSeconds: this.number('proxy', 'version_refresh_interval', 60, 1),
       siteConnections: this.int('proxy', 'site_connections', 32, 1),
+      siteMaxQueue: this.int('proxy', 'site_max_queue', 1000, 0),
+      circuitFailureThreshold: this.int('proxy', 'circuit_failure_threshold', 3, 1),
+      circuitOpenSeconds: this.number('proxy', 'circuit_open_seconds', 5, 0),
+      clientHeaderTimeout: this.number('proxy', 'client_header_timeout', 20, 0.1),
+      clientRequestTimeout: this.number('proxy', 'client_request_timeout', 120, 0.1),
+      clientIdleTimeout: this.number('proxy', 'client_idle_timeout', 60, 0.1),
     };
     const debug = this.bool('DEFAULT', 'debug', false);
 

@@ -66,8 +66,20 @@ export interface ProxyOptions {
   locationCacheSize: number;
   /** Seconds between background refreshes of the sites' version ranges. */
   versionRefreshSeconds: number;
-  /** Connections kept open to each site. */
+  /** Requests under way to one site at a time (also its keep-alive connections). */
   siteConnections: number;
+  /** Requests that may wait for one site beyond those; past that, 503 at once. */
+  siteMaxQueue: number;
+  /** Consecutive transport failures that open a site's circuit. */
+  circuitFailureThreshold: number;
+  /** Seconds an open circuit fails fast before letting one probe through. */
+  circuitOpenSeconds: number;
+  /** Seconds a client has to send its request headers (slowloris guard). */
+  clientHeaderTimeout: number;
+  /** Seconds a whole client request (body included) may take to arrive. */
+  clientRequestTimeout: number;
+  /** Seconds an idle keep-alive client connection stays open. */
+  clientIdleTimeout: number;
 }
 
 export interface ProxyConfig {

@@ -46,10 +46,16 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     exposeHeadRoutes: false,
     bodyLimit: DEFAULT_BODY_LIMIT,
     return503OnClosing: true,
+    // Slow clients cannot hold sockets forever (slowloris): bounded headers, request and idle time.
+    requestTimeout: config.proxy.clientRequestTimeout * 1000,
+    keepAliveTimeout: config.proxy.clientIdleTimeout * 1000,
+    connectionTimeout: 0,
     forceCloseConnections: 'idle',
     rewriteUrl: (req) => normalizeUrl(req.url ?? '/'),
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
+
+  app.server.headersTimeout = config.proxy.clientHeaderTimeout * 1000;
 
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
   app.removeAllContentTypeParsers();

@@ -28,7 +28,13 @@ export class SiteRegistry {
     config: ProxyConfig,
     private readonly log: Logger,
   ) {
-    this.sites = config.sites.map((s) => new SiteClient(s, createSiteAuth(s), config.proxy.siteConnections));
+    const limits = {
+      connections: config.proxy.siteConnections,
+      maxQueued: config.proxy.siteMaxQueue,
+      circuitFailureThreshold: config.proxy.circuitFailureThreshold,
+      circuitOpenSeconds: config.proxy.circuitOpenSeconds,
+    };
+    this.sites = config.sites.map((s) => new SiteClient(s, createSiteAuth(s), limits));
     for (const site of this.sites) {
       this.byName.set(site.name, site);
       site.onResponse = (res) => this.observeMaxVersion(site, res.headers['x-openstack-ironic-api-maximum-version']);

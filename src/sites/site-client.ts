@@ -10,6 +10,15 @@ import type { SiteConfig } from '../config/types.js';
 import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
 import { formatVersion, type Version } from '../ironic/microversion.js';
 import type { SiteAuth } from './auth.js';
+import { CircuitBreaker } from './breaker.js';
+import { ConcurrencyLimiter } from './limiter.js';
+
+export interface SiteLimits {
+  connections: number;
+  maxQueued: number;
+  circuitFailureThreshold: number;
+  circuitOpenSeconds: number;
+}
 
 export interface SiteRequest {
   method: string;
@@ -43,10 +52,13 @@ export class SiteClient {
   /** Sees every answer (the registry watches the sites' advertised maximum version through it). */
   onResponse?: (res: SiteResponse) => void;
 
+  readonly breaker: CircuitBreaker;
+  private readonly limiter: ConcurrencyLimiter;
+
   constructor(
     readonly config: SiteConfig,
     private readonly auth: SiteAuth,
-    connections: number,
+    limits: SiteLimits,
   ) {
     this.name = config.name;
     this.ordinal = config.ordinal;
@@ -57,8 +69,10 @@ export class SiteClient {
     const url = new URL(this.endpoint);
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = Math.round(config.timeoutSeconds * 1000);
+    this.breaker = new CircuitBreaker(limits.circuitFailureThreshold, limits.circuitOpenSeconds * 1000);
+    this.limiter = new ConcurrencyLimiter(limits.connections, limits.maxQueued);
     this.pool = new Pool(url.origin, {
-      connections,
+      connections: limits.connections,
       pipelining: 1,
       keepAliveTimeout: 30_000,
       connect: {
@@ -72,6 +86,28 @@ export class SiteClient {
   }
 
   async request(req: SiteRequest): Promise<SiteResponse> {
+    if (!this.breaker.allow()) {
+      throw new SiteUnavailableError(this.name, `not answering (circuit open; next probe in ${Math.ceil(this.breaker.retryInMs() / 1000)} s)`);
+    }
+    const release = await this.limiter.acquire();
+    if (!release) {
+      // Not the site's fault: leave the circuit as it is (a probe slot, if this was one, is returned).
+      this.breaker.abandon();
+      throw new SiteUnavailableError(this.name, 'too many requests to this site in progress');
+    }
+    try {
+      const res = await this.send(req);
+      this.breaker.success();
+      return res;
+    } catch (err) {
+      if (!(err instanceof SiteProtocolError && err.message.includes('larger than'))) this.breaker.failure();
+      throw err;
+    } finally {
+      release();
+    }
+  }
+
+  private async send(req: SiteRequest): Promise<SiteResponse> {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
     const headers: Record<string, string> = {
       accept: 'application/json',
