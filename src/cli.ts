@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { ProxyConfig } from './config/types.js';
 import { createLogger } from './log.js';
+import { serveClusterMetrics } from './metrics.js';
 import { startProxy, StartupError, type RunningProxy } from './start.js';
 
 const USAGE = `usage: ironic-proxy [--config-file FILE] [--workers N]
@@ -89,6 +90,7 @@ async function serve(config: ProxyConfig): Promise<void> {
 function supervise(config: ProxyConfig): void {
   const log = createLogger({ debug: config.debug });
   let stopping = false;
+  serveClusterMetrics();
   for (let i = 0; i < config.api.workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

@@ -6,6 +6,7 @@ import type { ProxyConfig } from './config/types.js';
 import { nodeNotFound } from './errors.js';
 import { Locator } from './federation/locator.js';
 import type { Logger } from './log.js';
+import { answerMetricsCollection, ProxyMetrics } from './metrics.js';
 import { SiteRegistry } from './sites/registry.js';
 import type { Version } from './ironic/microversion.js';
 
@@ -15,6 +16,7 @@ const FALLBACK_INTERNAL_VERSION: Version = { major: 1, minor: 8 };
 export class ProxyServices {
   readonly registry: SiteRegistry;
   readonly nodes: Locator;
+  readonly metrics: ProxyMetrics;
 
   constructor(
     readonly config: ProxyConfig,
@@ -27,6 +29,8 @@ export class ProxyServices {
       config.proxy.locationCacheSize,
       () => this.internalVersion(),
     );
+    this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size);
+    answerMetricsCollection(this.metrics);
   }
 
   /** The version of the proxy's own requests to sites (lookups, uniqueness checks): the common maximum. */

@@ -9,6 +9,10 @@ import { formatVersion } from '../ironic/microversion.js';
 import { sendJson } from './relay.js';
 
 export function opsRoutes(app: FastifyInstance, services: ProxyServices): void {
+  app.get('/metrics', async (_req, reply) => {
+    const { contentType, text } = await services.metrics.exposition();
+    return reply.header('content-type', contentType).send(text);
+  });
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
     const range = services.registry.commonRange();

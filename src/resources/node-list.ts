@@ -79,6 +79,10 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
     const last = String(page.items[page.items.length - 1]!.item.uuid);
     doc.next = nextLink(baseUrl, publicPath, params, last, page.nextCursor);
   }
+  const { metrics } = services;
+  metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);
+  metrics.listingItems.inc({ kind: 'returned' }, page.items.length);
+  for (const site of page.missingSites) metrics.listingMissingSites.inc({ site });
   if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
   return sendJson(reply, 200, doc);
 }

@@ -37,7 +37,7 @@ export class SiteRegistry {
     this.sites = config.sites.map((s) => new SiteClient(s, createSiteAuth(s), limits));
     for (const site of this.sites) {
       this.byName.set(site.name, site);
-      site.onResponse = (res) => this.observeMaxVersion(site, res.headers['x-openstack-ironic-api-maximum-version']);
+      site.observers.push({ answered: (_s, _ms, res) => this.observeMaxVersion(site, res.headers['x-openstack-ironic-api-maximum-version']) });
     }
     for (const [group, siteName] of config.groups) this.groupToSite.set(group, this.byName.get(siteName)!);
   }

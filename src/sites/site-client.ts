@@ -13,6 +13,11 @@ import type { SiteAuth } from './auth.js';
 import { CircuitBreaker } from './breaker.js';
 import { ConcurrencyLimiter } from './limiter.js';
 
+export interface SiteObserver {
+  answered?(status: number, ms: number, res: SiteResponse): void;
+  failed?(err: Error, ms: number): void;
+}
+
 export interface SiteLimits {
   connections: number;
   maxQueued: number;
@@ -49,8 +54,8 @@ export class SiteClient {
   private readonly pathPrefix: string;
   private readonly pool: Pool;
   private readonly timeoutMs: number;
-  /** Sees every answer (the registry watches the sites' advertised maximum version through it). */
-  onResponse?: (res: SiteResponse) => void;
+  /** Told about every request's outcome (version tracking, metrics). */
+  readonly observers: SiteObserver[] = [];
 
   readonly breaker: CircuitBreaker;
   private readonly limiter: ConcurrencyLimiter;
@@ -95,12 +100,17 @@ export class SiteClient {
       this.breaker.abandon();
       throw new SiteUnavailableError(this.name, 'too many requests to this site in progress');
     }
+    const started = performance.now();
     try {
       const res = await this.send(req);
       this.breaker.success();
+      const ms = performance.now() - started;
+      for (const o of this.observers) o.answered?.(res.status, ms, res);
       return res;
     } catch (err) {
       if (!(err instanceof SiteProtocolError && err.message.includes('larger than'))) this.breaker.failure();
+      const ms = performance.now() - started;
+      for (const o of this.observers) o.failed?.(err as Error, ms);
       throw err;
     } finally {
       release();
@@ -139,9 +149,7 @@ export class SiteClient {
         chunks.push(chunk as Buffer);
       }
       if (res.statusCode === 401) this.auth.invalidate();
-      const response = { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
-      this.onResponse?.(response);
-      return response;
+      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
     } catch (err) {
       throw this.translate(err, timeoutMs);
     }
