@@ -659,6 +659,7 @@ export class SimApi {
         if (f !== 'traits' && !NODE_DB_COLUMNS.has(f)) throw new Fault(500, `type object 'Node' has no attribute '${f}'`);
       }
     }
+    const badField = fields?.find((f) => !NODE_QUERYABLE_FIELDS.has(f));
     if (chassisUuid !== undefined) throw new Fault(404, `Chassis ${chassisUuid} could not be found.`);
     if (sortKey !== 'id' && !NODE_DB_COLUMNS.has(sortKey)) {
       throw new Fault(400, `The sort_key value "${sortKey}" is an invalid field for sorting`);
@@ -686,6 +687,8 @@ export class SimApi {
     const filter = preds.length === 0 ? undefined : preds.length === 1 ? preds[0] : (n: NodeRec) => preds.every((p) => p(n));
 
     let nodes = this.store.page({ sortKey, sortDir, limit, marker, filter });
+    // node_convert_with_links validates the fields only when there is a node to convert
+    if (badField !== undefined && nodes.length) throw new Fault(400, `Field ${badField} is not a valid field.`);
     if (conductor !== undefined) nodes = nodes.filter((n) => this.conductorFor(n) === conductor);
 
     const items = nodes.map((n) => this.renderWithFields(n, ctx, fields));
@@ -785,6 +788,13 @@ export class SimApi {
     if (name !== null && name !== undefined) {
       this.checkNames(ctx, [name], (n) => `Cannot create node with invalid name '${n}'`);
     }
+    // noauth has no project: 21.4 treats the caller as a project-scoped admin
+    // without a project (project_admin_can_manage_own_nodes), so an owner is
+    // refused and the node's owner is forced to None
+    if (node.owner) {
+      throw new Fault(400, 'Cannot create a node as a project scoped admin with an owner other than your own project.');
+    }
+    node.owner = null;
     const driver = node.driver as string;
     if (node.chassis_uuid) throw new Fault(400, `Chassis ${node.chassis_uuid as string} could not be found.`);
     this.checkTopic(driver, group);

@@ -93,9 +93,12 @@ export const NODE_VALID_FIELDS: readonly string[] = [
 /** Fields computed by the API rather than read from the node object. */
 export const API_FULFILLED_FIELDS: readonly string[] = ['allocation_uuid', 'chassis_uuid', 'conductor'];
 
-/** Everything `?fields=` may name (21.4). */
+/**
+ * Everything `?fields=` may name in 21.4 (`_get_fields_for_node_query`): note
+ * that created_at and updated_at are not among them.
+ */
 export const NODE_QUERYABLE_FIELDS: ReadonlySet<string> = new Set([
-  'uuid', 'created_at', 'updated_at', ...NODE_VALID_FIELDS, ...API_FULFILLED_FIELDS,
+  'uuid', 'traits', ...API_FULFILLED_FIELDS, ...NODE_VALID_FIELDS,
 ]);
 
 /** `_DEFAULT_RETURN_FIELDS`, in Ironic's order (this order is spelled out in `next` links). */
