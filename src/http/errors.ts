@@ -24,7 +24,7 @@ export function makeErrorHandler(registry: SiteRegistry) {
     }
     if (err instanceof SiteErrorResponse) {
       const site = registry.get(err.site);
-      return relaySiteResponse(request, reply, site ? registry.linkBases(site) : [], err.response);
+      return relaySiteResponse(request, reply, site ? registry.linkSource(site) : { site: err.site, bases: [] }, err.response);
     }
     const status = (err as FastifyError).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {

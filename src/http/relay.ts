@@ -7,6 +7,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SiteResponse } from '../sites/site-client.js';
 import { rebase, rewriteLinks } from './rewrite.js';
+import { SiteProtocolError } from '../errors.js';
+
+/** Which site an answer came from, and the bases its links may start with. */
+export interface LinkSource {
+  site: string;
+  bases: readonly string[];
+}
 
 /** Site headers worth passing on; everything else is either hop-by-hop or the proxy's to set. */
 const PASSED_HEADERS = ['content-type', 'retry-after', 'content-disposition'];
@@ -14,9 +21,10 @@ const PASSED_HEADERS = ['content-type', 'retry-after', 'content-disposition'];
 export function relaySiteResponse(
   request: FastifyRequest,
   reply: FastifyReply,
-  siteBases: readonly string[],
+  from: LinkSource,
   res: Pick<SiteResponse, 'status' | 'headers' | 'body'>,
 ): FastifyReply {
+  const { site: siteName, bases: siteBases } = from;
   const base = request.ironic.baseUrl;
   reply.code(res.status);
   for (const name of PASSED_HEADERS) {
@@ -31,12 +39,15 @@ export function relaySiteResponse(
   }
   const type = String(res.headers['content-type'] ?? '');
   if (type.includes('json')) {
+    let doc: unknown;
     try {
-      const doc = rewriteLinks(JSON.parse(res.body.toString('utf8')) as unknown, siteBases, base);
-      return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
+      doc = JSON.parse(res.body.toString('utf8'));
     } catch {
-      // Not JSON after all: relay the bytes untouched rather than invent a body.
+      // A success that is not what it claims would be taken for data by the client: refuse it.
+      if (res.status < 300) throw new SiteProtocolError(siteName, 'body is not JSON');
+      return reply.send(res.body);
     }
+    return reply.header('content-type', 'application/json').send(JSON.stringify(rewriteLinks(doc, siteBases, base)));
   }
   return reply.send(res.body);
 }

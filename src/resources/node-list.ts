@@ -69,15 +69,16 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
     resolveMarker: (marker) => resolveNodeMarker(services, marker, sortKey, globalRequestId),
   });
 
+  // The marker is read before presenting: the client's view may not include the uuid.
+  const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
   const nodes = page.items.map(({ site, item }) => {
     services.nodes.remember(site, item.uuid, item.name);
     return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
   });
   const doc: Record<string, unknown> = { nodes };
   // Ironic never pages an instance_uuid lookup (it matches at most one node).
-  if (page.nextCursor && !query.has('instance_uuid')) {
-    const last = String(page.items[page.items.length - 1]!.item.uuid);
-    doc.next = nextLink(baseUrl, publicPath, params, last, page.nextCursor);
+  if (page.nextCursor && lastUuid && !query.has('instance_uuid')) {
+    doc.next = nextLink(baseUrl, publicPath, params, lastUuid, page.nextCursor);
   }
   const { metrics } = services;
   metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);

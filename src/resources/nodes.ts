@@ -64,11 +64,11 @@ async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply
   checkIdent(req, ident);
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   if (res.status < 300) after?.(site, res);
-  return relaySiteResponse(req, reply, services.registry.linkBases(site), res);
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }
 
 async function forwardToSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient): Promise<FastifyReply> {
-  return relaySiteResponse(req, reply, services.registry.linkBases(site), await sendAsIs(site, req));
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), await sendAsIs(site, req));
 }
 
 /** The client's request, as it came (method, path, query, body), with the proxy's credentials and request id. */
@@ -122,7 +122,7 @@ async function createNode(services: ProxyServices, req: FastifyRequest, reply: F
     const created = parseJsonBody<Record<string, unknown>>(site.name, res);
     services.nodes.remember(site, created?.uuid, created?.name);
   }
-  return relaySiteResponse(req, reply, services.registry.linkBases(site), res);
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }
 
 async function updateNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
@@ -154,5 +154,5 @@ async function updateNode(services: ProxyServices, req: FastifyRequest, reply: F
     const updated = parseJsonBody<Record<string, unknown>>(site.name, res);
     services.nodes.remember(site, updated?.uuid, updated?.name);
   }
-  return relaySiteResponse(req, reply, services.registry.linkBases(site), res);
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }

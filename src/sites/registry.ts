@@ -70,6 +70,11 @@ export class SiteRegistry {
     return advertised && advertised !== site.endpoint ? [site.endpoint, advertised] : [site.endpoint];
   }
 
+  /** What the relay needs to rewrite a site's links. */
+  linkSource(site: SiteClient): { site: string; bases: readonly string[] } {
+    return { site: site.name, bases: this.linkBases(site) };
+  }
+
   /** Asks every site for its version document, in parallel; failures leave the previous knowledge. */
   async refreshAll(): Promise<void> {
     await Promise.all(this.sites.map((s) => this.refresh(s)));

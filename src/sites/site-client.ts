@@ -92,13 +92,13 @@ export class SiteClient {
 
   async request(req: SiteRequest): Promise<SiteResponse> {
     if (!this.breaker.allow()) {
-      throw new SiteUnavailableError(this.name, `not answering (circuit open; next probe in ${Math.ceil(this.breaker.retryInMs() / 1000)} s)`);
+      throw this.refused(`not answering (circuit open; next probe in ${Math.ceil(this.breaker.retryInMs() / 1000)} s)`);
     }
     const release = await this.limiter.acquire();
     if (!release) {
       // Not the site's fault: leave the circuit as it is (a probe slot, if this was one, is returned).
       this.breaker.abandon();
-      throw new SiteUnavailableError(this.name, 'too many requests to this site in progress');
+      throw this.refused('too many requests to this site in progress');
     }
     const started = performance.now();
     try {
@@ -115,6 +115,13 @@ export class SiteClient {
     } finally {
       release();
     }
+  }
+
+  /** A request the proxy did not send at all (open circuit, full queue): observed like any failure. */
+  private refused(reason: string): SiteUnavailableError {
+    const err = new SiteUnavailableError(this.name, reason);
+    for (const o of this.observers) o.failed?.(err, 0);
+    return err;
   }
 
   private async send(req: SiteRequest): Promise<SiteResponse> {
