@@ -24,9 +24,37 @@ export function compareValues(a: unknown, b: unknown): number {
   const sa = typeof a === 'string' ? a : JSON.stringify(a);
   const sb = typeof b === 'string' ? b : JSON.stringify(b);
   if (ISO_DATETIME.test(sa) && ISO_DATETIME.test(sb)) {
-    const ta = Date.parse(sa);
-    const tb = Date.parse(sb);
-    if (ta !== tb && Number.isFinite(ta) && Number.isFinite(tb)) return ta - tb;
+    const ta = instantMicros(sa);
+    const tb = instantMicros(sb);
+    if (Number.isFinite(ta) && Number.isFinite(tb)) return ta - tb;
   }
-  return sa < sb ? -1 : sa > sb ? 1 : 0;
+  return compareCodePoints(sa, sb);
+}
+
+/** Microseconds since the epoch (Ironic writes microsecond timestamps; Date only keeps milliseconds). */
+function instantMicros(iso: string): number {
+  const m = /\.(\d+)/.exec(iso);
+  const whole = Date.parse(m ? iso.replace(m[0], '') : iso);
+  const fraction = m ? Number(m[1]!.padEnd(6, '0').slice(0, 6)) : 0;
+  return whole * 1000 + fraction;
+}
+
+/**
+ * Code-point order (what SQLite's BINARY collation gives on UTF-8), not
+ * JavaScript's UTF-16 code-unit order: the two differ only where a
+ * surrogate pair meets a character in U+E000..U+FFFF.
+ */
+export function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let ca = a.charCodeAt(i);
+    let cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca >= 0xd800 && cb >= 0xd800) {
+      ca = ca >= 0xe000 ? ca - 0x800 : ca + 0x2000;
+      cb = cb >= 0xe000 ? cb - 0x800 : cb + 0x2000;
+    }
+    return ca - cb;
+  }
+  return a.length - b.length;
 }

@@ -16,17 +16,21 @@ export function normalizeUrl(rawUrl: string): string {
   const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
   const query = q < 0 ? '' : rawUrl.slice(q);
   const segments = rawPath.split('/').filter((s) => s !== '');
-  if (segments.some((s) => s === '.' || s === '..' || /^%2e(%2e)?$/i.test(s) || /%2f/i.test(s))) {
-    return INVALID_PATH;
-  }
   if (segments.length > 0) {
     const last = segments.length - 1;
     if (segments[last]!.endsWith('.json') && segments[last] !== '.json') {
       segments[last] = segments[last]!.slice(0, -'.json'.length);
     }
   }
+  // Checked after the .json strip (which can uncover `..`), with encoded dots decoded:
+  // a server behind a site might resolve `.%2e` as `..`.
+  if (segments.some((s) => isDotSegment(s.replace(/%2e/gi, '.')) || /%2f|%5c/i.test(s))) return INVALID_PATH;
   let path = `/${segments.join('/')}`;
   if (OPS_PATHS.has(path)) return path + query;
   if (segments.length > 0 && segments[0] !== 'v1') path = `/v1${path}`;
   return path + query;
+}
+
+function isDotSegment(segment: string): boolean {
+  return segment === '.' || segment === '..';
 }
