@@ -13,6 +13,12 @@ import { SiteProtocolError } from '../errors.js';
 export interface LinkSource {
   site: string;
   bases: readonly string[];
+  /**
+   * For a node-scoped listing (`/v1/nodes/{n}/ports`): the path its `next`
+   * must keep. Ironic points it at the top-level collection, which drops the
+   * node scope on page 2; the proxy keeps it.
+   */
+  nextPath?: string;
 }
 
 /** Site headers worth passing on; everything else is either hop-by-hop or the proxy's to set. */
@@ -47,7 +53,9 @@ export function relaySiteResponse(
       if (res.status < 300) throw new SiteProtocolError(siteName, 'body is not JSON');
       return reply.send(res.body);
     }
-    return reply.header('content-type', 'application/json').send(JSON.stringify(rewriteLinks(doc, siteBases, base)));
+    rewriteLinks(doc, siteBases, base);
+    if (from.nextPath) keepNextPath(doc, base, from.nextPath);
+    return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
   }
   return reply.send(res.body);
 }
@@ -55,4 +63,12 @@ export function relaySiteResponse(
 /** Sends a JSON document the proxy built. */
 export function sendJson(reply: FastifyReply, status: number, doc: unknown): FastifyReply {
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(doc));
+}
+
+function keepNextPath(doc: unknown, base: string, path: string): void {
+  if (!doc || typeof doc !== 'object') return;
+  const d = doc as Record<string, unknown>;
+  if (typeof d.next !== 'string') return;
+  const q = d.next.indexOf('?');
+  d.next = `${base}${path}${q < 0 ? '' : d.next.slice(q)}`;
 }

@@ -64,8 +64,13 @@ async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply
   checkIdent(req, ident);
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   if (res.status < 300) after?.(site, res);
-  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  const path = req.url.split('?', 1)[0]!;
+  const nextPath = req.method === 'GET' && NODE_SCOPED_LISTING.test(path) ? path : undefined;
+  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, res);
 }
+
+/** Node-scoped collections whose `next` Ironic points at the top-level collection. */
+const NODE_SCOPED_LISTING = /^\/v1\/nodes\/[^/]+\/(ports|portgroups|volume\/connectors|volume\/targets)(\/detail)?$/;
 
 async function forwardToSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient): Promise<FastifyReply> {
   return relaySiteResponse(req, reply, services.registry.linkSource(site), await sendAsIs(site, req));
