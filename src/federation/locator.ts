@@ -82,9 +82,14 @@ export class Locator {
 
   private async lookupEverywhere(ident: string, opts: LocateOptions): Promise<Located> {
     const path = `${this.resource.collectionPath}/${encodeURIComponent(ident)}?fields=uuid,name`;
+    let routingNotFound: SiteErrorResponse | undefined;
     const result = await firstHit(this.sites(), async (site) => {
       const res = await site.request({ method: 'GET', path, version: this.version(), requestId: opts.requestId });
-      if (res.status === 404) return undefined;
+      if (res.status === 404) {
+        // A routing 404 (the identifier is a word of the URL space, e.g. /v1/nodes/ports) is not "node not found".
+        if (!routingNotFound && isRoutingError(res.body)) routingNotFound = new SiteErrorResponse(site.name, res);
+        return undefined;
+      }
       if (res.status === 200) {
         const body = parseJsonBody<{ uuid?: string; name?: string | null }>(site.name, res);
         if (typeof body?.uuid === 'string') return { uuid: body.uuid, name: body.name };
@@ -105,7 +110,17 @@ export class Locator {
       // Claiming "not found" would be a lie while a site that may hold it is silent.
       throw sitesUnavailable(`Cannot tell where ${this.resource.noun} ${ident} is`, result.failures.map((f) => f.site.name));
     }
-    throw this.resource.notFound(ident);
+    throw routingNotFound ?? this.resource.notFound(ident);
+  }
+}
+
+/** Is this Ironic error body pecan's routing shape ({code, title, description}) rather than a fault? */
+function isRoutingError(body: Buffer): boolean {
+  try {
+    const outer = JSON.parse(body.toString('utf8')) as { error_message?: unknown };
+    return typeof outer.error_message === 'string' && 'title' in (JSON.parse(outer.error_message) as object);
+  } catch {
+    return false;
   }
 }
 

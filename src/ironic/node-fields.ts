@@ -119,3 +119,14 @@ export function nodeFieldVisibleAt(name: string, minor: number): boolean {
   const since = NODE_FIELD_MIN_VERSION[name];
   return since === undefined ? NODE_ALWAYS_FIELDS.includes(name) : minor >= since;
 }
+
+/**
+ * What `?fields=` may name for nodes (Ironic's `_get_fields_for_node_query`):
+ * every API field except the timestamps, which can be sorted on but not
+ * selected.
+ */
+export function isSelectableNodeField(name: string): boolean {
+  return isNodeField(name) && !NOT_SELECTABLE.has(name);
+}
+
+const NOT_SELECTABLE = new Set(['created_at', 'updated_at']);

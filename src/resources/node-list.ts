@@ -15,7 +15,7 @@ import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
-import { isNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
+import { isNodeField, isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import type { ProxyServices } from '../services.js';
 import { parseListParams, nextLink } from './list-params.js';
@@ -98,7 +98,9 @@ interface SiteView {
 /**
  * What to ask the sites for so that every item carries its uuid (the site's
  * marker) and the sort key, while the client still gets exactly the fields it
- * asked for.
+ * asked for. The sort key is added to `fields` when Ironic lets it be
+ * selected; the timestamps cannot be, so sorting on them reads full objects
+ * and cuts them down to the requested view.
  */
 function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number): SiteView {
   const params = passthrough.map(([k, v]) => [k, v] as [string, string]);
@@ -108,26 +110,32 @@ function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sor
     return { path: detailPath ? '/v1/nodes/detail' : '/v1/nodes', params, present: identity };
   }
   const fieldsAt = params.findIndex(([k]) => k === 'fields');
-  if (fieldsAt >= 0) {
-    const wanted = parseListParam(params[fieldsAt]![1]);
+  const wanted = fieldsAt >= 0 ? parseListParam(params[fieldsAt]![1]) : undefined;
+  const selectable = isSelectableNodeField(sortKey);
+  if (wanted && selectable) {
     const extra = ['uuid', sortKey].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
     if (extra.length === 0) return { path: '/v1/nodes', params, present: identity };
     params[fieldsAt] = ['fields', [...wanted, ...extra].join(',')];
     return { path: '/v1/nodes', params, present: dropFields(extra) };
   }
+  if (wanted) {
+    for (const f of wanted) if (!isSelectableNodeField(f)) throw badRequest(`Field ${f} is not a valid field.`);
+    params.splice(fieldsAt, 1);
+    return { path: '/v1/nodes/detail', params, present: keepFields([...wanted, 'links']) };
+  }
   if (NODE_LIST_DEFAULT_FIELDS.includes(sortKey)) return { path: '/v1/nodes', params, present: identity };
   const defaults = NODE_LIST_DEFAULT_FIELDS.filter((f) => nodeFieldVisibleAt(f, minor));
-  if (minor >= 8) {
+  if (minor >= 8 && selectable) {
     params.push(['fields', [...defaults, sortKey].join(',')]);
     return { path: '/v1/nodes', params, present: dropFields([sortKey]) };
   }
-  // Before 1.8 there is no `fields`: read full objects and cut them down to the list view.
-  const keep = new Set([...defaults, 'links']);
-  return {
-    path: '/v1/nodes/detail',
-    params,
-    present: (item) => Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k))),
-  };
+  // No `fields` before 1.8, and none for timestamps: read full objects and cut them down to the list view.
+  return { path: '/v1/nodes/detail', params, present: keepFields([...defaults, 'links']) };
+}
+
+function keepFields(fields: string[]): (item: Item) => Item {
+  const keep = new Set(fields);
+  return (item) => Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k)));
 }
 
 function dropFields(fields: string[]): (item: Item) => Item {
@@ -139,7 +147,8 @@ function dropFields(fields: string[]): (item: Item) => Item {
 
 async function resolveNodeMarker(services: ProxyServices, marker: string, sortKey: string, requestId: string): Promise<MarkerPoint> {
   const uuid = canonicalUuid(marker);
-  const path = `/v1/nodes/${uuid}?fields=uuid,${sortKey === 'uuid' ? 'name' : sortKey}`;
+  // Timestamps cannot be selected with `fields`: read the whole node for them.
+  const path = isSelectableNodeField(sortKey) ? `/v1/nodes/${uuid}?fields=uuid,${sortKey}` : `/v1/nodes/${uuid}`;
   const { site, res } = await routeToOwner(services.nodes, uuid, { requestId }, (s) =>
     s.request({ method: 'GET', path, version: services.internalVersion(), requestId }),
   );
