@@ -191,6 +191,9 @@ const FAKE_VENDOR_METHODS = {
   },
 };
 
+const FAKE_BIOS_CLEAN_STEPS = ['apply_configuration', 'factory_reset', 'cache_bios_settings'];
+const CLEANING_INTERFACES = ['power', 'management', 'deploy', 'bios', 'raid'];
+
 const INTERFACES = ['boot', 'deploy', 'management', 'network', 'power', 'bios', 'console', 'inspect', 'raid', 'rescue', 'storage'];
 
 function jsonType(v: unknown): string {
@@ -917,9 +920,11 @@ export class SimApi {
     }
     const before = { name: n.name, instance_uuid: n.instance_uuid };
     let changed = false;
-    for (const [k, v] of Object.entries(valid)) {
+    // _update_changed_fields: every schema field is taken from the patched
+    // dict, so a removed one becomes None
+    for (const k of Object.keys(PATCH_SCHEMA_TYPES)) {
       if (!(k in n) || k === 'uuid') continue;
-      let nv = v;
+      let nv = k in valid ? valid[k] : null;
       if (nv === null && isPlainObject(n[k])) nv = {};
       if (JSON.stringify(n[k]) !== JSON.stringify(nv)) {
         n[k] = nv as never;
@@ -1108,60 +1113,94 @@ export class SimApi {
     if (target === 'clean' && !(cleanSteps && cleanSteps.length)) {
       throw new Fault(400, '"clean_steps" is required when setting target provision state to clean');
     }
+    if (target === 'clean') {
+      for (const st of cleanSteps!) {
+        const o = st as Record<string, unknown>;
+        const ok = isPlainObject(o) && typeof o.step === 'string' && o.step.length > 0 &&
+          CLEANING_INTERFACES.includes(String(o.interface)) &&
+          Object.keys(o).every((k) => k === 'interface' || k === 'step' || k === 'args') &&
+          (o.args === undefined || isPlainObject(o.args));
+        if (!ok) throw new Fault(400, `Invalid clean_steps: ${pyRepr(st)} is not valid under the clean steps schema`);
+      }
+    }
     this.checkTopic(n.driver, n.conductor_group);
     if (n.reservation) throw this.locked(n);
     if ((event === 'delete' || event === 'rebuild') && n.protected) {
       throw new Fault(403, `Node ${n.uuid} is protected and cannot be undeployed, rebuilt or deleted`);
     }
-    this.startTransition(n, target, event, isPlainObject(configdrive) || typeof configdrive === 'string' ? configdrive : undefined);
+    this.startTransition(
+      n,
+      target,
+      event,
+      isPlainObject(configdrive) || typeof configdrive === 'string' ? configdrive : undefined,
+      cleanSteps ?? undefined,
+    );
     return { status: 202, headers: this.statesLocation(ctx, ident) };
   }
 
   /** Moves a node into the interim state now and lets the "conductor" finish it later. */
-  private startTransition(n: NodeRec, target: string, event: string, configdrive: unknown): void {
+  private startTransition(
+    n: NodeRec,
+    target: string,
+    event: string,
+    configdrive: unknown,
+    cleanSteps?: unknown[],
+  ): void {
     const t = plan(n.provision_state, target);
     const now = nowIso();
-    const interim = event === 'delete' ? 'cleaning' : t.interim;
-    n.provision_state = interim;
+    n.provision_state = t.interim;
     n.target_provision_state = t.target;
     n.provision_updated_at = now;
     n.updated_at = now;
-    n.last_error = null;
+    // every conductor action but a plain "manage" starts by clearing last_error
+    if (event !== 'manage') n.last_error = null;
     if (event === 'inspect') n.inspection_started_at = now;
     this.store.touch();
-    if (interim === t.final || !UNSTABLE_STATES.has(interim)) {
+    if (t.interim === t.final || !UNSTABLE_STATES.has(t.interim)) {
       n.provision_state = t.final;
       n.target_provision_state = null;
       return;
     }
+    let final = t.final;
+    let finalTarget: string | null = null;
+    if (event === 'clean' && cleanSteps) {
+      // fake-hardware supports only the fake BIOS interface's clean steps
+      const bad = cleanSteps.find((st) => {
+        const o = st as Record<string, unknown>;
+        return !(o.interface === 'bios' && FAKE_BIOS_CLEAN_STEPS.includes(String(o.step)));
+      });
+      if (bad !== undefined) {
+        n.last_error = `Cannot clean node ${n.uuid}: node does not support this clean step: ${pyRepr(bad)}`;
+        final = 'clean failed';
+        finalTarget = t.target;
+      }
+    }
     n.reservation = this.conductorHost(n.conductor_group);
-    const finish = (): void => {
-      if (this.closed || this.store.getByUuid(n.uuid) !== n) return;
-      const done = nowIso();
-      n.provision_state = t.final;
-      n.target_provision_state = null;
-      n.reservation = null;
-      n.provision_updated_at = done;
-      n.updated_at = done;
-      if (event === 'delete') {
-        n.instance_info = {};
-        n.instance_uuid = null;
-        n.driver_internal_info = {};
-        this.store.updated(n, { name: n.name, instance_uuid: null });
-      }
-      if (event === 'deploy' && configdrive !== undefined) {
-        n.instance_info = { ...n.instance_info, configdrive: configdrive as Json };
-      }
-      if (event === 'inspect') n.inspection_finished_at = done;
-      this.store.touch();
-    };
     if (event === 'delete') {
-      // tear down clears the instance at once; cleaning follows
+      // tear down drops the instance; automated cleaning follows
       const inst = n.instance_uuid;
       n.instance_info = {};
       n.instance_uuid = null;
       this.store.updated(n, { name: n.name, instance_uuid: inst });
     }
+    const finish = (): void => {
+      if (this.closed || this.store.getByUuid(n.uuid) !== n) return;
+      const done = nowIso();
+      n.provision_state = final;
+      n.target_provision_state = finalTarget;
+      n.reservation = null;
+      n.provision_updated_at = done;
+      n.updated_at = done;
+      if (event === 'delete') n.driver_internal_info = {};
+      if (event === 'deploy' && configdrive !== undefined) {
+        n.instance_info = { ...n.instance_info, configdrive: configdrive as Json };
+      }
+      if (event === 'inspect') {
+        n.inspection_started_at = null;
+        n.inspection_finished_at = done;
+      }
+      this.store.touch();
+    };
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       finish();

@@ -823,6 +823,115 @@ export function defineNodeContract(label: string, getTarget: () => Promise<Contr
         assert.ok(!('raid_config' in r.json));
       });
 
+      it('inspect, clean, adopt, rescue, rebuild and abort', async () => {
+        const n = await newNode('verbs');
+        const u = n.uuid;
+        const prov = (body: Record<string, unknown>): Promise<Res> => c.put(`/v1/nodes/${u}/states/provision`, body);
+        expectEmpty(await prov({ target: 'manage' }), 202);
+        await settled(u);
+
+        expectEmpty(await prov({ target: 'inspect' }), 202);
+        let s = await settled(u);
+        assert.equal(s.provision_state, 'manageable');
+        let f = (await c.get(`/v1/nodes/${u}?fields=inspection_started_at,inspection_finished_at`)).json;
+        assert.equal(f.inspection_started_at, null);
+        assert.match(f.inspection_finished_at, /^\d{4}-/);
+
+        expectFault(await prov({ target: 'clean' }), 400, '"clean_steps" is required when setting target provision state to clean');
+        expectFault(
+          await prov({ target: 'provide', clean_steps: [{ interface: 'bios', step: 'factory_reset' }] }),
+          400,
+          '"clean_steps" is only valid when setting target provision state to clean',
+        );
+        expectEmpty(await prov({ target: 'clean', clean_steps: [{ interface: 'bios', step: 'factory_reset' }] }), 202);
+        s = await settled(u);
+        assert.equal(s.provision_state, 'manageable');
+        assert.equal(s.last_error, null);
+
+        // a step the fake driver lacks: clean failed, target kept, last_error says why
+        const step = { interface: 'raid', step: 'delete_configuration' };
+        expectEmpty(await prov({ target: 'clean', clean_steps: [step] }), 202);
+        s = await waitFor('clean failed', async () => {
+          const x = await c.get(`/v1/nodes/${u}?fields=provision_state,target_provision_state,last_error,reservation`);
+          return x.json.provision_state === 'clean failed' && x.json.reservation === null ? x.json : undefined;
+        });
+        assert.equal(s.target_provision_state, 'manageable');
+        assert.equal(s.last_error, `Cannot clean node ${u}: node does not support this clean step: {'interface': 'raid', 'step': 'delete_configuration'}`);
+        expectFault(
+          await prov({ target: 'clean', clean_steps: [step] }),
+          400,
+          `The requested action "clean" can not be performed on node "${u}" while it is in state "clean failed".`,
+        );
+        expectEmpty(await prov({ target: 'manage' }), 202);
+        s = await settled(u);
+        assert.equal(s.provision_state, 'manageable');
+        assert.match(s.last_error, /^Cannot clean node /, 'manage keeps last_error');
+
+        expectEmpty(await prov({ target: 'adopt' }), 202);
+        s = await settled(u);
+        assert.equal(s.provision_state, 'active');
+        assert.equal(s.last_error, null);
+
+        expectFault(
+          await prov({ target: 'rescue' }),
+          400,
+          'A non-empty "rescue_password" is required when setting target provision state to rescue',
+        );
+        expectFault(
+          await prov({ target: 'deploy', rescue_password: 'x' }),
+          400,
+          `The requested action "deploy" can not be performed on node "${u}" while it is in state "active".`,
+        );
+        expectEmpty(await prov({ target: 'rescue', rescue_password: 'secret' }), 202);
+        assert.equal((await settled(u)).provision_state, 'rescue');
+        expectEmpty(await prov({ target: 'unrescue' }), 202);
+        assert.equal((await settled(u)).provision_state, 'active');
+        expectEmpty(await prov({ target: 'rebuild' }), 202);
+        assert.equal((await settled(u)).provision_state, 'active');
+        expectFault(
+          await prov({ target: 'abort' }),
+          400,
+          `The requested action "abort" can not be performed on node "${u}" while it is in state "active".`,
+        );
+        expectFault(
+          await prov({ target: 'bogus' }),
+          400,
+          `The requested action "bogus" can not be performed on node "${u}" while it is in state "active".`,
+        );
+        expectEmpty(await prov({ target: 'undeploy' }), 202);
+        assert.equal((await settled(u)).provision_state, 'available');
+        f = (await c.get(`/v1/nodes/${u}?fields=instance_uuid,instance_info`)).json;
+        assert.equal(f.instance_uuid, null);
+        assert.deepEqual(f.instance_info, {});
+      });
+
+      it('refuses to delete an associated node, and to provision in maintenance', async () => {
+        const n = await newNode('assoc');
+        const inst = randomUUID();
+        let r = await c.patch(`/v1/nodes/${n.uuid}`, [{ op: 'add', path: '/instance_uuid', value: inst }]);
+        expectStatus(r, 200);
+        assert.equal(r.json.instance_uuid, inst);
+        expectFault(await c.del(`/v1/nodes/${n.uuid}`), 409, `Node ${n.uuid} is associated with instance ${inst}.`);
+        const other = await newNode('assoc2');
+        expectFault(
+          await c.patch(`/v1/nodes/${other.uuid}`, [{ op: 'add', path: '/instance_uuid', value: inst }]),
+          409,
+          `Instance ${inst} is already associated with a node, it cannot be associated with this other node ${other.uuid}`,
+        );
+        const list = await c.get(`/v1/nodes?instance_uuid=${inst}&limit=1`);
+        assert.deepEqual(list.json.nodes.map((x: any) => x.uuid), [n.uuid]);
+        assert.equal(list.json.next, undefined, 'an instance_uuid lookup never has next');
+        r = await c.patch(`/v1/nodes/${n.uuid}`, [{ op: 'remove', path: '/instance_uuid' }]);
+        expectStatus(r, 200);
+        assert.equal(r.json.instance_uuid, null);
+        expectEmpty(await c.put(`/v1/nodes/${n.uuid}/maintenance`, { reason: 'r' }), 202);
+        expectFault(
+          await c.put(`/v1/nodes/${n.uuid}/states/provision`, { target: 'active' }),
+          400,
+          `The provisioning operation can't be performed on node ${n.uuid} because it's in maintenance mode.`,
+        );
+      });
+
       it('sets power states', async () => {
         const n = await newNode('power');
         const pw = (target: string, version = 'latest'): Promise<Res> =>
