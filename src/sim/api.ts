@@ -1593,8 +1593,8 @@ export class SimApi {
     const conductors = this.cfg.groups.map((g) => ({
       hostname: this.conductorHost(g),
       conductor_group: g,
-      alive: true,
       links: selfAndBookmark(ctx.base, 'conductors', this.conductorHost(g)),
+      alive: true,
     }));
     if (rest.length === 0) return ok({ conductors });
     const c = conductors.find((x) => x.hostname === rest[0]);

@@ -661,6 +661,51 @@ export function defineNodeContract(label: string, getTarget: () => Promise<Contr
         );
       });
 
+      it('filters on shard, description, lessee/project, retired, conductor and fault', async () => {
+        const n = await newNode('filt');
+        const lessee = `${prefix}-lessee`;
+        const r = await c.patch(`/v1/nodes/${n.uuid}`, [
+          { op: 'add', path: '/shard', value: 'ShardX' },
+          { op: 'add', path: '/description', value: 'Rack 12_b' },
+          { op: 'add', path: '/lessee', value: lessee },
+          { op: 'add', path: '/retired', value: true },
+        ]);
+        expectStatus(r, 200);
+        assert.equal(r.json.shard, 'ShardX');
+        const has = async (q: string): Promise<boolean> => (await all(q)).some((x) => x.uuid === n.uuid);
+        // shard values in the query are lower-cased, the stored one is not
+        assert.equal(await has('shard=ShardX'), false);
+        assert.equal(await has('shard=shardx,other'), false);
+        assert.equal(await has('sharded=true'), true);
+        assert.equal(await has('sharded=false'), false);
+        // SQL LIKE: case-insensitive, with _ and % as wildcards
+        assert.equal(await has('description_contains=RACK'), true);
+        assert.equal(await has('description_contains=12%25b'), true);
+        assert.equal(await has('description_contains=rack%2012x'), false);
+        assert.equal(await has(`project=${lessee}`), true);
+        assert.equal(await has(`lessee=${lessee}`), true);
+        assert.equal(await has(`owner=${lessee}`), false);
+        assert.equal(await has('retired=true'), true);
+        assert.equal(await has('retired=false'), false);
+        assert.equal(await has(`conductor=${r.json.conductor}`), true);
+        assert.equal(await has('conductor=no-such-conductor'), false);
+        assert.equal(await has('fault=power%20failure'), false);
+        expectFault(
+          await c.get('/v1/nodes?fault=bogus'),
+          400,
+          `Unrecognized fault "bogus" is specified, allowed faults are ('power failure', 'clean failure', 'rescue abort failure')`,
+        );
+        expectFault(
+          await c.get('/v1/nodes?shard=x', { version: '1.81' }),
+          406,
+          'Request not acceptable. The minimal required API version should be 1.82',
+        );
+        if (!t.federated) {
+          const p = await c.get('/v1/nodes?limit=1&retired=true&sharded=true');
+          assert.equal(p.json.next, `${base}/v1/nodes?sort_key=id&sort_dir=asc&retired=True&fields=${DEFAULT_FIELDS.join(',')}&limit=1&marker=${p.json.nodes[0].uuid}`);
+        }
+      });
+
       it('filters', async () => {
         const uuids = (q: string): Promise<string[]> => all(q).then((ns) => ns.map((n) => n.uuid));
         const mineOf = (pred: (i: number) => boolean): string[] => mine.filter((_, i) => pred(i)).map((m) => m.uuid);
