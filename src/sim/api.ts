@@ -1300,7 +1300,7 @@ export class SimApi {
         this.checkArgs(ctx, ['node_ident']);
         const n = this.getNode(ctx, ident);
         this.checkTopic(n.driver, n.conductor_group);
-        return ok({ ...n.simBootDevice });
+        return ok(n.simBootDevice ?? { boot_device: 'pxe', persistent: false });
       }
       if (m === 'PUT') {
         const kw = this.bodyArgs(ctx, ['node_ident', 'boot_device', 'persistent']);

@@ -73,8 +73,8 @@ export interface NodeRec {
   version: string;
   /** Not a column (node_traits table); kept sorted, as the DB returns them. */
   traits: string[];
-  /** Simulator-only: fake management's boot device. */
-  simBootDevice: { boot_device: string; persistent: boolean };
+  /** Simulator-only: fake management's boot device (default pxe, not persistent). */
+  simBootDevice?: { boot_device: string; persistent: boolean };
 }
 
 /** `_get_fields_for_node_query` valid_fields, in its (and the API's) order. */

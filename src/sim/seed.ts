@@ -3,7 +3,7 @@
  * nodes (uuids, names, fields), so tests and benchmarks are repeatable.
  */
 
-import { isoFromMicros, type NodeRec } from './node-model.js';
+import { isoFromMicros, type JsonObject, type NodeRec } from './node-model.js';
 
 /** mulberry32 PRNG. */
 export function prng(seed: number): () => number {
@@ -81,6 +81,13 @@ export const DRIVERS: Readonly<Record<string, DriverProfile>> = {
   },
 };
 
+/**
+ * Shared, frozen empty values: nodes never mutate their dict/list fields in
+ * place (every change assigns a new value), so 10,000s of nodes can share these.
+ */
+const EMPTY: JsonObject = Object.freeze({}) as JsonObject;
+const NO_TRAITS: string[] = Object.freeze([]) as unknown as string[];
+
 /** A node row with Ironic's create-time defaults. */
 export function blankNode(id: number, uuid: string, driver: string, createdAt: string): NodeRec {
   const p = DRIVERS[driver] ?? DRIVERS['fake-hardware']!;
@@ -96,16 +103,16 @@ export function blankNode(id: number, uuid: string, driver: string, createdAt: s
     target_provision_state: null,
     provision_updated_at: null,
     last_error: null,
-    instance_info: {},
-    properties: {},
+    instance_info: EMPTY,
+    properties: EMPTY,
     driver,
-    driver_info: {},
-    driver_internal_info: {},
-    clean_step: {},
-    deploy_step: {},
+    driver_info: EMPTY,
+    driver_internal_info: EMPTY,
+    clean_step: EMPTY,
+    deploy_step: EMPTY,
     resource_class: null,
-    raid_config: {},
-    target_raid_config: {},
+    raid_config: EMPTY,
+    target_raid_config: EMPTY,
     reservation: null,
     conductor_affinity: null,
     conductor_group: '',
@@ -115,7 +122,7 @@ export function blankNode(id: number, uuid: string, driver: string, createdAt: s
     console_enabled: false,
     inspection_finished_at: null,
     inspection_started_at: null,
-    extra: {},
+    extra: EMPTY,
     automated_clean: null,
     protected: false,
     protected_reason: null,
@@ -126,16 +133,28 @@ export function blankNode(id: number, uuid: string, driver: string, createdAt: s
     ...p,
     retired: false,
     retired_reason: null,
-    network_data: {},
+    network_data: EMPTY,
     boot_mode: null,
     secure_boot: null,
     shard: null,
     created_at: createdAt,
     updated_at: null,
     version: '1.36',
-    traits: [],
-    simBootDevice: { boot_device: 'pxe', persistent: false },
+    traits: NO_TRAITS,
   };
+}
+
+const SEED_INSTANCE_INFO: JsonObject = Object.freeze({ image_source: 'http://images.example/img.qcow2' }) as JsonObject;
+const propertiesCache = new Map<string, JsonObject>();
+
+function sharedProperties(cpus: number, memoryMb: number, localGb: number): JsonObject {
+  const key = `${cpus}/${memoryMb}/${localGb}`;
+  let p = propertiesCache.get(key);
+  if (!p) {
+    p = Object.freeze({ cpus, memory_mb: memoryMb, local_gb: localGb, cpu_arch: 'x86_64' }) as JsonObject;
+    propertiesCache.set(key, p);
+  }
+  return p;
 }
 
 const RESOURCE_CLASSES = [null, 'baremetal', 'baremetal', 'gpu', 'large', 'small'];
@@ -169,19 +188,14 @@ export function seedNodes(site: string, groups: readonly string[], count: number
     n.maintenance_reason = n.maintenance ? 'seeded maintenance' : null;
     if (n.provision_state === 'active') {
       n.instance_uuid = uuidFrom(rnd);
-      n.instance_info = { image_source: 'http://images.example/img.qcow2' };
+      n.instance_info = SEED_INSTANCE_INFO;
       n.power_state = 'power on';
     }
-    n.properties = {
-      cpus: 8 << Math.floor(rnd() * 3),
-      memory_mb: 16384 << Math.floor(rnd() * 3),
-      local_gb: 100 * (1 + Math.floor(rnd() * 10)),
-      cpu_arch: 'x86_64',
-    };
+    n.properties = sharedProperties(8 << Math.floor(rnd() * 3), 16384 << Math.floor(rnd() * 3), 100 * (1 + Math.floor(rnd() * 10)));
     n.description = rnd() < 0.5 ? `rack ${Math.floor(rnd() * 40)}` : null;
     n.shard = rnd() < 0.3 ? `shard-${Math.floor(rnd() * 3)}` : null;
     const t = TRAITS.filter(() => rnd() < 0.25);
-    n.traits = t.sort();
+    n.traits = t.length ? t.sort() : NO_TRAITS;
     n.updated_at = rnd() < 0.5 ? isoFromMicros(epochMicros + i * 1_000_003 + 500_001) : null;
     out.push(n);
   }
