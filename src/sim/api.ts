@@ -266,10 +266,9 @@ export class SimApi {
       if (segments[last] === '') segments.pop();
     }
     const base = this.baseUrl(req.headers);
+    if (req.method === 'OPTIONS') return { status: 200, headers: {} };
     if (segments.length === 0) {
-      if (req.method !== 'GET') {
-        return this.finish({ status: 405, body: routingErrorBody(405, '') }, 'routing', requestId);
-      }
+      // the root index answers any method
       return this.finish({ status: 200, body: JSON.stringify(this.rootDoc(base)) }, 'root', requestId);
     }
     if (segments[0] !== 'v1') segments.unshift('v1');
@@ -287,6 +286,15 @@ export class SimApi {
       return { status: 406, body: routingErrorBody(406, neg.description), headers: { ...headers, ...json() } };
     }
     const minor = neg.version.minor;
+    if (req.method === 'HEAD') {
+      // pecan has no HEAD handlers here: 405, with the Allow list of the controller
+      const top = segments[1];
+      if (top !== undefined && !V1_RESOURCES.has(top)) {
+        return this.finish({ status: 404, body: routingErrorBody(404, '') }, 'routing', requestId);
+      }
+      const allow = top === 'nodes' ? headAllow(segments.slice(2)) : undefined;
+      return this.finish({ status: 405, body: routingErrorBody(405, ''), headers: allow ? { Allow: allow } : {} }, 'routing', requestId);
+    }
     const ctx: Ctx = {
       method: req.method,
       minor,
@@ -439,6 +447,7 @@ export class SimApi {
     if (rest.length === 0) {
       if (m === 'GET') return this.listNodes(ctx, false);
       if (m === 'POST') return this.createNode(ctx);
+      if (m === 'PATCH' || m === 'DELETE') throw new Fault(400, 'Missing mandatory parameter: node_ident');
       throw new RoutingError(405, '', { Allow: 'DELETE, GET, PATCH, POST' });
     }
     const [ident, ...sub] = rest as [string, ...string[]];
@@ -1610,6 +1619,20 @@ export class SimApi {
     }
     return [...counts.entries()].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count);
   }
+}
+
+const V1_RESOURCES = new Set([
+  'nodes', 'ports', 'portgroups', 'chassis', 'drivers', 'volume', 'lookup', 'heartbeat', 'conductors',
+  'allocations', 'events', 'deploy_templates', 'shards',
+]);
+
+/** The Allow header pecan sends with a 405 for HEAD under /v1/nodes. */
+function headAllow(rest: string[]): string | undefined {
+  if (rest.length <= 1) return 'DELETE, GET, PATCH, POST';
+  const sub = rest[1];
+  if (rest.length === 2 && sub === 'states') return 'GET';
+  if (sub === 'traits') return 'DELETE, GET, PUT';
+  return undefined;
 }
 
 function ok(obj: unknown, status = 200): { status: number; body: string } {

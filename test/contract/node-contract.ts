@@ -252,6 +252,25 @@ export function defineNodeContract(label: string, getTarget: () => Promise<Contr
         }
       });
 
+      it('routes like pecan: no /v1 prefix, trailing slash, .json suffix, HEAD and other methods', async () => {
+        const n = await newNode('route');
+        let r = await c.get(`/nodes/${n.uuid}?fields=name`);
+        expectStatus(r, 200);
+        assert.equal(r.json.name, `${prefix}-route`);
+        r = await c.get(`/v1/nodes/${prefix}-route.json?fields=uuid`);
+        expectStatus(r, 200);
+        assert.equal(r.json.uuid, n.uuid);
+        expectStatus(await c.get('/v1/nodes/?limit=1'), 200);
+        r = await c.req('HEAD', '/v1/nodes');
+        expectStatus(r, 405);
+        assert.equal(r.headers.get('allow'), 'DELETE, GET, PATCH, POST');
+        r = await c.req('PUT', '/v1/nodes', { body: {} });
+        expectRouting(r, 405, '');
+        assert.equal(r.headers.get('allow'), 'DELETE, GET, PATCH, POST');
+        expectFault(await c.del('/v1/nodes'), 400, 'Missing mandatory parameter: node_ident');
+        expectRouting(await c.req('POST', `/v1/nodes/${n.uuid}/states`, { body: {} }), 405, '');
+      });
+
       it('answers an unknown path with a routing 404', async () => {
         const r = await c.get('/v1/no-such-thing');
         expectRouting(r, 404, '');
