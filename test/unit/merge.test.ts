@@ -13,20 +13,12 @@ import { compareValues } from '../../src/federation/compare.js';
 import { chunkSize, type StreamSpec } from '../../src/federation/merge.js';
 import type { SiteClient, SiteRequest, SiteResponse } from '../../src/sites/site-client.js';
 import { nodeNotFound } from '../../src/errors.js';
+import { prng } from '../../src/sim/seed.js';
 
 type Row = Record<string, unknown> & { uuid: string; id: number };
 
-/** A deterministic PRNG (mulberry32), so a failure names a seed that reproduces it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG, so a failure names a seed that reproduces it. */
+const rng = prng;
 
 /** An in-memory site listing with Ironic's paging rules: ORDER BY key, id; marker = position; next iff page full. */
 class FakeSite {
