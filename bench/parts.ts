@@ -1,0 +1,141 @@
+/**
+ * The pieces a benchmark section starts: a backend of simulated sites, nginx
+ * in front of one of them, the proxy over some of them, and a load run.
+ */
+import { launch, launchTs, memoryOf, readLine, stop, tmp, tmpFile, waitReady, freePort, ROOT, type Proc } from './procs.js';
+import type { LoadResult, LoadSpec } from './load.js';
+import path from 'node:path';
+
+export interface SiteSpec {
+  name: string;
+  nodes: number;
+  latencyMs?: number;
+  conductorGroups?: string[];
+}
+
+export interface BackendSite {
+  name: string;
+  url: string;
+  nodes: number;
+}
+
+export interface Backend {
+  proc: Proc;
+  sites: BackendSite[];
+  /** Sites started under another name because their seeded uuids collided with another site's. */
+  renamed: Array<{ from: string; to: string; duplicates: number }>;
+  seedMs: number;
+  rssMB: number;
+  close(): Promise<void>;
+}
+
+/** `count` sites named s000…, each serving its own conductor group g<i>. */
+export function siteSpecs(count: number, nodes: number, latencyMs = 0): SiteSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `s${String(i).padStart(3, '0')}`,
+    nodes,
+    latencyMs,
+    conductorGroups: [`g${i}`],
+  }));
+}
+
+export async function startBackend(label: string, sites: SiteSpec[], opts: { heapMB?: number; timeoutMs?: number } = {}): Promise<Backend> {
+  const flags = opts.heapMB ? [`--max-old-space-size=${opts.heapMB}`] : [];
+  const proc = launchTs(`backend-${label}`, path.join('bench', 'backend.ts'), { sites }, flags);
+  try {
+    const ready = JSON.parse(await readLine(proc, 'READY ', opts.timeoutMs ?? 120_000)) as Omit<Backend, 'proc' | 'close'>;
+    return { proc, ...ready, close: () => stop(proc) };
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+}
+
+export interface Proxy {
+  proc: Proc;
+  url: string;
+  close(): Promise<void>;
+  memory(): { rssMB: number; hwmMB: number };
+}
+
+/** The proxy (compiled, `bin/ironic-proxy.js`) in its own process, one worker, over `sites`. */
+export async function startProxy(label: string, sites: Array<BackendSite & { group: string }>, proxyIni = ''): Promise<Proxy> {
+  const port = await freePort();
+  const groups = sites.map((s) => `${s.group}:${s.name}`).join(',');
+  const sections = sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s.url}\n`).join('\n');
+  const conf = tmpFile(
+    `proxy-${label}.conf`,
+    `[DEFAULT]\ngroups = ${groups}\n\n[api]\nhost_ip = 127.0.0.1\nport = ${port}\napi_workers = 1\n\n[proxy]\n${proxyIni}\n\n${sections}`,
+  );
+  // Logs (one JSON line per request, the production default) go to a file, as they would in production.
+  const proc = launch(`proxy-${label}`, process.execPath, [path.join(ROOT, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', '1'], {
+    stdoutFile: `proxy-${label}.log`,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(proc, `${url}/readyz`, 60_000);
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+  return { proc, url, close: () => stop(proc), memory: () => memoryOf(proc.pid) };
+}
+
+/** nginx (`proxy_pass` to an upstream with a keep-alive pool) in front of `backendUrl`. */
+export async function startNginx(backendUrl: string): Promise<{ proc: Proc; url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const dir = tmp();
+  const upstream = new URL(backendUrl).host;
+  const conf = tmpFile(
+    'nginx.conf',
+    `worker_processes 1;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/nginx-client-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fastcgi;
+  uwsgi_temp_path ${dir}/nginx-uwsgi;
+  scgi_temp_path ${dir}/nginx-scgi;
+  upstream ironic {
+    server ${upstream};
+    keepalive 32;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    location / {
+      proxy_pass http://ironic;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_buffering on;
+    }
+  }
+}
+`,
+  );
+  const proc = launch('nginx', '/usr/sbin/nginx', ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf, '-g', `daemon off; pid ${dir}/nginx.pid;`]);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitReady(proc, `${url}/`, 15_000);
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+  return { proc, url, close: () => stop(proc) };
+}
+
+/** One autocannon run (after its warm-up) in a separate process. */
+export async function runLoad(label: string, spec: LoadSpec): Promise<LoadResult> {
+  const proc = launchTs(`load-${label}`, path.join('bench', 'load.ts'), spec);
+  try {
+    const line = await readLine(proc, '{', (spec.warmupSeconds + spec.seconds) * 1000 + 60_000);
+    await proc.exited;
+    return JSON.parse(`{${line}`) as LoadResult;
+  } finally {
+    await stop(proc);
+  }
+}

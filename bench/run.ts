@@ -1,0 +1,430 @@
+/**
+ * The ironic-proxy benchmark: `npm run bench` (full, ~10 min on two cores) or
+ * `npm run bench -- --quick` (~1 min smoke run).
+ *
+ * Starts its own backends (simulated Ironic sites in a separate process),
+ * nginx and the proxy (separate processes too), and prints every figure as a
+ * ratio against a baseline measured in the same run:
+ *
+ *   1. one node GET: direct vs nginx proxy_pass vs ironic-proxy (autocannon)
+ *   2. merged listing latency over 1/10/50/100 sites at 20 ms site latency
+ *   3. nodes fetched per node returned when paging sorted listings, 100 sites
+ *   4. proxy memory while paging 100 sites × 10,000 nodes
+ *
+ * Ends with a summary block for the README.
+ */
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+
+import { startBackend, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
+import { cleanup, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
+import type { LoadResult } from './load.js';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
+const QUICK = args.quick ?? false;
+
+const CFG = QUICK
+  ? { rounds: 1, connections: 16, warmup: 1, seconds: 3, listingRequests: 10, pagingNodes: 100, memNodes: 1_000 }
+  : { rounds: 3, connections: 16, warmup: 1, seconds: 5, listingRequests: 30, pagingNodes: 500, memNodes: 10_000 };
+
+// ---------------------------------------------------------------- output helpers
+
+const out = (s = ''): void => void process.stdout.write(`${s}\n`);
+const ms = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : '-');
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '-');
+const int = (v: number): string => Math.round(v).toLocaleString('en-US');
+const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
+
+function table(head: string[], rows: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  out(`  ${line(head)}`);
+  out(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
+  for (const r of rows) out(`  ${line(r)}`);
+}
+
+function section(title: string): void {
+  out();
+  out(`== ${title} ${'='.repeat(Math.max(0, 74 - title.length))}`);
+}
+
+function median(v: number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function pct(v: number[], p: number): number {
+  const s = [...v].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(s.length * p) - 1)] ?? NaN;
+}
+
+const summary: string[] = [];
+const elapsed = (t0: number): string => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+const notes: string[] = [];
+
+/** Says so when the backend had to rename sites whose seeded uuids collided with another site's. */
+function noteRenames(b: Backend): void {
+  for (const r of b.renamed) {
+    const line = `simulator seeding gave site ${r.from} uuids already used at another site; started it as ${r.to} instead`;
+    out(`  note: ${line}`);
+    if (!notes.includes(line)) notes.push(line);
+  }
+}
+
+function withGroups(sites: BackendSite[]): Array<BackendSite & { group: string }> {
+  return sites.map((s, i) => ({ ...s, group: `g${i}` }));
+}
+
+// ---------------------------------------------------------------- metrics
+
+async function listingCounters(proxy: Proxy): Promise<{ fetched: number; returned: number; siteRequests: number }> {
+  const text = (await get(`${proxy.url}/metrics`, {})).text;
+  const one = (kind: string): number => Number(new RegExp(`^ironic_proxy_listing_items_total\\{kind="${kind}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  let siteRequests = 0;
+  for (const m of text.matchAll(/^ironic_proxy_site_requests_total\{[^}]*\} (\S+)$/gm)) siteRequests += Number(m[1]);
+  return { fetched: one('fetched'), returned: one('returned'), siteRequests };
+}
+
+interface Walk {
+  pages: number;
+  items: number;
+  unique: number;
+  duplicates: number;
+  outOfOrder: number;
+  missingSitesHeaders: number;
+  seconds: number;
+}
+
+/** Follows `next` from `firstUrl` to the end, checking uniqueness and (optionally) order by `orderKey`. */
+async function walk(firstUrl: string, orderKey: string | undefined, onPage?: (pages: number) => void): Promise<Walk & { names: Set<string> | undefined }> {
+  const seen = new Set<string>();
+  const names = orderKey === 'name' ? new Set<string>() : undefined;
+  let url: string | undefined = firstUrl;
+  let pages = 0;
+  let items = 0;
+  let duplicates = 0;
+  let outOfOrder = 0;
+  let missingSitesHeaders = 0;
+  let prev: string | undefined;
+  const t0 = performance.now();
+  while (url) {
+    const r: Awaited<ReturnType<typeof getJson<{ nodes: Array<Record<string, string>>; next?: string }>>> = await getJson(url);
+    if (r.headers['x-ironic-proxy-missing-sites']) missingSitesHeaders++;
+    pages++;
+    for (const n of r.body.nodes) {
+      items++;
+      const uuid = n.uuid!;
+      if (seen.has(uuid)) duplicates++;
+      else seen.add(uuid);
+      names?.add(n.name!);
+      if (orderKey) {
+        const v = n[orderKey]!;
+        if (prev !== undefined && v < prev) outOfOrder++;
+        prev = v;
+      }
+    }
+    url = r.body.next;
+    onPage?.(pages);
+  }
+  return { pages, items, unique: seen.size, duplicates, outOfOrder, missingSitesHeaders, seconds: (performance.now() - t0) / 1000, names };
+}
+
+// ---------------------------------------------------------------- 1. single node GET
+
+async function benchSingleNode(): Promise<void> {
+  section('1. GET /v1/nodes/{uuid}: direct vs nginx vs ironic-proxy');
+  const t0 = performance.now();
+  const backend = await startBackend('single', siteSpecs(1, 1000));
+  const site = backend.sites[0]!;
+  const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${site.url}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
+  const paths = uuids.map((u) => `/v1/nodes/${u}`);
+  const nginx = await startNginx(site.url);
+  const proxy = await startProxy('single', withGroups(backend.sites));
+  // Warm: every uuid once through the proxy (location cache) and nginx (upstream connections).
+  for (const p of paths) {
+    for (const base of [proxy.url, nginx.url]) {
+      const r = await get(`${base}${p}`);
+      if (r.status !== 200) throw new Error(`warm-up GET ${base}${p}: ${r.status} ${r.text.slice(0, 200)}`);
+    }
+  }
+  const targets = [
+    { name: 'direct', url: site.url },
+    { name: 'nginx', url: nginx.url },
+    { name: 'ironic-proxy', url: proxy.url },
+  ];
+  const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+  for (let round = 0; round < CFG.rounds; round++) {
+    for (const t of targets) {
+      const r = await runLoad(t.name, {
+        url: t.url,
+        paths,
+        connections: CFG.connections,
+        warmupSeconds: CFG.warmup,
+        seconds: CFG.seconds,
+        headers: LATEST,
+      });
+      if (r.non2xx > 0 || r.errors > r.requests / 1000) throw new Error(`${t.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+      results.get(t.name)!.push(r);
+    }
+  }
+  await proxy.close();
+  await nginx.close();
+  await backend.close();
+
+  const agg = (name: string): { rps: number; p50: number; p99: number; requests: number; errors: number } => {
+    const rs = results.get(name)!;
+    return {
+      rps: median(rs.map((r) => r.rps)),
+      p50: median(rs.map((r) => r.p50)),
+      p99: median(rs.map((r) => r.p99)),
+      requests: rs.reduce((a, r) => a + r.requests, 0),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+    };
+  };
+  const d = agg('direct');
+  const n = agg('nginx');
+  const p = agg('ironic-proxy');
+  out(
+    `  ${CFG.connections} connections, ${CFG.warmup} s warm-up + ${CFG.seconds} s measured, ${CFG.rounds} round(s) interleaved ` +
+      `(median of rounds); ${uuids.length} uuids round-robin; proxy: 1 worker, location cache warm, logging at info to a file`,
+  );
+  out();
+  table(
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'req/s vs direct'],
+    [
+      ['direct (simulator)', int(d.rps), ms(d.p50), ms(d.p99), int(d.requests), int(d.errors), x(1)],
+      ['nginx proxy_pass', int(n.rps), ms(n.p50), ms(n.p99), int(n.requests), int(n.errors), x(n.rps / d.rps)],
+      ['ironic-proxy', int(p.rps), ms(p.p50), ms(p.p99), int(p.requests), int(p.errors), x(p.rps / d.rps)],
+    ],
+  );
+  const addedP50 = p.p50 - d.p50;
+  const vsNginx = p.rps / n.rps;
+  out();
+  out(`  proxy p50 − direct p50 = ${ms(addedP50)} ms (nginx adds ${ms(n.p50 - d.p50)} ms); proxy/nginx throughput = ${x(vsNginx)}; nginx/direct = ${x(n.rps / d.rps)}`);
+  out(`  verdict: added p50 < 1 ms: ${verdict(addedP50 < 1)}; proxy/nginx throughput ≥ 0.70: ${verdict(vsNginx >= 0.7)}   (${elapsed(t0)})`);
+  summary.push(
+    `GET /v1/nodes/{uuid}, ${CFG.connections} connections: direct ${int(d.rps)} req/s p50 ${ms(d.p50)} ms p99 ${ms(d.p99)} ms; ` +
+      `nginx ${int(n.rps)} req/s p50 ${ms(n.p50)} ms p99 ${ms(n.p99)} ms; ironic-proxy ${int(p.rps)} req/s p50 ${ms(p.p50)} ms p99 ${ms(p.p99)} ms.`,
+    `  proxy adds ${ms(addedP50)} ms at p50 (target < 1 ms: ${verdict(addedP50 < 1)}); proxy/nginx throughput ${x(vsNginx)} (target ≥ 0.70: ${verdict(vsNginx >= 0.7)}); nginx/direct ${x(n.rps / d.rps)}.`,
+  );
+}
+
+// ---------------------------------------------------------------- 2. merged listing latency
+
+async function benchListingLatency(): Promise<void> {
+  section('2. Merged listing latency, sites at 20 ms latency, 50 nodes each');
+  const t0 = performance.now();
+  const counts = [1, 10, 50, 100];
+  const backend = await startBackend('listing', siteSpecs(100, 50, 20));
+  const queries = [
+    { name: 'default', path: '/v1/nodes?limit=100' },
+    { name: 'sorted', path: '/v1/nodes?limit=100&sort_key=name' },
+  ];
+  const n = CFG.listingRequests;
+
+  const measure = async (base: string, path: string, expect: number): Promise<number[]> => {
+    const times: number[] = [];
+    for (let i = 0; i < n + 3; i++) {
+      const r = await get(`${base}${path}`);
+      if (r.status !== 200) throw new Error(`GET ${base}${path}: ${r.status} ${r.text.slice(0, 300)}`);
+      if (r.headers['x-ironic-proxy-missing-sites']) throw new Error(`GET ${base}${path}: sites missing: ${String(r.headers['x-ironic-proxy-missing-sites'])}`);
+      const got = (JSON.parse(r.text) as { nodes: unknown[] }).nodes.length;
+      if (got !== expect) throw new Error(`GET ${base}${path}: ${got} nodes, expected ${expect}`);
+      if (i >= 3) times.push(r.ms); // the first three warm connections up
+    }
+    return times;
+  };
+
+  const rows: Array<{ label: string; sites: number; t: Record<string, number[]> }> = [];
+  const direct: Record<string, number[]> = {};
+  for (const q of queries) direct[q.name] = await measure(backend.sites[0]!.url, q.path, 50);
+  rows.push({ label: 'direct (1 site)', sites: 1, t: direct });
+  for (const c of counts) {
+    const proxy = await startProxy(`listing-${c}`, withGroups(backend.sites.slice(0, c)));
+    const t: Record<string, number[]> = {};
+    for (const q of queries) t[q.name] = await measure(proxy.url, q.path, Math.min(100, 50 * c));
+    rows.push({ label: `proxy, ${c} site${c > 1 ? 's' : ''}`, sites: c, t });
+    await proxy.close();
+  }
+  await backend.close();
+
+  const base1 = rows[1]!.t;
+  out(`  ${n} sequential requests each (after 3 warm-up), limit=100; default = proxy's default order (uuid), sorted = sort_key=name`);
+  out(`  ratio = median / median of the proxy over 1 site; the 1-site page holds 50 nodes, the others 100`);
+  out();
+  table(
+    ['target', 'default p50', 'p90', 'ratio', 'sorted p50', 'p90', 'ratio'],
+    rows.map((r) => [
+      r.label,
+      ms(median(r.t.default!)),
+      ms(pct(r.t.default!, 0.9)),
+      x(median(r.t.default!) / median(base1.default!)),
+      ms(median(r.t.sorted!)),
+      ms(pct(r.t.sorted!, 0.9)),
+      x(median(r.t.sorted!) / median(base1.sorted!)),
+    ]),
+  );
+  const last = rows[rows.length - 1]!.t;
+  const rd = median(last.default!) / median(base1.default!);
+  const rs = median(last.sorted!) / median(base1.sorted!);
+  out();
+  out(`  proxy over 1 site vs direct: default ${x(median(base1.default!) / median(direct.default!))}, sorted ${x(median(base1.sorted!) / median(direct.sorted!))}`);
+  out(`  verdict: 100 sites within 1.5× of 1 site: default ${x(rd)} ${verdict(rd <= 1.5)}; sorted ${x(rs)} ${verdict(rs <= 1.5)}   (${elapsed(t0)})`);
+  summary.push(
+    `Merged listing, limit=100, sites at 20 ms: direct ${ms(median(direct.default!))} ms; proxy p50 over 1/10/50/100 sites: ` +
+      `default ${rows.slice(1).map((r) => ms(median(r.t.default!))).join(' / ')} ms, sorted by name ${rows.slice(1).map((r) => ms(median(r.t.sorted!))).join(' / ')} ms.`,
+    `  100 sites vs 1 site: default ${x(rd)}, sorted ${x(rs)} (target ≤ 1.5×: ${verdict(rd <= 1.5)} / ${verdict(rs <= 1.5)}).`,
+  );
+}
+
+// ---------------------------------------------------------------- 3. fetched per returned
+
+async function benchFetchRatio(): Promise<void> {
+  const perSite = CFG.pagingNodes;
+  section(`3. Nodes fetched per node returned, paging 100 sites × ${int(perSite)} nodes`);
+  const t0 = performance.now();
+  const backend = await startBackend('paging', siteSpecs(100, perSite));
+  noteRenames(backend);
+  const proxy = await startProxy('paging', withGroups(backend.sites));
+  const total = 100 * perSite;
+  const expectedNames = new Set(backend.sites.flatMap((s) => Array.from({ length: perSite }, (_, i) => `${s.name}-node-${i}`)));
+  const cases = [
+    { order: 'sort_key=name', key: 'name', limit: 100 },
+    { order: 'sort_key=name', key: 'name', limit: 1000 },
+    { order: 'default (uuid)', key: 'uuid', limit: 100 },
+    { order: 'default (uuid)', key: 'uuid', limit: 1000 },
+  ];
+  const rows: string[][] = [];
+  let allOnce = true;
+  const ratios: Record<string, number> = {};
+  for (const c of cases) {
+    const before = await listingCounters(proxy);
+    const q = c.key === 'name' ? `limit=${c.limit}&sort_key=name` : `limit=${c.limit}`;
+    const w = await walk(`${proxy.url}/v1/nodes?${q}`, c.key);
+    const after = await listingCounters(proxy);
+    const fetched = after.fetched - before.fetched;
+    const returned = after.returned - before.returned;
+    const siteReqs = after.siteRequests - before.siteRequests;
+    let namesOk = true;
+    if (w.names) namesOk = w.names.size === expectedNames.size && [...expectedNames].every((nm) => w.names!.has(nm));
+    const once = w.items === total && w.unique === total && w.duplicates === 0 && w.outOfOrder === 0 && w.missingSitesHeaders === 0 && namesOk && returned === total;
+    allOnce &&= once;
+    ratios[`${c.key}-${c.limit}`] = fetched / returned;
+    rows.push([
+      `${c.order}, limit ${c.limit}`,
+      int(w.pages),
+      int(returned),
+      int(fetched),
+      (fetched / returned).toFixed(2),
+      (siteReqs / w.pages).toFixed(1),
+      (w.seconds * 1000 / w.pages).toFixed(1),
+      once ? `yes (${int(w.unique)})` : `NO: ${w.items} items, ${w.unique} unique, ${w.duplicates} dup, ${w.outOfOrder} out of order`,
+    ]);
+  }
+  const mem = proxy.memory();
+  await proxy.close();
+  await backend.close();
+  out(`  sites at 0 ms latency; following \`next\` to the end; counters from the proxy's /metrics (ironic_proxy_listing_items_total)`);
+  out(`  names are <site>-node-<i>, so sort_key=name takes whole runs from one site at a time (the hard case for lazy fetching);`);
+  out(`  the default order (uuid) interleaves sites evenly. A naive merge pulls a full page from every site: 100 fetched per returned.`);
+  out();
+  table(['order, page size', 'pages', 'returned', 'fetched', 'fetched/returned', 'site req/page', 'ms/page', 'every node exactly once, in order'], rows);
+  out();
+  out(`  proxy RSS after: ${mem.rssMB.toFixed(0)} MB (peak ${mem.hwmMB.toFixed(0)} MB)`);
+  const worstName = Math.max(ratios['name-100']!, ratios['name-1000']!);
+  out(`  verdict: every node exactly once: ${verdict(allOnce)}; sorted fetched/returned ≤ 2 (naive: 100): ${verdict(worstName <= 2)} ` +
+    `(limit 100: ${ratios['name-100']!.toFixed(2)}, limit 1000: ${ratios['name-1000']!.toFixed(2)})   (${elapsed(t0)})`);
+  summary.push(
+    `Paging 100 sites × ${int(perSite)} nodes sorted by name: fetched/returned ${ratios['name-100']!.toFixed(2)} (limit 100), ${ratios['name-1000']!.toFixed(2)} (limit 1000); ` +
+      `default order ${ratios['uuid-100']!.toFixed(2)} / ${ratios['uuid-1000']!.toFixed(2)} (naive: 100); every node exactly once: ${verdict(allOnce)}.`,
+  );
+}
+
+// ---------------------------------------------------------------- 4. memory
+
+async function benchMemory(): Promise<void> {
+  const perSite = CFG.memNodes;
+  const total = 100 * perSite;
+  section(`4. Proxy memory paging 100 sites × ${int(perSite)} nodes (limit 1000)`);
+  const t0 = performance.now();
+  const backend = await startBackend('memory', siteSpecs(100, perSite), { heapMB: 12_288, timeoutMs: 300_000 });
+  out(`  backend: ${int(total)} nodes seeded in ${(backend.seedMs / 1000).toFixed(1)} s, simulator RSS ${int(backend.rssMB)} MB`);
+  noteRenames(backend);
+  const proxy = await startProxy('memory', withGroups(backend.sites));
+  const start = proxy.memory();
+  const before = await listingCounters(proxy);
+  let peakRss = start.rssMB;
+  const w = await walk(`${proxy.url}/v1/nodes?limit=1000`, 'uuid', (pages) => {
+    if (pages % 10 === 0) peakRss = Math.max(peakRss, proxy.memory().rssMB);
+  });
+  const after = await listingCounters(proxy);
+  const end = proxy.memory();
+  const simMem = memoryOf(backend.proc.pid);
+  await proxy.close();
+  await backend.close();
+  const countOk = w.items === total && w.unique === total && w.duplicates === 0 && w.outOfOrder === 0 && w.missingSitesHeaders === 0;
+  const fetched = after.fetched - before.fetched;
+  const returned = after.returned - before.returned;
+  out(`  default order, following \`next\` to the end; VmRSS/VmHWM from /proc/<proxy pid>/status`);
+  out();
+  table(
+    ['', 'value'],
+    [
+      ['nodes returned (unique)', `${int(w.items)} (${int(w.unique)})${countOk ? '' : `  EXPECTED ${int(total)}`}`],
+      ['pages', int(w.pages)],
+      ['time', `${w.seconds.toFixed(1)} s (${int(w.items / w.seconds)} nodes/s, ${(w.seconds * 1000 / w.pages).toFixed(1)} ms/page)`],
+      ['fetched/returned', (fetched / returned).toFixed(2)],
+      ['proxy VmRSS at start', `${start.rssMB.toFixed(0)} MB`],
+      ['proxy VmRSS at end', `${end.rssMB.toFixed(0)} MB`],
+      ['proxy VmRSS max sampled', `${Math.max(peakRss, end.rssMB).toFixed(0)} MB`],
+      ['proxy VmHWM (peak)', `${end.hwmMB.toFixed(0)} MB`],
+      ['simulator VmRSS / VmHWM', `${simMem.rssMB.toFixed(0)} / ${simMem.hwmMB.toFixed(0)} MB`],
+    ],
+  );
+  out();
+  out(`  verdict: all ${int(total)} nodes exactly once: ${verdict(countOk)}; proxy peak RSS < 300 MB: ${verdict(end.hwmMB < 300)} (${end.hwmMB.toFixed(0)} MB)   (${elapsed(t0)})`);
+  summary.push(
+    `Paging 100 sites × ${int(perSite)} nodes (${int(total)}, limit 1000, ${int(w.pages)} pages): ${w.seconds.toFixed(1)} s, count ${countOk ? 'exact' : 'WRONG'}; ` +
+      `proxy VmRSS ${end.rssMB.toFixed(0)} MB at the end, VmHWM ${end.hwmMB.toFixed(0)} MB (target < 300 MB: ${verdict(end.hwmMB < 300)}).`,
+  );
+}
+
+// ---------------------------------------------------------------- main
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`\n${sig}: stopping the benchmark's processes…\n`);
+    void cleanup().finally(() => process.exit(130));
+  });
+}
+process.on('exit', killAllNow);
+
+const started = performance.now();
+const command = `npm run bench${QUICK ? ' -- --quick' : ''}`;
+out(`ironic-proxy benchmark (${QUICK ? 'quick' : 'full'}): ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node.js ${process.version}`);
+try {
+  await benchSingleNode();
+  await benchListingLatency();
+  await benchFetchRatio();
+  await benchMemory();
+  section('Summary (for the README)');
+  out();
+  out('```');
+  out(`$ ${command}    # ${os.cpus().length} cores, Node.js ${process.version}, ${((performance.now() - started) / 60000).toFixed(1)} min`);
+  for (const l of summary) out(l);
+  out('```');
+  for (const n of notes) out(`note: ${n}`);
+} catch (err) {
+  if (!interrupted) {
+    process.stderr.write(`\nbenchmark failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  }
+} finally {
+  await cleanup();
+}
