@@ -224,7 +224,7 @@ export class SimApi {
 
   constructor(readonly cfg: SimApiConfig) {
     if (cfg.seedNodes > 0) {
-      for (const n of seedNodes(cfg.name, cfg.groups, cfg.seedNodes, this.store.allocateId())) {
+      for (const n of seedNodes(cfg.name, cfg.groups, cfg.seedNodes, this.store.allocateId(), cfg.drivers)) {
         this.store.insert(n);
       }
       // allocateId() was called once for the first id; skip past the rest

@@ -166,16 +166,22 @@ const TRAITS = ['CUSTOM_GPU', 'CUSTOM_RAID', 'HW_CPU_X86_AVX2', 'CUSTOM_SSD'];
  * `count` nodes for a site, spread round-robin over its conductor groups, with
  * varied sortable fields. `firstId` is the first internal id to use.
  */
-export function seedNodes(site: string, groups: readonly string[], count: number, firstId: number): NodeRec[] {
+export function seedNodes(
+  site: string,
+  groups: readonly string[],
+  count: number,
+  firstId: number,
+  drivers: readonly string[] = Object.keys(DRIVERS),
+): NodeRec[] {
   const rnd = prng(hashString(site) ^ 0x5eed);
   const out: NodeRec[] = [];
   // Creation times one second apart, ending a day before "now" would be
   // non-deterministic; use a fixed epoch instead.
   const epochMicros = Date.UTC(2024, 0, 1) * 1000 + 123_457;
-  const drivers = Object.keys(DRIVERS);
   for (let i = 0; i < count; i++) {
     const createdAt = isoFromMicros(epochMicros + i * 1_000_003);
-    const driver = drivers[Math.floor(rnd() * 4) === 0 ? 1 : 0]!;
+    // mostly the first driver, a quarter the second (if the site has two)
+    const driver = drivers[Math.floor(rnd() * 4) === 0 && drivers.length > 1 ? 1 : 0] ?? 'fake-hardware';
     const n = blankNode(firstId + i, uuidFrom(rnd), driver, createdAt);
     n.name = `${site}-node-${i}`;
     n.conductor_group = groups[i % groups.length] ?? '';
