@@ -703,9 +703,8 @@ export class SimApi {
     if (badField !== undefined && nodes.length) throw new Fault(400, `Field ${badField} is not a valid field.`);
     if (conductor !== undefined) nodes = nodes.filter((n) => this.conductorFor(n) === conductor);
 
-    const items = nodes.map((n) => this.renderWithFields(n, ctx, fields));
-    const out: Record<string, unknown> = { nodes: items };
     const effLimit = instanceUuid ? 0 : limit;
+    let next: string | undefined;
     if (nodes.length > 0 && nodes.length === effLimit) {
       const params: Array<[string, string | undefined]> = [
         ['sort_key', sortKey],
@@ -716,9 +715,36 @@ export class SimApi {
         ['detail', detail === undefined ? undefined : pyBool(detail)],
         ['fields', fields && fields.length ? fields.join(',') : undefined],
       ];
-      out.next = nextLink(ctx.base, detailPath ? 'nodes/detail' : 'nodes', params, effLimit, nodes[nodes.length - 1]!.uuid);
+      next = nextLink(ctx.base, detailPath ? 'nodes/detail' : 'nodes', params, effLimit, nodes[nodes.length - 1]!.uuid);
     }
-    return ok(out);
+    return { status: 200, body: this.listBody(nodes, ctx, fields, next) };
+  }
+
+  /**
+   * `{"nodes": [...], "next": ...}` built from per-node JSON; small items
+   * (field subsets, the default list fields) are cached on the node for the
+   * current store epoch, so paging through a large unchanged site re-renders
+   * nothing. Full objects are not cached (memory).
+   */
+  private listBody(nodes: NodeRec[], ctx: Ctx, fields: string[] | undefined, next: string | undefined): string {
+    const key = fields === undefined ? '' : `${ctx.minor}|${ctx.base}|${fields.join(',')}`;
+    const epoch = this.store.epoch;
+    let body = '{"nodes":[';
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i]!;
+      let json: string;
+      const c = n.simJson;
+      if (key && c && c.epoch === epoch && c.key === key) {
+        json = c.json;
+      } else {
+        json = JSON.stringify(this.renderWithFields(n, ctx, fields));
+        if (key && json.length <= 1024) n.simJson = { epoch, key, json };
+      }
+      body += i ? ',' + json : json;
+    }
+    body += ']';
+    if (next !== undefined) body += ',"next":' + JSON.stringify(next);
+    return body + '}';
   }
 
   /** Validates a create/patch body as node_schema + NODE_VALIDATE_EXTRA do. */

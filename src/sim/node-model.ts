@@ -73,6 +73,8 @@ export interface NodeRec {
   version: string;
   /** Not a column (node_traits table); kept sorted, as the DB returns them. */
   traits: string[];
+  /** Simulator-only: the last rendered list item, valid for one store epoch. */
+  simJson?: { epoch: number; key: string; json: string };
   /** Simulator-only: fake management's boot device (default pxe, not persistent). */
   simBootDevice?: { boot_device: string; persistent: boolean };
 }

@@ -116,7 +116,14 @@ export class NodeStore {
   }
 
   /** Drops cached sort orders (any field may have changed). */
+  /**
+   * Bumped by every write. Anything derived from node contents (sorted orders,
+   * rendered JSON) is valid only for the epoch it was computed in.
+   */
+  epoch = 0;
+
   touch(): void {
+    this.epoch++;
     if (this.sorted.size) this.sorted.clear();
   }
 

@@ -141,6 +141,34 @@ describe('sim state machine', () => {
   });
 });
 
+describe('sim list rendering cache', () => {
+  it('never serves a stale item after a write, timers included', async () => {
+    const a = api({ seedNodes: 3, tickMs: 1 });
+    const item = (): any => call(a, 'GET', '/v1/nodes?limit=1').json.nodes[0];
+    const first = item();
+    assert.deepEqual(item(), first, 'second read comes from the cache');
+    assert.equal(call(a, 'PUT', `/v1/nodes/${first.uuid}/maintenance`, {}).status, 202);
+    assert.equal(item().maintenance, true);
+    assert.equal(call(a, 'PUT', `/v1/nodes/${first.uuid}/states/power`, { target: 'power on' }).status, 202);
+    assert.equal(item().power_state, 'power on');
+    assert.equal(call(a, 'PATCH', `/v1/nodes/${first.uuid}`, [{ op: 'replace', path: '/name', value: 'renamed' }]).status, 200);
+    assert.equal(item().name, 'renamed');
+    // a transition finished by the fake conductor's timer
+    const n = call(a, 'POST', '/v1/nodes', { driver: 'fake-hardware', name: 'late' }).json;
+    const mine = (): any => call(a, 'GET', '/v1/nodes?limit=10').json.nodes.find((x: any) => x.uuid === n.uuid);
+    assert.equal(call(a, 'PUT', `/v1/nodes/${n.uuid}/states/provision`, { target: 'manage' }).status, 202);
+    assert.equal(mine().provision_state, 'verifying');
+    await new Promise<void>((resolve) => {
+      const poll = (): void => (mine().provision_state === 'manageable' ? resolve() : void setTimeout(poll, 1));
+      poll();
+    });
+    // per-version and per-fields renderings do not mix
+    assert.equal('name' in call(a, 'GET', '/v1/nodes?limit=1', undefined, '1.1').json.nodes[0], false);
+    assert.deepEqual(Object.keys(call(a, 'GET', '/v1/nodes?limit=1&fields=uuid').json.nodes[0]), ['uuid', 'links']);
+    a.close();
+  });
+});
+
 describe('sim seed', () => {
   it('is deterministic per site name and spreads nodes over groups', () => {
     const a = seedNodes('edge1', ['', 'g'], 50, 1);
