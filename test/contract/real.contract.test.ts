@@ -1,8 +1,9 @@
 /**
  * The node contract against a real Ironic 21.4 site (Debian's python3-ironic,
  * started by test/support/real-ironic.ts): the reference the simulator is held
- * to. One site serving the default group and "grp1"; the suite runs once per
- * group. Skipped when the harness or Ironic itself is not available.
+ * to. Two single-process sites, one serving "grp1" and one the default group;
+ * the suite runs once against each. Skipped when the harness or Ironic itself
+ * is not available.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +12,7 @@ import { describe, it } from 'node:test';
 import { defineNodeContract, type ContractTarget } from './node-contract.js';
 
 interface RealSite {
+  name: string;
   url: string;
 }
 interface RealSites {
@@ -32,15 +34,15 @@ if (!available) {
   });
 } else {
   const runs = [
-    { label: 'real Ironic 21.4, group "grp1"', groups: ['grp1'] },
-    { label: 'real Ironic 21.4, default group', groups: [''] },
+    { label: 'real Ironic 21.4, group "grp1"', site: 'contract-grp1', groups: ['grp1'] },
+    { label: 'real Ironic 21.4, default group', site: 'contract-default', groups: [''] },
   ];
   let started: Promise<RealSites> | undefined;
   let finished = 0;
   const start = (): Promise<RealSites> => {
     started ??= (async () => {
       const mod = (await import(new URL('../support/real-ironic.js', import.meta.url).href)) as RealIronicModule;
-      return mod.startRealSites([{ name: 'contract-real', conductorGroups: ['', 'grp1'] }]);
+      return mod.startRealSites(runs.map((r) => ({ name: r.site, conductorGroups: r.groups })));
     })();
     return started;
   };
@@ -48,7 +50,7 @@ if (!available) {
     defineNodeContract(run.label, async (): Promise<ContractTarget> => {
       const real = await start();
       return {
-        url: real.sites[0]!.url,
+        url: real.sites.find((s) => s.name === run.site)!.url,
         groups: run.groups,
         cleanup: async () => {
           if (++finished === runs.length) await real.stop();
