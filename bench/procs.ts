@@ -5,7 +5,7 @@
  * on an error or Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,7 +28,9 @@ const procs = new Set<Proc>();
 let tmpDir: string | undefined;
 
 export function tmp(): string {
-  tmpDir ??= mkdtempSync(path.join(os.tmpdir(), 'ironic-proxy-bench-'));
+  tmpDir ??= mkdtempSync(path.join(os.tmpdir(), 'ipx-bench-'));
+  // Someone sweeping /tmp may have removed it: files already open stay usable, new ones need the directory.
+  mkdirSync(tmpDir, { recursive: true });
   return tmpDir;
 }
 
@@ -182,6 +184,45 @@ export function memoryOf(pid: number): { rssMB: number; hwmMB: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssMB: kb('VmRSS') / 1024, hwmMB: kb('VmHWM') / 1024 };
+}
+
+/** utime+stime(+cutime+cstime) of a process from /proc/<pid>/stat, in clock ticks. */
+function procTicks(pid: number | 'self', withChildren: boolean): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // fields after the command: state=0 … utime=11 stime=12 cutime=13 cstime=14
+    const t = Number(f[11]) + Number(f[12]);
+    return withChildren ? t + Number(f[13]) + Number(f[14]) : t;
+  } catch {
+    return 0;
+  }
+}
+
+export interface CpuSample {
+  /** Busy ticks of the whole machine (all CPUs). */
+  busy: number;
+  /** Ticks of all ticks (busy + idle) of the whole machine. */
+  all: number;
+  /** Busy ticks of this benchmark: itself, its children, and the children it has reaped. */
+  ours: number;
+}
+
+/** A snapshot of CPU use, to tell how much of the machine other processes took during a measurement. */
+export function cpuSample(): CpuSample {
+  const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = cpu;
+  const busy = user + nice + system + irq + softirq + steal;
+  let ours = procTicks('self', true);
+  for (const p of procs) if (running(p)) ours += procTicks(p.pid, true);
+  return { busy, all: busy + idle + iowait, ours };
+}
+
+/** Share of the machine's CPU (0–1, all cores) used by processes that are not the benchmark's, between two samples. */
+export function foreignShare(a: CpuSample, b: CpuSample): number {
+  const all = b.all - a.all;
+  if (all <= 0) return 0;
+  return Math.max(0, (b.busy - a.busy - (b.ours - a.ours)) / all);
 }
 
 let cleaning: Promise<void> | undefined;

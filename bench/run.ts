@@ -17,7 +17,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { startBackend, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
-import { cleanup, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
+import { cleanup, cpuSample, foreignShare, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
 import type { LoadResult } from './load.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
@@ -174,10 +174,12 @@ async function benchSingleNode(): Promise<void> {
   await nginx.close();
   await backend.close();
 
-  const agg = (name: string): { rps: number; p50: number; p99: number; requests: number; errors: number } => {
+  const agg = (name: string): { rps: number; range: string; p50: number; p99: number; requests: number; errors: number } => {
     const rs = results.get(name)!;
+    const all = rs.map((r) => r.rps);
     return {
-      rps: median(rs.map((r) => r.rps)),
+      rps: median(all),
+      range: `${int(Math.min(...all))}–${int(Math.max(...all))}`,
       p50: median(rs.map((r) => r.p50)),
       p99: median(rs.map((r) => r.p99)),
       requests: rs.reduce((a, r) => a + r.requests, 0),
@@ -193,11 +195,11 @@ async function benchSingleNode(): Promise<void> {
   );
   out();
   table(
-    ['target', 'req/s', 'p50 ms', 'p99 ms', 'requests', 'errors', 'req/s vs direct'],
+    ['target', 'req/s', 'rounds min–max', 'p50 ms', 'p99 ms', 'requests', 'errors', 'req/s vs direct'],
     [
-      ['direct (simulator)', int(d.rps), ms(d.p50), ms(d.p99), int(d.requests), int(d.errors), x(1)],
-      ['nginx proxy_pass', int(n.rps), ms(n.p50), ms(n.p99), int(n.requests), int(n.errors), x(n.rps / d.rps)],
-      ['ironic-proxy', int(p.rps), ms(p.p50), ms(p.p99), int(p.requests), int(p.errors), x(p.rps / d.rps)],
+      ['direct (simulator)', int(d.rps), d.range, ms(d.p50), ms(d.p99), int(d.requests), int(d.errors), x(1)],
+      ['nginx proxy_pass', int(n.rps), n.range, ms(n.p50), ms(n.p99), int(n.requests), int(n.errors), x(n.rps / d.rps)],
+      ['ironic-proxy', int(p.rps), p.range, ms(p.p50), ms(p.p99), int(p.requests), int(p.errors), x(p.rps / d.rps)],
     ],
   );
   const addedP50 = p.p50 - d.p50;
@@ -408,17 +410,27 @@ process.on('exit', killAllNow);
 const started = performance.now();
 const command = `npm run bench${QUICK ? ' -- --quick' : ''}`;
 out(`ironic-proxy benchmark (${QUICK ? 'quick' : 'full'}): ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node.js ${process.version}`);
+out(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
-  await benchSingleNode();
-  await benchListingLatency();
-  await benchFetchRatio();
-  await benchMemory();
+  const foreign: number[] = [];
+  for (const run of [benchSingleNode, benchListingLatency, benchFetchRatio, benchMemory]) {
+    const before = cpuSample();
+    await run();
+    const share = foreignShare(before, cpuSample());
+    foreign.push(share);
+    out(
+      `  machine: other processes used ${(share * 100).toFixed(0)}% of its CPU during this section` +
+        (share > 0.1 ? ' — the figures are disturbed; re-run on a quiet machine' : ''),
+    );
+  }
+  const worst = Math.max(...foreign);
   section('Summary (for the README)');
   out();
   out('```');
   out(`$ ${command}    # ${os.cpus().length} cores, Node.js ${process.version}, ${((performance.now() - started) / 60000).toFixed(1)} min`);
   for (const l of summary) out(l);
   out('```');
+  out(`machine: other processes took at most ${(worst * 100).toFixed(0)}% of the CPU in any section${worst > 0.1 ? ' (figures disturbed: re-run on a quiet machine)' : ' (quiet)'}`);
   for (const n of notes) out(`note: ${n}`);
 } catch (err) {
   if (!interrupted) {
