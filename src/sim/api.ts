@@ -532,7 +532,7 @@ export class SimApi {
       return undefined;
     };
     const n = find(ident) ?? (jsonSuffix ? find(`${ident}.json`) : undefined);
-    if (!n) throw nodeNotFound(ident);
+    if (!n) throw nodeNotFound(jsonSuffix ? `${ident}.json` : ident);
     return n;
   }
 
@@ -1085,6 +1085,8 @@ export class SimApi {
     // fake power: done before the RPC call returns
     n.power_state = target === 'power off' || target === 'soft power off' ? 'power off' : 'power on';
     n.target_power_state = null;
+    // Python's naive utcnow().isoformat()
+    setDii(n, 'last_power_state_change', nowIso().slice(0, 26));
     n.updated_at = nowIso();
     this.store.touch();
     return { status: 202, headers: this.statesLocation(ctx, ident) };
@@ -1163,24 +1165,21 @@ export class SimApi {
     if ((event === 'delete' || event === 'rebuild') && n.protected) {
       throw new Fault(403, `Node ${n.uuid} is protected and cannot be undeployed, rebuilt or deleted`);
     }
-    this.startTransition(
-      n,
-      target,
-      event,
-      isPlainObject(configdrive) || typeof configdrive === 'string' ? configdrive : undefined,
-      cleanSteps ?? undefined,
-    );
+    this.startTransition(n, target, event, {
+      configdrive: isPlainObject(configdrive) || typeof configdrive === 'string' ? configdrive : undefined,
+      cleanSteps: cleanSteps ?? undefined,
+      disableRamdisk,
+      rescuePassword,
+    });
     return { status: 202, headers: this.statesLocation(ctx, ident) };
   }
 
-  /** Moves a node into the interim state now and lets the "conductor" finish it later. */
-  private startTransition(
-    n: NodeRec,
-    target: string,
-    event: string,
-    configdrive: unknown,
-    cleanSteps?: unknown[],
-  ): void {
+  /**
+   * Moves a node into the interim state now and lets the "conductor" finish it
+   * later, leaving driver_internal_info and instance_info as the fake-hardware
+   * conductor of 21.4 does (checked by test/contract/differential.test.ts).
+   */
+  private startTransition(n: NodeRec, target: string, event: string, o: TransitionArgs): void {
     const t = plan(n.provision_state, target);
     const now = nowIso();
     n.provision_state = t.interim;
@@ -1198,24 +1197,39 @@ export class SimApi {
     }
     let final = t.final;
     let finalTarget: string | null = null;
-    if (event === 'clean' && cleanSteps) {
-      // fake-hardware supports only the fake BIOS interface's clean steps
-      const bad = cleanSteps.find((st) => {
-        const o = st as Record<string, unknown>;
-        return !(o.interface === 'bios' && FAKE_BIOS_CLEAN_STEPS.includes(String(o.step)));
+    if (event === 'clean' && o.cleanSteps) {
+      setDii(n, 'clean_steps', o.cleanSteps as Json);
+      setDii(n, 'cleaning_disable_ramdisk', o.disableRamdisk ?? false);
+      // fake-hardware has only the fake BIOS interface's clean steps, and
+      // none of them runs without the ramdisk
+      const bad = o.cleanSteps.find((st) => {
+        const x = st as Record<string, unknown>;
+        return !(x.interface === 'bios' && FAKE_BIOS_CLEAN_STEPS.includes(String(x.step)));
       });
       if (bad !== undefined) {
         n.last_error = `Cannot clean node ${n.uuid}: node does not support this clean step: ${pyRepr(bad)}`;
+      }
+      if (bad !== undefined || o.disableRamdisk) {
         final = 'clean failed';
         finalTarget = t.target;
       }
     }
+    if (event === 'rescue') {
+      n.instance_info = {
+        ...n.instance_info,
+        rescue_password: o.rescuePassword ?? '',
+        hashed_rescue_password: `$6$rounds=656000$sim$${Buffer.from(o.rescuePassword ?? '').toString('base64')}`,
+      };
+    }
     n.reservation = this.conductorHost(n.conductor_group);
+    // the deploying conductor takes the node over: its (internal, integer) id
+    if (event === 'deploy' || event === 'rebuild') n.conductor_affinity = this.cfg.groups.indexOf(n.conductor_group) + 1;
     if (event === 'delete') {
       // tear down drops the instance; automated cleaning follows
       const inst = n.instance_uuid;
       n.instance_info = {};
       n.instance_uuid = null;
+      delDii(n, 'is_whole_disk_image');
       this.store.updated(n, { name: n.name, instance_uuid: inst });
     }
     const finish = (): void => {
@@ -1226,9 +1240,17 @@ export class SimApi {
       n.reservation = null;
       n.provision_updated_at = done;
       n.updated_at = done;
-      if (event === 'delete') n.driver_internal_info = {};
-      if (event === 'deploy' && configdrive !== undefined) {
-        n.instance_info = { ...n.instance_info, configdrive: configdrive as Json };
+      if (final !== 'clean failed' && (event === 'provide' || event === 'delete' || event === 'clean')) {
+        setDii(n, 'clean_steps', null);
+        delDii(n, 'cleaning_disable_ramdisk');
+      }
+      if (event === 'deploy' || event === 'rebuild') {
+        setDii(n, 'deploy_steps', null);
+        if (n.instance_info.image_source) {
+          setDii(n, 'is_whole_disk_image', true);
+          n.instance_info = { ...n.instance_info, image_type: 'whole-disk' };
+        }
+        if (o.configdrive !== undefined) n.instance_info = { ...n.instance_info, configdrive: o.configdrive as Json };
       }
       if (event === 'inspect') {
         n.inspection_started_at = null;
@@ -1659,6 +1681,25 @@ function headAllow(rest: string[]): string | undefined {
   if (rest.length === 2 && sub === 'states') return 'GET';
   if (sub === 'traits') return 'DELETE, GET, PUT';
   return undefined;
+}
+
+interface TransitionArgs {
+  configdrive?: unknown;
+  cleanSteps?: unknown[];
+  disableRamdisk?: boolean;
+  rescuePassword?: string;
+}
+
+/** node.set_driver_internal_info: a new dict (dicts are never mutated in place), key order kept. */
+function setDii(n: NodeRec, key: string, value: Json): void {
+  n.driver_internal_info = { ...n.driver_internal_info, [key]: value };
+}
+
+function delDii(n: NodeRec, key: string): void {
+  if (!(key in n.driver_internal_info)) return;
+  const d = { ...n.driver_internal_info };
+  delete d[key];
+  n.driver_internal_info = d;
 }
 
 function ok(obj: unknown, status = 200): { status: number; body: string } {
