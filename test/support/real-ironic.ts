@@ -51,6 +51,13 @@ export interface RealSiteSpec {
   conductorGroups?: string[];
   /** Extra Ironic configuration for this site only (see RealSitesOptions.extraConfig). */
   extraConfig?: IniConfig;
+  /**
+   * `[DEFAULT] pin_release_version`: the site then advertises (and enforces,
+   * 406 above it) the API maximum of that release, e.g. '18.1' → 1.75,
+   * '21.1' → 1.80, '15.0' → 1.65 (see ironic/common/release_mappings.py).
+   * Lets a test run sites with different maximum versions.
+   */
+  pinReleaseVersion?: string;
 }
 
 /** INI text, or sections → options → values. */
@@ -101,6 +108,8 @@ export interface RealSite {
   /** Log file of the API process (further conductors log to conductors[i].logFile). */
   logFile: string;
   dbPath: string;
+  /** API version range the site advertises at GET / (e.g. {min: '1.1', max: '1.82'}). */
+  apiVersion: { min: string; max: string };
   /** 'none' (one group, one process) or 'json-rpc' (several groups). */
   rpcTransport: 'none' | 'json-rpc';
   /** Time from spawning the processes to ready, in ms. */
@@ -507,6 +516,7 @@ async function planSite(spec: RealSiteSpec, opts: RealSitesOptions, baseDir: str
   let common = BASE_CONFIG;
   common += `rpc_transport = ${rpcTransport}\n`;
   if (opts.debug) common += 'debug = true\n';
+  if (spec.pinReleaseVersion) common += `pin_release_version = ${spec.pinReleaseVersion}\n`;
   common += '[dhcp]\ndhcp_provider = none\n';
   common += `[api]\nhost_ip = 127.0.0.1\nport = ${port}\n`;
   common += `[database]\nconnection = sqlite:///${dbPath}\nsqlite_synchronous = false\n`;
@@ -537,7 +547,12 @@ function siteLogTail(plan: SitePlan, lines: number): string {
     .join('\n');
 }
 
-async function waitReady(plan: SitePlan, procs: Proc[], deadline: number): Promise<void> {
+interface ApiRange {
+  min: string;
+  max: string;
+}
+
+async function waitReady(plan: SitePlan, procs: Proc[], deadline: number): Promise<ApiRange> {
   const url = `http://127.0.0.1:${plan.port}`;
   const expected = new Map(plan.conductors.map((c) => [c.hostname, c.group]));
   let lastProblem = 'not started';
@@ -551,6 +566,9 @@ async function waitReady(plan: SitePlan, procs: Proc[], deadline: number): Promi
       if (root.status !== 200) {
         lastProblem = `GET / answered ${root.status}`;
       } else {
+        const versions = (JSON.parse(root.body) as { default_version?: { version?: string; min_version?: string } })
+          .default_version;
+        const range: ApiRange = { min: versions?.min_version ?? '', max: versions?.version ?? '' };
         const res = await httpGet(
           `${url}/v1/conductors?fields=hostname,conductor_group,alive`,
           { 'X-OpenStack-Ironic-API-Version': '1.49' },
@@ -563,7 +581,7 @@ async function waitReady(plan: SitePlan, procs: Proc[], deadline: number): Promi
           const missing = [...expected].filter(
             ([h, g]) => !body.conductors.some((c) => c.hostname === h && c.conductor_group === g && c.alive),
           );
-          if (missing.length === 0) return;
+          if (missing.length === 0) return range;
           lastProblem = `conductors not registered yet: ${missing.map(([h, g]) => `${h} (group ${JSON.stringify(g)})`).join(', ')}`;
         }
       }
@@ -582,12 +600,13 @@ async function startSite(plan: SitePlan, opts: RealSitesOptions, template: strin
   const launcherOpts = multi ? ['--sqlite-immediate'] : [];
   const t0 = Date.now();
   const procs: Proc[] = [];
+  let apiVersion: ApiRange;
   try {
     plan.conductors.forEach((c, i) => {
       const args = ['--config-file', plan.commonConf, '--config-file', c.confFile, '--config-file', plan.extraConf];
       procs.push(spawnLauncher(python, i === 0 ? 'singleprocess' : 'conductor', launcherOpts, args, plan.dir, c.logFile));
     });
-    await waitReady(plan, procs, deadline);
+    apiVersion = await waitReady(plan, procs, deadline);
     const listeners = listenersOnPort(plan.port);
     if (listeners !== 1) {
       throw new Error(
@@ -617,6 +636,7 @@ async function startSite(plan: SitePlan, opts: RealSitesOptions, template: strin
     logFile: plan.conductors[0]!.logFile,
     dbPath: plan.dbPath,
     rpcTransport: plan.rpcTransport,
+    apiVersion,
     startMs,
     logTail: (lines = 40) => siteLogTail(plan, lines),
     stop: () => {
