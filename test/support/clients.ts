@@ -35,7 +35,12 @@ export interface BaremetalOptions {
   endpoint: string;
   /** OS_BAREMETAL_API_VERSION; default 'latest' (= min(server max, 1.78) for this client). */
   apiVersion?: string;
-  /** Extra environment (added after the defaults, so it can override them). */
+  /**
+   * Extra environment (added after the defaults, so it can override them;
+   * undefined removes a variable). Inherited OS_* variables are dropped.
+   * Keystone instead of noauth: { OS_AUTH_TYPE: 'password', OS_ENDPOINT: undefined,
+   * OS_BAREMETAL_ENDPOINT_OVERRIDE: url, OS_AUTH_URL, OS_USERNAME, ... }.
+   */
   env?: Record<string, string | undefined>;
   /**
    * `baremetal --max-retries N`. The client retries 409 and 503 answers
@@ -195,8 +200,11 @@ export type SdkOp =
   | { op: 'set_maintenance'; id: string; state: boolean; reason?: string }
   | { op: 'call'; method: string; args?: unknown[]; kwargs?: Record<string, unknown> };
 
-/** Options common to every command. api_version is honoured on the first command of a batch only. */
-export type SdkCommand = SdkOp & { trace?: boolean; api_version?: string };
+/**
+ * Options common to every command. api_version and connection are honoured
+ * on the first command of a batch only.
+ */
+export type SdkCommand = SdkOp & { trace?: boolean; api_version?: string; connection?: Record<string, unknown> };
 
 export interface SdkRequest {
   method: string;
@@ -226,6 +234,13 @@ export interface SdkOptions {
   apiVersion?: string;
   /** Record the HTTP requests the SDK made (result.requests). */
   trace?: boolean;
+  /**
+   * More openstack.connection.Connection() keyword arguments (override
+   * auth_type='none' / baremetal_endpoint_override), e.g. Keystone:
+   * { auth_type: 'password', auth: { auth_url, username, password, project_name,
+   *   user_domain_name, project_domain_name } }.
+   */
+  connection?: Record<string, unknown>;
   timeoutMs?: number;
 }
 
@@ -253,6 +268,7 @@ async function runSdk(endpoint: string, doc: unknown, timeoutMs?: number): Promi
 export async function sdk<T = unknown>(op: SdkCommand, endpoint: string, opts: SdkOptions = {}): Promise<SdkResult<T>> {
   const cmd: SdkCommand = { ...op };
   if (opts.apiVersion !== undefined) cmd.api_version = opts.apiVersion;
+  if (opts.connection !== undefined) cmd.connection = opts.connection;
   if (opts.trace !== undefined) cmd.trace = opts.trace;
   return (await runSdk(endpoint, cmd, opts.timeoutMs)) as SdkResult<T>;
 }
@@ -262,6 +278,7 @@ export async function sdkBatch(ops: SdkCommand[], endpoint: string, opts: SdkOpt
   const cmds = ops.map((o, i) => {
     const c: SdkCommand = { ...o };
     if (i === 0 && opts.apiVersion !== undefined) c.api_version = opts.apiVersion;
+    if (i === 0 && opts.connection !== undefined) c.connection = opts.connection;
     if (opts.trace !== undefined && c.trace === undefined) c.trace = opts.trace;
     return c;
   });

@@ -5,11 +5,16 @@ Usage: /usr/bin/python3 sdk_driver.py ENDPOINT [JSON]
   order over one Connection. Prints one JSON document: a result object, or
   a list of them for a list input.
 
-Command: {"op": NAME, ...args, "api_version": "1.50"?, "trace": true?}
+Command: {"op": NAME, ...args, "api_version": "1.50"?, "trace": true?,
+          "connection": {...}?}
   api_version (optional, first command only) is passed as
   Connection(baremetal_api_version=...). A version with a dot ("1.50")
   makes it the default microversion of every call; without it the SDK
   negotiates min(server max, resource max) per call (Node: 1.76).
+  connection (optional, first command only): more Connection() keyword
+  arguments, overriding the defaults auth_type='none' and
+  baremetal_endpoint_override=ENDPOINT, e.g. {"auth_type": "password",
+  "auth": {"auth_url": ..., "username": ..., ...}}.
 
 Ops:
   list_nodes      details?, limit?, marker?, fields?, filters? {...},
@@ -153,6 +158,8 @@ def main():
     api_version = cmds[0].get('api_version') if cmds else None
     if api_version:
         kwargs['baremetal_api_version'] = api_version
+    if cmds and cmds[0].get('connection'):
+        kwargs.update(cmds[0]['connection'])
     conn = connection.Connection(**kwargs)
 
     requests_log = []
