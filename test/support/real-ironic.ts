@@ -82,6 +82,13 @@ export interface RealSitesOptions {
   extraConfig?: IniConfig;
   /** Ironic debug logging ([DEFAULT] debug = true). Default false. */
   debug?: boolean;
+  /**
+   * For sites behind Keystone (extraConfig from ironicKeystoneConfig() in
+   * keystone.ts): a token sent as X-Auth-Token on the readiness check
+   * (GET /v1/conductors needs an admin: system or project admin), e.g.
+   * `() => ks.systemAdminToken()`. Without it that check gets 401.
+   */
+  readyToken?: () => string | Promise<string>;
 }
 
 export interface RealConductor {
@@ -552,7 +559,12 @@ interface ApiRange {
   max: string;
 }
 
-async function waitReady(plan: SitePlan, procs: Proc[], deadline: number): Promise<ApiRange> {
+async function waitReady(
+  plan: SitePlan,
+  procs: Proc[],
+  deadline: number,
+  readyToken?: () => string | Promise<string>,
+): Promise<ApiRange> {
   const url = `http://127.0.0.1:${plan.port}`;
   const expected = new Map(plan.conductors.map((c) => [c.hostname, c.group]));
   let lastProblem = 'not started';
@@ -569,11 +581,9 @@ async function waitReady(plan: SitePlan, procs: Proc[], deadline: number): Promi
         const versions = (JSON.parse(root.body) as { default_version?: { version?: string; min_version?: string } })
           .default_version;
         const range: ApiRange = { min: versions?.min_version ?? '', max: versions?.version ?? '' };
-        const res = await httpGet(
-          `${url}/v1/conductors?fields=hostname,conductor_group,alive`,
-          { 'X-OpenStack-Ironic-API-Version': '1.49' },
-          2000,
-        );
+        const headers: Record<string, string> = { 'X-OpenStack-Ironic-API-Version': '1.49' };
+        if (readyToken) headers['X-Auth-Token'] = await readyToken();
+        const res = await httpGet(`${url}/v1/conductors?fields=hostname,conductor_group,alive`, headers, 2000);
         if (res.status !== 200) {
           lastProblem = `GET /v1/conductors answered ${res.status}: ${res.body.slice(0, 300)}`;
         } else {
@@ -606,7 +616,7 @@ async function startSite(plan: SitePlan, opts: RealSitesOptions, template: strin
       const args = ['--config-file', plan.commonConf, '--config-file', c.confFile, '--config-file', plan.extraConf];
       procs.push(spawnLauncher(python, i === 0 ? 'singleprocess' : 'conductor', launcherOpts, args, plan.dir, c.logFile));
     });
-    apiVersion = await waitReady(plan, procs, deadline);
+    apiVersion = await waitReady(plan, procs, deadline, opts.readyToken);
     const listeners = listenersOnPort(plan.port);
     if (listeners !== 1) {
       throw new Error(
