@@ -46,7 +46,7 @@ import {
 import { STANDARD_TRAITS } from './os-traits.js';
 import { applyOp, opRepr, PatchApplyError, patchSchemaError, type PatchOp } from './patch.js';
 import { pyRepr, pyStr, pyTuple } from './pyrepr.js';
-import { blankNode, seedNodes } from './seed.js';
+import { blankNode, DRIVERS, seedNodes } from './seed.js';
 import {
   ALL_STATES,
   DELETE_ALLOWED_STATES,
@@ -190,6 +190,25 @@ const FAKE_VENDOR_METHODS = {
     require_exclusive_lock: true,
   },
 };
+
+/** Interfaces the lab's Ironic enables (enabled_*_interfaces), first = default. */
+const ENABLED_INTERFACES: Record<string, string[]> = {
+  bios: ['fake', 'no-bios'],
+  boot: ['fake'],
+  console: ['fake', 'no-console'],
+  deploy: ['fake'],
+  inspect: ['fake', 'no-inspect'],
+  management: ['fake'],
+  network: ['noop'],
+  power: ['fake'],
+  raid: ['fake', 'no-raid'],
+  rescue: ['fake', 'no-rescue'],
+  storage: ['noop'],
+  vendor: ['fake', 'no-vendor'],
+};
+const INTERFACE_FIELDS = Object.keys(ENABLED_INTERFACES).map((i) => `${i}_interface`);
+/** update_node's allowed_update_states. */
+const UPDATE_INTERFACE_STATES = ['enroll', 'inspecting', 'inspect wait', 'manageable', 'available'];
 
 const FAKE_BIOS_CLEAN_STEPS = ['apply_configuration', 'factory_reset', 'cache_bios_settings'];
 const CLEANING_INTERFACES = ['power', 'management', 'deploy', 'bios', 'raid'];
@@ -836,6 +855,7 @@ export class SimApi {
     const driver = node.driver as string;
     if (node.chassis_uuid) throw new Fault(400, `Chassis ${node.chassis_uuid as string} could not be found.`);
     this.checkTopic(driver, group);
+    this.checkInterfaces(node, driver);
     if (!/^[a-zA-Z0-9_\-.]*$/.test(group)) throw new Fault(400, `Expected a conductor group but received ${group}.`);
     if (this.store.getByUuid(uuid)) throw new Fault(409, `A node with UUID ${uuid} already exists.`);
     if (name && this.store.getByName(name)) throw new Fault(409, `A node with name ${name} already exists.`);
@@ -887,6 +907,10 @@ export class SimApi {
       throw new Fault(400, "The reset_interfaces parameter can only be used when changing the node's driver.");
     }
     const desc = values('/description');
+    if (desc.length && typeof desc[0] !== 'string' && !Array.isArray(desc[0]) && !isPlainObject(desc[0])) {
+      // len(None) in _validate_patch
+      throw new Fault(500, `object of type '${pyTypeName(desc[0])}' has no len()`);
+    }
     if (desc.length && typeof desc[0] === 'string' && [...desc[0]].length > 4096) {
       throw new Fault(400, 'Cannot update node with description exceeding 4096 characters');
     }
@@ -934,46 +958,124 @@ export class SimApi {
     if (driver !== n.driver && n.console_enabled) {
       throw new Fault(409, `Node ${ident} can not update the driver while the console is enabled. Please stop the console first.`);
     }
-    if (!/^[a-zA-Z0-9_\-.]*$/.test(valid.conductor_group as string)) {
-      throw new Fault(400, `Expected a conductor group but received ${valid.conductor_group as string}.`);
+    // _update_changed_fields: every schema field is taken from the patched
+    // dict, so a removed one becomes None
+    const next: Record<string, unknown> = {};
+    const delta = new Set<string>();
+    for (const k of Object.keys(PATCH_SCHEMA_TYPES)) {
+      if (!(k in n) || k === 'uuid') continue;
+      let nv = k in valid ? valid[k] : null;
+      if (nv === null && isPlainObject(n[k])) nv = {};
+      next[k] = nv;
+      if (JSON.stringify(n[k]) !== JSON.stringify(nv)) delta.add(k);
     }
-    const newName = (valid.name ?? null) as string | null;
+    // conductor: update_node
+    let fault = n.fault;
+    if (delta.has('maintenance') && !next.maintenance) {
+      next.maintenance_reason = null;
+      fault = null;
+    }
+    if (delta.has('protected')) {
+      if (!next.protected) next.protected_reason = null;
+      else if (n.provision_state !== 'active' && n.provision_state !== 'rescue') {
+        throw new Fault(
+          409,
+          `Node ${n.uuid} can only be made protected in provision states 'active' or 'rescue', the current state is '${n.provision_state}'`,
+        );
+      }
+    }
+    if (delta.has('protected_reason') && next.protected_reason && !next.protected) {
+      throw new Fault(400, 'The protected_reason field can only be set when protected is True');
+    }
+    if (delta.has('retired')) {
+      if (!next.retired) next.retired_reason = null;
+      else if (n.provision_state === 'available') {
+        throw new Fault(
+          409,
+          `Node ${n.uuid} can not have 'retired' set in provision state 'available', the current state is 'available'`,
+        );
+      }
+    }
+    if (delta.has('retired_reason') && next.retired_reason && !next.retired) {
+      throw new Fault(400, 'The retired_reason field can only be set when retired is True');
+    }
+    const ifaceChanged = INTERFACE_FIELDS.filter((f) => delta.has(f));
+    for (const f of ifaceChanged) {
+      if (!(UPDATE_INTERFACE_STATES.includes(n.provision_state) || next.maintenance)) {
+        throw new Fault(
+          409,
+          `Node ${n.uuid} can not have ${f} updated unless it is in one of allowed (${UPDATE_INTERFACE_STATES.join(', ')}) states or in maintenance mode.`,
+        );
+      }
+    }
+    if (ifaceChanged.length || delta.has('driver')) {
+      const reset = delta.has('driver') && resetInterfaces === true;
+      for (const f of INTERFACE_FIELDS) if (reset && !delta.has(f)) next[f] = null;
+      this.checkInterfaces(next, driver);
+    }
+    const newInst = (next.instance_uuid ?? null) as string | null;
+    if (delta.has('instance_uuid') && newInst !== null && n.instance_uuid !== null) {
+      throw new Fault(409, `Node ${n.uuid} is associated with instance ${n.instance_uuid}.`);
+    }
+    if (delta.has('resource_class') && n.resource_class && !UPDATE_INTERFACE_STATES.includes(n.provision_state)) {
+      throw new Fault(
+        409,
+        `Node ${n.uuid} can not have resource_class updated unless it is in one of allowed (${UPDATE_INTERFACE_STATES.join(', ')}) states.`,
+      );
+    }
+    // node.save(): conductor group format, then the DB's unique constraints
+    if (!/^[a-zA-Z0-9_\-.]*$/.test(next.conductor_group as string)) {
+      throw new Fault(400, `Expected a conductor group but received ${next.conductor_group as string}.`);
+    }
+    const newName = (next.name ?? null) as string | null;
     if (newName !== null && newName !== n.name) {
       const other = this.store.getByName(newName);
       if (other && other !== n) throw new Fault(409, `A node with name ${newName} already exists.`);
     }
-    const newInst = (valid.instance_uuid ?? null) as string | null;
     if (newInst !== null && newInst !== n.instance_uuid) {
-      if (n.instance_uuid !== null) throw new Fault(409, `Node ${n.uuid} is associated with instance ${n.instance_uuid}.`);
       const other = this.store.getByInstance(newInst);
       if (other && other !== n) {
         throw new Fault(409, `Instance ${newInst} is already associated with a node, it cannot be associated with this other node ${n.uuid}`);
       }
     }
-    if (valid.protected === true && n.protected !== true && n.provision_state !== 'active' && n.provision_state !== 'rescue') {
-      throw new Fault(409, 'Protected can only be set in states active, rescue');
-    }
     const before = { name: n.name, instance_uuid: n.instance_uuid };
     let changed = false;
-    // _update_changed_fields: every schema field is taken from the patched
-    // dict, so a removed one becomes None
-    for (const k of Object.keys(PATCH_SCHEMA_TYPES)) {
-      if (!(k in n) || k === 'uuid') continue;
-      let nv = k in valid ? valid[k] : null;
-      if (nv === null && isPlainObject(n[k])) nv = {};
-      if (JSON.stringify(n[k]) !== JSON.stringify(nv)) {
-        n[k] = nv as never;
+    for (const [k, v] of Object.entries(next)) {
+      if (JSON.stringify(n[k]) !== JSON.stringify(v)) {
+        n[k] = v as never;
         changed = true;
       }
     }
-    if (!n.maintenance) {
-      n.maintenance_reason = null;
-      n.fault = null;
+    if (n.fault !== fault) {
+      n.fault = fault;
+      changed = true;
     }
-    if (!n.protected) n.protected_reason = null;
     if (changed) n.updated_at = nowIso();
     this.store.updated(n, before);
-    return ok(renderNode(n, ctx.render));
+    // the answer is the node as the conductor returned it, still holding its lock
+    return ok({ ...renderNode(n, ctx.render), reservation: this.conductorHost(n.conductor_group) });
+  }
+
+  /**
+   * driver_factory.check_and_update_node_interfaces: a None interface takes the
+   * driver's default, anything else must be enabled on the site.
+   */
+  private checkInterfaces(node: Record<string, unknown>, driver: string): void {
+    const defaults = DRIVERS[driver] as unknown as Record<string, string> | undefined;
+    for (const f of INTERFACE_FIELDS) {
+      const v = node[f];
+      const iface = f.slice(0, -'_interface'.length);
+      const enabled = ENABLED_INTERFACES[iface]!;
+      if (v === null || v === undefined) {
+        node[f] = defaults?.[f] ?? enabled[0]!;
+      } else if (!enabled.includes(String(v))) {
+        throw new Fault(
+          400,
+          `Could not find the following interface in the 'ironic.hardware.interfaces.${iface}' entrypoint: ${String(v)}. ` +
+            `Valid interfaces are ${pyRepr(enabled)}.`,
+        );
+      }
+    }
   }
 
   /** The dict a PATCH is applied to: rpc_node.as_dict() + chassis_uuid. */
@@ -1151,14 +1253,8 @@ export class SimApi {
       throw new Fault(400, '"clean_steps" is required when setting target provision state to clean');
     }
     if (target === 'clean') {
-      for (const st of cleanSteps!) {
-        const o = st as Record<string, unknown>;
-        const ok = isPlainObject(o) && typeof o.step === 'string' && o.step.length > 0 &&
-          CLEANING_INTERFACES.includes(String(o.interface)) &&
-          Object.keys(o).every((k) => k === 'interface' || k === 'step' || k === 'args') &&
-          (o.args === undefined || isPlainObject(o.args));
-        if (!ok) throw new Fault(400, `Invalid clean_steps: ${pyRepr(st)} is not valid under the clean steps schema`);
-      }
+      const err = cleanStepsSchemaError(cleanSteps!);
+      if (err) throw new Fault(400, `Invalid clean_steps: ${err}`);
     }
     this.checkTopic(n.driver, n.conductor_group);
     if (n.reservation) throw this.locked(n);
@@ -1186,8 +1282,9 @@ export class SimApi {
     n.target_provision_state = t.target;
     n.provision_updated_at = now;
     n.updated_at = now;
-    // every conductor action but a plain "manage" starts by clearing last_error
-    if (event !== 'manage') n.last_error = null;
+    // every conductor action but "manage" out of available or a failed state
+    // starts by clearing last_error (verification, enroll → manageable, does)
+    if (event !== 'manage' || n.provision_state === 'verifying') n.last_error = null;
     if (event === 'inspect') n.inspection_started_at = now;
     this.store.touch();
     if (t.interim === t.final || !UNSTABLE_STATES.has(t.interim)) {
@@ -1277,6 +1374,7 @@ export class SimApi {
     if (n.raid_interface === 'no-raid') {
       throw new Fault(404, `Driver ${n.driver} does not support raid (disabled or not implemented).`);
     }
+    if (Object.keys(body).length) validateRaidConfig(body);
     n.target_raid_config = body as JsonObject;
     n.updated_at = nowIso();
     this.store.touch();
@@ -1306,7 +1404,8 @@ export class SimApi {
       throw new Fault(400, `Invalid boot mode ${target} requested for node. Allowed boot modes are: bios, uefi`);
     }
     if (UNSTABLE_STATES.has(n.provision_state)) throw this.transitioning(n);
-    n.boot_mode = target;
+    // fake management cannot change boot modes: the conductor records the failure
+    n.last_error = `Failed to change boot mode to '${target}: Driver ${n.driver} does not support set_boot_mode (disabled or not implemented).`;
     n.updated_at = nowIso();
     this.store.touch();
     return { status: 202, headers: this.statesLocation(ctx, ident) };
@@ -1320,7 +1419,7 @@ export class SimApi {
     this.checkTopic(n.driver, n.conductor_group);
     if (ctx.minor < 76) throw new Fault(404, 'This endpoint is supported starting with the API version 1.76');
     if (UNSTABLE_STATES.has(n.provision_state)) throw this.transitioning(n);
-    n.secure_boot = target;
+    n.last_error = `Failed to change secure_boot state to '${pyBool(target)}': Driver ${n.driver} does not support set_secure_boot_state (disabled or not implemented).`;
     n.updated_at = nowIso();
     this.store.touch();
     return { status: 202, headers: this.statesLocation(ctx, ident) };
@@ -1357,7 +1456,8 @@ export class SimApi {
         this.checkArgs(ctx, ['node_ident']);
         const n = this.getNode(ctx, ident);
         this.checkTopic(n.driver, n.conductor_group);
-        return ok(n.simBootDevice ?? { boot_device: 'pxe', persistent: false });
+        // fake management reports pxe, not persistent, whatever was set
+        return ok({ boot_device: 'pxe', persistent: false });
       }
       if (m === 'PUT') {
         const kw = this.bodyArgs(ctx, ['node_ident', 'boot_device', 'persistent']);
@@ -1367,7 +1467,7 @@ export class SimApi {
         const n = this.getNode(ctx, ident);
         this.checkTopic(n.driver, n.conductor_group);
         if (dev !== 'pxe') throw new Fault(400, `Invalid boot device ${dev} specified.`);
-        n.simBootDevice = { boot_device: dev, persistent };
+        void persistent;
         return { status: 204 };
       }
       throw new RoutingError(405);
@@ -1383,7 +1483,8 @@ export class SimApi {
       if (ctx.minor < 29) throw new Fault(404, 'Resource could not be found.');
       const n = this.getNode(ctx, ident);
       this.checkTopic(n.driver, n.conductor_group);
-      return { status: 204 };
+      // fake management has no inject_nmi
+      throw new Fault(400, `Driver ${n.driver} does not support inject_nmi (disabled or not implemented).`);
     }
     if (path === 'indicators' && m === 'GET') {
       const n = this.getNode(ctx, ident);
@@ -1418,9 +1519,7 @@ export class SimApi {
       this.checkTopic(n.driver, n.conductor_group);
       if (!method) throw new Fault(400, 'Method not specified');
       const meta = (FAKE_VENDOR_METHODS as Record<string, { http_methods: string[]; async: boolean }>)[method];
-      if (!meta || n.vendor_interface !== 'fake') {
-        throw new Fault(400, `Unsupported method (${method}) passed to ${n.vendor_interface} vendor interface.`);
-      }
+      if (!meta || n.vendor_interface !== 'fake') throw new Fault(400, `No handler for method ${method}`);
       if (!meta.http_methods.includes(ctx.method)) {
         throw new Fault(400, `The method ${method} does not support HTTP ${ctx.method}`);
       }
@@ -1700,6 +1799,113 @@ function delDii(n: NodeRec, key: string): void {
   const d = { ...n.driver_internal_info };
   delete d[key];
   n.driver_internal_info = d;
+}
+
+/** pprint.pformat(_CLEAN_STEPS_SCHEMA['items'], width=72), indented as jsonschema prints it. */
+const CLEAN_ITEMS_PPRINT = [
+  "{'additionalProperties': False,",
+  " 'properties': {'args': {'description': 'additional args',",
+  "                         'properties': {},",
+  "                         'type': 'object'},",
+  "                'interface': {'description': 'driver interface',",
+  "                              'enum': ['power',",
+  "                                       'management',",
+  "                                       'deploy',",
+  "                                       'bios',",
+  "                                       'raid']},",
+  "                'step': {'description': 'name of clean step',",
+  "                         'minLength': 1,",
+  "                         'type': 'string'}},",
+  " 'required': ['interface', 'step'],",
+  " 'type': 'object'}",
+].map((l) => `    ${l}`).join('\n');
+
+/** Python's pprint of a small JSON value: dict keys sorted. */
+function pprintShort(v: unknown): string {
+  if (isPlainObject(v)) {
+    return '{' + Object.keys(v).sort().map((k) => `${pyStr(k)}: ${pprintShort(v[k])}`).join(', ') + '}';
+  }
+  if (Array.isArray(v)) return '[' + v.map(pprintShort).join(', ') + ']';
+  return pyRepr(v);
+}
+
+/** str(jsonschema.ValidationError) for the clean steps schema (single-error cases). */
+function cleanStepsSchemaError(steps: unknown[]): string | undefined {
+  const text = (msg: string, validator: string, schemaPath: string, schema: string, instPath: string, inst: unknown): string =>
+    `${msg}\n\nFailed validating '${validator}' in schema${schemaPath}:\n${schema}\n\nOn instance${instPath}:\n    ${pprintShort(inst)}`;
+  for (const [i, st] of steps.entries()) {
+    if (!isPlainObject(st)) return text(`${pyRepr(st)} is not of type 'object'`, 'type', "['items']", CLEAN_ITEMS_PPRINT, `[${i}]`, st);
+    const extra = Object.keys(st).filter((k) => k !== 'interface' && k !== 'step' && k !== 'args');
+    if (extra.length) {
+      return text(
+        `Additional properties are not allowed (${extra.map(pyStr).join(', ')} ${extra.length === 1 ? 'was' : 'were'} unexpected)`,
+        'additionalProperties', "['items']", CLEAN_ITEMS_PPRINT, `[${i}]`, st,
+      );
+    }
+    for (const req of ['interface', 'step']) {
+      if (!(req in st)) return text(`${pyStr(req)} is a required property`, 'required', "['items']", CLEAN_ITEMS_PPRINT, `[${i}]`, st);
+    }
+    if (!CLEANING_INTERFACES.includes(st.interface as string)) {
+      return text(
+        `${pyRepr(st.interface)} is not one of ${pyRepr(CLEANING_INTERFACES)}`, 'enum', "['items']['properties']['interface']",
+        "    {'description': 'driver interface',\n     'enum': ['power', 'management', 'deploy', 'bios', 'raid']}",
+        `[${i}]['interface']`, st.interface,
+      );
+    }
+    const stepSchema = "    {'description': 'name of clean step', 'minLength': 1, 'type': 'string'}";
+    if (typeof st.step !== 'string') {
+      return text(`${pyRepr(st.step)} is not of type 'string'`, 'type', "['items']['properties']['step']", stepSchema, `[${i}]['step']`, st.step);
+    }
+    if (st.step.length < 1) {
+      return text("'' is too short", 'minLength', "['items']['properties']['step']", stepSchema, `[${i}]['step']`, st.step);
+    }
+    if ('args' in st && !isPlainObject(st.args)) {
+      return text(
+        `${pyRepr(st.args)} is not of type 'object'`, 'type', "['items']['properties']['args']",
+        "    {'description': 'additional args', 'properties': {}, 'type': 'object'}", `[${i}]['args']`, st.args,
+      );
+    }
+  }
+  return undefined;
+}
+
+const RAID_LEVELS = ['JBOD', '0', '1', '2', '5', '6', '1+0', '5+0', '6+0'];
+const RAID_DISK_KEYS = [
+  'raid_level', 'size_gb', 'volume_name', 'is_root_volume', 'share_physical_disks', 'disk_type', 'interface_type',
+  'number_of_physical_disks', 'controller', 'physical_disks',
+];
+
+/** raid.validate_configuration against the driver RAID schema (the common cases). */
+function validateRaidConfig(cfg: Record<string, unknown>): void {
+  const fail = (m: string): never => {
+    throw new Fault(400, `RAID config validation error: ${m}`);
+  };
+  for (const k of Object.keys(cfg)) {
+    if (k !== 'logical_disks') fail(`Additional properties are not allowed (${pyStr(k)} was unexpected)`);
+  }
+  if (!('logical_disks' in cfg)) fail("'logical_disks' is a required property");
+  const disks = cfg.logical_disks;
+  if (!Array.isArray(disks)) return fail(`${pyRepr(disks)} is not of type 'array'`);
+  if (disks.length === 0) fail('[] is too short');
+  for (const d of disks) {
+    if (!isPlainObject(d)) return fail(`${pyRepr(d)} is not of type 'object'`);
+    for (const k of Object.keys(d)) {
+      if (!RAID_DISK_KEYS.includes(k)) fail(`Additional properties are not allowed (${pyStr(k)} was unexpected)`);
+    }
+    for (const k of ['raid_level', 'size_gb']) if (!(k in d)) fail(`${pyStr(k)} is a required property`);
+    if (!RAID_LEVELS.includes(d.raid_level as string)) fail(`${pyRepr(d.raid_level)} is not one of ${pyRepr(RAID_LEVELS)}`);
+    const size = d.size_gb;
+    if (!((typeof size === 'number' && Number.isInteger(size) && size >= 0) || size === 'MAX')) {
+      fail(`${pyRepr(size)} is not valid under any of the given schemas`);
+    }
+  }
+}
+
+function pyTypeName(v: unknown): string {
+  if (v === null || v === undefined) return 'NoneType';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
+  return typeof v;
 }
 
 function ok(obj: unknown, status = 200): { status: number; body: string } {

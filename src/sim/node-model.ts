@@ -75,8 +75,6 @@ export interface NodeRec {
   traits: string[];
   /** Simulator-only: the last rendered list item, valid for one store epoch. */
   simJson?: { epoch: number; key: string; json: string };
-  /** Simulator-only: fake management's boot device (default pxe, not persistent). */
-  simBootDevice?: { boot_device: string; persistent: boolean };
 }
 
 /** `_get_fields_for_node_query` valid_fields, in its (and the API's) order. */
