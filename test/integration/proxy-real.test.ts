@@ -234,3 +234,41 @@ endpoint_override = ${sites.site('loc2').url}
     assert.equal(names.length, uuids.size - 3);
   });
 });
+
+describe('proxy over real sites of different releases', { timeout: 300_000 }, () => {
+  let sites: RealSites;
+  let proxy: RunningProxy;
+
+  before(async () => {
+    sites = await startRealSites([
+      { name: 'new', conductorGroups: [''] },
+      // Pinned to Ironic 18.1: its API stops at 1.75.
+      { name: 'old', conductorGroups: ['grp-old'], pinReleaseVersion: '18.1' },
+    ]);
+    const ini = `
+[DEFAULT]
+groups = _:new,grp-old:old
+[api]
+port = 0
+[group:new]
+endpoint_override = ${sites.site('new').url}
+[group:old]
+endpoint_override = ${sites.site('old').url}
+`;
+    proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  });
+  after(async () => {
+    await proxy?.close();
+    await sites?.stop();
+  });
+
+  test('the proxy advertises the common maximum and the CLI prints the 406 above it', async () => {
+    const root = (await (await fetch(`${proxy.url}/`)).json()) as { default_version: { version: string } };
+    assert.equal(root.default_version.version, '1.75');
+    const r = await baremetal(['node', 'list'], { endpoint: proxy.url, apiVersion: '1.76', maxRetries: 0 });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr.replace(/\s+/g, ' '), /Requested API version 1\.76 is not supported .* Supported version range is 1\.1 to 1\.75/);
+    const ok = await baremetal(['node', 'list'], { endpoint: proxy.url, apiVersion: 'latest' });
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+});
