@@ -144,7 +144,13 @@ export function blankNode(id: number, uuid: string, driver: string, createdAt: s
   };
 }
 
-const SEED_INSTANCE_INFO: JsonObject = Object.freeze({ image_source: 'http://images.example/img.qcow2' }) as JsonObject;
+const SEED_INSTANCE_INFO: JsonObject = Object.freeze({
+  image_source: 'http://images.example/img.qcow2',
+  image_type: 'whole-disk',
+}) as JsonObject;
+/** driver_internal_info as 21.4's fake-hardware conductor leaves it after cleaning / deploying. */
+const DII_CLEANED: JsonObject = Object.freeze({ clean_steps: null }) as JsonObject;
+const DII_DEPLOYED: JsonObject = Object.freeze({ clean_steps: null, deploy_steps: null, is_whole_disk_image: true }) as JsonObject;
 const propertiesCache = new Map<string, JsonObject>();
 
 function sharedProperties(cpus: number, memoryMb: number, localGb: number): JsonObject {
@@ -196,6 +202,10 @@ export function seedNodes(
       n.instance_uuid = uuidFrom(rnd);
       n.instance_info = SEED_INSTANCE_INFO;
       n.power_state = 'power on';
+      n.driver_internal_info = DII_DEPLOYED;
+      n.conductor_affinity = groups.indexOf(n.conductor_group) + 1;
+    } else if (n.provision_state === 'available') {
+      n.driver_internal_info = DII_CLEANED;
     }
     n.properties = sharedProperties(8 << Math.floor(rnd() * 3), 16384 << Math.floor(rnd() * 3), 100 * (1 + Math.floor(rnd() * 10)));
     n.description = rnd() < 0.5 ? `rack ${Math.floor(rnd() * 40)}` : null;
