@@ -2,17 +2,14 @@
  * Smoke test of the real-Keystone harness (test/support/keystone.ts):
  * Debian's python3-keystone on loopback, tokens issued and validated the
  * way keystonemiddleware (and the proxy) do it, the catalog, short-lived
- * tokens, and one real Ironic site behind that Keystone
+ * tokens, and one real Ironic site (startRealSites) behind that Keystone
  * (ironicKeystoneConfig), to pin the behaviours the proxy must reproduce.
  *
  * Run: npx tsx --test test/integration/keystone.smoke.test.ts
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
@@ -23,6 +20,7 @@ import {
   type IronicServiceUser,
   type KeystoneHandle,
 } from '../support/keystone.js';
+import { startRealSites, type RealSites } from '../support/real-ironic.js';
 
 const PYTHON = '/usr/bin/python3';
 
@@ -239,72 +237,22 @@ describe('real Keystone harness', { timeout: 180_000 }, () => {
   });
 
   describe('one real Ironic site behind this Keystone', () => {
-    let ironic: ChildProcess | undefined;
-    let ironicDir = '';
+    let lab: RealSites | undefined;
     let url = '';
     const other = { id: '', name: 'tenant-b' };
-    const killIronic = (): void => {
-      if (ironic?.pid && ironic.exitCode === null && ironic.signalCode === null) {
-        try {
-          process.kill(-ironic.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    };
 
     before(async () => {
-      const probe = spawnSync(PYTHON, ['-c', 'import ironic'], { stdio: 'ignore' });
-      assert.equal(probe.status, 0, `${PYTHON} cannot import ironic: run scripts/install-system-deps.sh`);
-      process.on('exit', killIronic);
       other.id = (await ks.createProject(other.name)).id;
-      ironicDir = fs.mkdtempSync(path.join(os.tmpdir(), 'ironic-ks-'));
-      fs.mkdirSync(path.join(ironicDir, 'locks'));
-      const port = await freePort();
-      url = `http://127.0.0.1:${port}`;
-      const conf = path.join(ironicDir, 'ironic.conf');
-      fs.writeFileSync(conf, ironicBaseConfig(ironicDir, port) + ironicKeystoneConfig(ks, svc));
-      const sync = spawnSync(PYTHON, ['-c', pyMain('ironic.cmd.dbsync', 'ironic-dbsync', [conf, 'create_schema'])], {
-        cwd: ironicDir,
-        encoding: 'utf8',
-        timeout: 60_000,
+      lab = await startRealSites([{ name: 'ks-site' }], {
+        extraConfig: ironicKeystoneConfig(ks, svc),
+        readyToken: () => ks.systemAdminToken(),
       });
-      assert.equal(sync.status, 0, `ironic-dbsync: ${sync.stderr.slice(-2000)}`);
-      const log = fs.openSync(path.join(ironicDir, 'ironic.log'), 'a');
-      ironic = spawn(PYTHON, ['-c', pyMain('ironic.cmd.singleprocess', 'ironic', [conf])], {
-        cwd: ironicDir,
-        detached: true,
-        stdio: ['ignore', log, log],
-      });
-      fs.closeSync(log);
-      ironic.unref();
-      const t0 = Date.now();
-      const admin = await ks.systemAdminToken();
-      let last = '';
-      let errors = 0;
-      for (;;) {
-        assert.ok(Date.now() - t0 < 60_000, `Ironic not ready: ${last}\n${tailOf(path.join(ironicDir, 'ironic.log'))}`);
-        assert.equal(ironic.exitCode, null, `Ironic exited:\n${tailOf(path.join(ironicDir, 'ironic.log'))}`);
-        try {
-          const res = await fetch(`${url}/v1/drivers`, { headers: { 'X-Auth-Token': admin } });
-          const body = (await res.json()) as { drivers?: Array<{ name: string }> };
-          if (res.status === 200 && body.drivers?.some((d) => d.name === 'fake-hardware')) break;
-          last = `GET /v1/drivers ${res.status}`;
-          // A 5xx here is keystonemiddleware failing (e.g. no identity endpoint), not start-up.
-          errors = res.status >= 500 ? errors + 1 : 0;
-          assert.ok(errors < 3, `Ironic answers ${res.status}:\n${tailOf(path.join(ironicDir, 'ironic.log'))}`);
-        } catch (e) {
-          if (e instanceof assert.AssertionError) throw e;
-          last = (e as Error).message;
-        }
-        await delay(100);
-      }
-      console.log(`# ironic behind keystone ready in ${Date.now() - t0} ms`);
+      url = lab.sites[0]!.url;
+      console.log(`# ironic behind keystone ready in ${lab.startMs} ms`);
     });
 
-    after(() => {
-      killIronic();
-      if (ironicDir) fs.rmSync(ironicDir, { recursive: true, force: true });
+    after(async () => {
+      await lab?.stop();
     });
 
     const api = async (method: string, p: string, token: string | null, body?: unknown) => {
@@ -393,66 +341,3 @@ describe('real Keystone harness', { timeout: 180_000 }, () => {
     assert.equal(Date.parse(normal.body.expires_at) - Date.parse(normal.body.issued_at), 3600_000);
   });
 });
-
-function pyMain(module: string, prog: string, args: string[]): string {
-  // Die with the test process (PR_SET_PDEATHSIG), then run the entry point.
-  const argv = JSON.stringify([prog, '--config-file', ...args]);
-  return [
-    'import ctypes, signal, sys',
-    'ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)',
-    `from ${module} import main`,
-    `sys.argv = ${argv}`,
-    'sys.exit(main())',
-  ].join('\n');
-}
-
-function ironicBaseConfig(dir: string, port: number): string {
-  return `[DEFAULT]
-rpc_transport = none
-host = ks-site
-enabled_hardware_types = fake-hardware
-enabled_power_interfaces = fake
-enabled_management_interfaces = fake
-enabled_deploy_interfaces = fake
-enabled_boot_interfaces = fake
-enabled_inspect_interfaces = fake,no-inspect
-enabled_bios_interfaces = fake,no-bios
-enabled_raid_interfaces = fake,no-raid
-enabled_vendor_interfaces = fake,no-vendor
-enabled_console_interfaces = fake,no-console
-enabled_rescue_interfaces = fake,no-rescue
-enabled_network_interfaces = noop
-enabled_storage_interfaces = noop
-default_network_interface = noop
-use_stderr = true
-[api]
-host_ip = 127.0.0.1
-port = ${port}
-[database]
-connection = sqlite:///${path.join(dir, 'ironic.db')}
-[dhcp]
-dhcp_provider = none
-[oslo_concurrency]
-lock_path = ${path.join(dir, 'locks')}
-`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen({ port: 0, host: '127.0.0.1', exclusive: true }, () => {
-      const a = srv.address();
-      const p = typeof a === 'object' && a ? a.port : 0;
-      srv.close(() => resolve(p));
-    });
-  });
-}
-
-function tailOf(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').split('\n').slice(-30).join('\n');
-  } catch {
-    return '';
-  }
-}
