@@ -22,7 +22,7 @@ export interface LinkSource {
 }
 
 /** Site headers worth passing on; everything else is either hop-by-hop or the proxy's to set. */
-const PASSED_HEADERS = ['content-type', 'retry-after', 'content-disposition'];
+const PASSED_HEADERS = ['content-type', 'retry-after', 'content-disposition', 'allow'];
 
 export function relaySiteResponse(
   request: FastifyRequest,

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { methodNotAllowed, ProxyError } from '../errors.js';
+import { ProxyError } from '../errors.js';
 import {
   formatVersion,
   MAX_VERSION_HEADER,
@@ -123,21 +123,10 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   });
 
   app.setErrorHandler(makeErrorHandler(registry));
-  app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?', 1)[0]!;
-    if (path !== INVALID_PATH && isKnownPath(app, path, request.method)) return sendProxyError(reply, methodNotAllowed());
-    return sendProxyError(reply, new ProxyError(404, 'PATH_NOT_FOUND', '', 'routing'));
-  });
+  app.setNotFoundHandler((_request, reply) => sendProxyError(reply, new ProxyError(404, 'PATH_NOT_FOUND', '', 'routing')));
 
   opsRoutes(app, services);
   rootRoutes(app, registry, () => SERVED_RESOURCES);
   nodeRoutes(app, services);
   return app;
-}
-
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
-
-/** A path that exists with another method gets 405, as in Ironic, not 404. */
-function isKnownPath(app: FastifyInstance, path: string, method: string): boolean {
-  return METHODS.some((m) => m !== method && app.hasRoute({ method: m, url: path }));
 }

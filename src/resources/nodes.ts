@@ -6,7 +6,7 @@
  * — is passed to the node's site untouched, and its answer relayed.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, methodNotAllowed, nodeNotFound } from '../errors.js';
+import { badRequest, nodeNotFound } from '../errors.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse } from '../http/relay.js';
 import { isUuidLike } from '../ironic/idents.js';
@@ -24,8 +24,10 @@ export function nodeRoutes(app: FastifyInstance, services: ProxyServices): void 
   app.get('/v1/nodes', (req, reply) => listNodes(services, req, reply, false));
   app.get('/v1/nodes/detail', (req, reply) => listNodes(services, req, reply, true));
   app.post('/v1/nodes', (req, reply) => createNode(services, req, reply));
-  app.route({ method: ['PUT', 'PATCH', 'DELETE'], url: '/v1/nodes', handler: async () => { throw methodNotAllowed(); } });
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE'], url: '/v1/nodes/detail', handler: async () => { throw methodNotAllowed(); } });
+  // Other methods on the collections: Ironic's answers (405 with Allow, or e.g. 400 "Missing mandatory
+  // parameter: node_ident" for DELETE) come from a site, exactly.
+  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes', handler: (req, reply) => forwardToSite(services, req, reply, services.defaultSite) });
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes/detail', handler: (req, reply) => forwardToSite(services, req, reply, services.defaultSite) });
 
   // Deprecated form of validate: GET /v1/nodes/validate?node=<ident>.
   app.get('/v1/nodes/validate', async (req, reply) => {
@@ -43,10 +45,10 @@ export function nodeRoutes(app: FastifyInstance, services: ProxyServices): void 
       return forwardToNode(services, req, reply, ident, req.method === 'DELETE' ? forgetOnDelete(services, ident) : undefined);
     },
   });
-  app.route({ method: ['POST', 'PUT'], url: '/v1/nodes/:ident', handler: async () => { throw methodNotAllowed(); } });
+  app.route({ method: ['POST', 'PUT', 'HEAD'], url: '/v1/nodes/:ident', handler: (req, reply) => forwardToNode(services, req, reply, (req.params as { ident: string }).ident) });
 
   app.route({
-    method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE'],
+    method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'],
     url: '/v1/nodes/:ident/*',
     bodyLimit: PROVISION_BODY_LIMIT,
     handler: async (req, reply) => forwardToNode(services, req, reply, (req.params as { ident: string }).ident),

@@ -5,8 +5,8 @@
  * version — agent endpoints (lookup, heartbeat) belong to each site and are
  * not advertised.
  */
-import type { FastifyInstance } from 'fastify';
-import { ProxyError } from '../errors.js';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { methodNotAllowed, ProxyError } from '../errors.js';
 import { makeLink, selfAndBookmark } from '../ironic/links.js';
 import { atLeast, formatVersion, type VersionRange } from '../ironic/microversion.js';
 import { sendJson } from '../http/relay.js';
@@ -44,6 +44,14 @@ export function rootRoutes(app: FastifyInstance, registry: SiteRegistry, resourc
       versions: [version],
     });
   });
+
+  // Only GET on the root documents, as pecan answers: 405 with Allow.
+  const getOnly = async (_req: unknown, reply: FastifyReply): Promise<never> => {
+    reply.header('allow', 'GET');
+    throw methodNotAllowed();
+  };
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/', handler: getOnly });
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1', handler: getOnly });
 
   app.get('/v1', async (request, reply) => {
     const base = request.ironic.baseUrl;
