@@ -36,9 +36,16 @@ const versionHeaderMode = new WeakMap<object, VersionHeaders>();
 export function buildServer(services: ProxyServices): FastifyInstance {
   const { config, registry } = services;
   const tls = config.api.tls;
+  // Slow clients (slowloris): the header deadline, checked every second rather than Node's default 30 s.
+  const serverOptions = {
+    headersTimeout: config.proxy.clientHeaderTimeout * 1000,
+    connectionsCheckingInterval: Math.min(1000, config.proxy.clientHeaderTimeout * 1000),
+  };
   const app = Fastify({
     // TLS in the proxy itself ([api]enable_ssl_api), for sites without a TLS front end.
-    ...(tls ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } } : {}),
+    ...(tls
+      ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...serverOptions } }
+      : { http: serverOptions }),
     loggerInstance: services.log as FastifyBaseLogger,
     // Requests are logged once, on completion, by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
@@ -54,8 +61,6 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     rewriteUrl: (req) => normalizeUrl(req.url ?? '/'),
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
-
-  app.server.headersTimeout = config.proxy.clientHeaderTimeout * 1000;
 
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
   app.removeAllContentTypeParsers();
