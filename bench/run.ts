@@ -224,61 +224,96 @@ async function benchListingLatency(): Promise<void> {
   const queries = [
     { name: 'default', path: '/v1/nodes?limit=100' },
     { name: 'sorted', path: '/v1/nodes?limit=100&sort_key=name' },
-  ];
+  ] as const;
   const n = CFG.listingRequests;
+  const WARM = 3;
 
-  const measure = async (base: string, path: string, expect: number): Promise<number[]> => {
-    const times: number[] = [];
-    for (let i = 0; i < n + 3; i++) {
-      const r = await get(`${base}${path}`);
-      if (r.status !== 200) throw new Error(`GET ${base}${path}: ${r.status} ${r.text.slice(0, 300)}`);
-      if (r.headers['x-ironic-proxy-missing-sites']) throw new Error(`GET ${base}${path}: sites missing: ${String(r.headers['x-ironic-proxy-missing-sites'])}`);
-      const got = (JSON.parse(r.text) as { nodes: unknown[] }).nodes.length;
-      if (got !== expect) throw new Error(`GET ${base}${path}: ${got} nodes, expected ${expect}`);
-      if (i >= 3) times.push(r.ms); // the first three warm connections up
-    }
-    return times;
+  const check = (url: string, r: Awaited<ReturnType<typeof get>>, expect: number): void => {
+    if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${r.text.slice(0, 300)}`);
+    if (r.headers['x-ironic-proxy-missing-sites']) throw new Error(`GET ${url}: sites missing: ${String(r.headers['x-ironic-proxy-missing-sites'])}`);
+    const got = (JSON.parse(r.text) as { nodes: unknown[] }).nodes.length;
+    if (got !== expect) throw new Error(`GET ${url}: ${got} nodes, expected ${expect}`);
   };
 
-  const rows: Array<{ label: string; sites: number; t: Record<string, number[]> }> = [];
-  const direct: Record<string, number[]> = {};
+  /** n sequential requests (after WARM unmeasured ones); with a proxy, also its site requests per page. */
+  const measure = async (base: string, path: string, expect: number, proxy?: Proxy): Promise<{ t: number[]; siteReqs: number }> => {
+    const t: number[] = [];
+    let before = 0;
+    for (let i = 0; i < n + WARM; i++) {
+      if (i === WARM && proxy) before = (await listingCounters(proxy)).siteRequests;
+      const r = await get(`${base}${path}`);
+      check(`${base}${path}`, r, expect);
+      if (i >= WARM) t.push(r.ms);
+    }
+    const siteReqs = proxy ? ((await listingCounters(proxy)).siteRequests - before) / n : 1;
+    return { t, siteReqs };
+  };
+
+  /** The floor any merge has on this backend: c parallel direct requests for a c-th of the page each. */
+  const fanOut = async (c: number): Promise<number[]> => {
+    const t: number[] = [];
+    const sites = backend.sites.slice(0, c);
+    const path = `/v1/nodes?limit=${Math.ceil(100 / c)}&sort_key=uuid`;
+    for (let i = 0; i < n + WARM; i++) {
+      const t1 = performance.now();
+      const rs = await Promise.all(sites.map((s) => get(`${s.url}${path}`)));
+      const dt = performance.now() - t1;
+      rs.forEach((r, k) => check(`${sites[k]!.url}${path}`, r, Math.min(50, Math.ceil(100 / c))));
+      if (i >= WARM) t.push(dt);
+    }
+    return t;
+  };
+
+  type Row = { label: string; floor: number[]; q: Record<string, { t: number[]; siteReqs: number }> };
+  const rows: Row[] = [];
+  const direct: Row['q'] = {};
   for (const q of queries) direct[q.name] = await measure(backend.sites[0]!.url, q.path, 50);
-  rows.push({ label: 'direct (1 site)', sites: 1, t: direct });
+  rows.push({ label: 'direct (1 site)', floor: [], q: direct });
   for (const c of counts) {
+    const floor = await fanOut(c);
     const proxy = await startProxy(`listing-${c}`, withGroups(backend.sites.slice(0, c)));
-    const t: Record<string, number[]> = {};
-    for (const q of queries) t[q.name] = await measure(proxy.url, q.path, Math.min(100, 50 * c));
-    rows.push({ label: `proxy, ${c} site${c > 1 ? 's' : ''}`, sites: c, t });
+    const q: Row['q'] = {};
+    for (const qq of queries) q[qq.name] = await measure(proxy.url, qq.path, Math.min(100, 50 * c), proxy);
+    rows.push({ label: `proxy, ${c} site${c > 1 ? 's' : ''}`, floor, q });
     await proxy.close();
   }
   await backend.close();
 
-  const base1 = rows[1]!.t;
-  out(`  ${n} sequential requests each (after 3 warm-up), limit=100; default = proxy's default order (uuid), sorted = sort_key=name`);
-  out(`  ratio = median / median of the proxy over 1 site; the 1-site page holds 50 nodes, the others 100`);
+  const one = rows[1]!.q;
+  const ratio = (r: Row, k: string): number => median(r.q[k]!.t) / median(one[k]!.t);
+  out(`  ${n} sequential requests each (after ${WARM} warm-up), limit=100; default = the proxy's default order (uuid), sorted = sort_key=name`);
+  out(`  ratio = median / median of the proxy over 1 site (whose page holds 50 nodes, the others 100); site req = site requests per page;`);
+  out(`  fan-out floor = the same number of parallel requests sent straight to the sites (a c-th of the page each): what the backend and loopback cost`);
   out();
   table(
-    ['target', 'default p50', 'p90', 'ratio', 'sorted p50', 'p90', 'ratio'],
+    ['target', 'fan-out floor', 'default p50', 'p90', 'ratio', 'site req', 'sorted p50', 'p90', 'ratio', 'site req'],
     rows.map((r) => [
       r.label,
-      ms(median(r.t.default!)),
-      ms(pct(r.t.default!, 0.9)),
-      x(median(r.t.default!) / median(base1.default!)),
-      ms(median(r.t.sorted!)),
-      ms(pct(r.t.sorted!, 0.9)),
-      x(median(r.t.sorted!) / median(base1.sorted!)),
+      r.floor.length ? ms(median(r.floor)) : '',
+      ms(median(r.q.default!.t)),
+      ms(pct(r.q.default!.t, 0.9)),
+      x(ratio(r, 'default')),
+      r.q.default!.siteReqs.toFixed(0),
+      ms(median(r.q.sorted!.t)),
+      ms(pct(r.q.sorted!.t, 0.9)),
+      x(ratio(r, 'sorted')),
+      r.q.sorted!.siteReqs.toFixed(0),
     ]),
   );
-  const last = rows[rows.length - 1]!.t;
-  const rd = median(last.default!) / median(base1.default!);
-  const rs = median(last.sorted!) / median(base1.sorted!);
+  const last = rows[rows.length - 1]!;
+  const rd = ratio(last, 'default');
+  const rs = ratio(last, 'sorted');
+  const floorRatio = median(last.floor) / median(rows[1]!.floor);
   out();
-  out(`  proxy over 1 site vs direct: default ${x(median(base1.default!) / median(direct.default!))}, sorted ${x(median(base1.sorted!) / median(direct.sorted!))}`);
+  out(`  proxy over 1 site vs direct: default ${x(median(one.default!.t) / median(direct.default!.t))}, sorted ${x(median(one.sorted!.t) / median(direct.sorted!.t))}; ` +
+    `fan-out floor at 100 sites vs 1 site: ${x(floorRatio)}`);
   out(`  verdict: 100 sites within 1.5× of 1 site: default ${x(rd)} ${verdict(rd <= 1.5)}; sorted ${x(rs)} ${verdict(rs <= 1.5)}   (${elapsed(t0)})`);
   summary.push(
-    `Merged listing, limit=100, sites at 20 ms: direct ${ms(median(direct.default!))} ms; proxy p50 over 1/10/50/100 sites: ` +
-      `default ${rows.slice(1).map((r) => ms(median(r.t.default!))).join(' / ')} ms, sorted by name ${rows.slice(1).map((r) => ms(median(r.t.sorted!))).join(' / ')} ms.`,
-    `  100 sites vs 1 site: default ${x(rd)}, sorted ${x(rs)} (target ≤ 1.5×: ${verdict(rd <= 1.5)} / ${verdict(rs <= 1.5)}).`,
+    `Merged listing, limit=100, sites at 20 ms: direct ${ms(median(direct.default!.t))} ms; proxy p50 over 1/10/50/100 sites: ` +
+      `default ${rows.slice(1).map((r) => ms(median(r.q.default!.t))).join(' / ')} ms, sorted by name ${rows.slice(1).map((r) => ms(median(r.q.sorted!.t))).join(' / ')} ms ` +
+      `(fan-out floor ${rows.slice(1).map((r) => ms(median(r.floor))).join(' / ')} ms).`,
+    `  100 sites vs 1 site: default ${x(rd)}, sorted ${x(rs)} (target ≤ 1.5×: ${verdict(rd <= 1.5)} / ${verdict(rs <= 1.5)}); ` +
+      `sorted pages take ${last.q.sorted!.siteReqs.toFixed(0)} site requests (default ${last.q.default!.siteReqs.toFixed(0)}).`,
   );
 }
 
