@@ -78,8 +78,8 @@ async function serve(config: ProxyConfig): Promise<void> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     proxy.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => exitFlushed(log, 0),
+      () => exitFlushed(log, 1),
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -114,4 +114,9 @@ function supervise(config: ProxyConfig): void {
 function fail(message: string, code: number): never {
   process.stderr.write(`ironic-proxy: ${message}\n`);
   process.exit(code);
+}
+
+/** Exits after the buffered log has reached its destination. */
+function exitFlushed(log: ReturnType<typeof createLogger>, code: number): void {
+  log.flush(() => process.exit(code));
 }

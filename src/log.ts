@@ -1,4 +1,4 @@
-import { pino, type Logger as PinoLogger } from 'pino';
+import { pino, destination, type Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
 
@@ -14,9 +14,13 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(opts: { debug?: boolean; level?: string } = {}): Logger {
-  return pino({
-    level: opts.level ?? (opts.debug ? 'debug' : 'info'),
-    redact: { paths: REDACT_PATHS, censor: '***' },
-    base: { pid: process.pid },
-  });
+  return pino(
+    {
+      level: opts.level ?? (opts.debug ? 'debug' : 'info'),
+      redact: { paths: REDACT_PATHS, censor: '***' },
+      base: { pid: process.pid },
+    },
+    // Buffered writes: a log line per request must not cost a synchronous write on the hot path.
+    destination({ sync: false, minLength: 4096 }),
+  );
 }

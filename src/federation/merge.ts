@@ -97,9 +97,24 @@ export function chunkSize(need: number, activeSites: number, maxChunk: number): 
   return Math.max(1, Math.min(need, maxChunk, Math.ceil(share + 3 * Math.sqrt(share)) + 1));
 }
 
+/**
+ * How much to ask a site for when its chunk ran out: its share so far of the
+ * items this page took (a site holding a whole run of the sort order gets
+ * what the page still needs in one request, not in many small ones), never
+ * less than the even share.
+ */
+export function refillSize(need: number, activeSites: number, maxChunk: number, emittedBySite: number, emittedTotal: number): number {
+  const even = chunkSize(need, activeSites, maxChunk);
+  if (emittedTotal === 0) return even;
+  const expected = (need * emittedBySite) / emittedTotal;
+  return Math.max(even, Math.min(need, maxChunk, Math.ceil(expected + 3 * Math.sqrt(expected)) + 1));
+}
+
 class Stream {
   buffer: Item[] = [];
   head = 0;
+  /** Items this page took from the site: its observed share of the page. */
+  emitted = 0;
   more: boolean;
   failed = false;
   constructor(
@@ -133,11 +148,12 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
     const starving = streams.filter((s) => !s.failed && s.more && s.buffered === 0);
     if (starving.length > 0) {
       const active = streams.filter((s) => !s.failed && (s.more || s.buffered > 0)).length;
-      const chunk = chunkSize(limit - out.length, active, spec.maxChunk);
+      const need = limit - out.length;
       await Promise.all(
         starving.map(async (s) => {
           requests++;
           try {
+            const chunk = refillSize(need, active, spec.maxChunk, s.emitted, out.length);
             // A starving stream has emitted all it fetched, so its position is where it stopped.
             const page = await fetchSitePage(s.site, spec, s.position, chunk);
             fetched += page.items.length;
@@ -159,6 +175,7 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
     const item = s.peek();
     s.head++;
     out.push({ site: s.site, item });
+    s.emitted++;
     s.position = { kind: 'after', marker: String(item[spec.markerField]) };
     if (s.buffered > 0) heap.push(s);
   }

@@ -3,6 +3,7 @@
  * nodes (uuids, names, fields), so tests and benchmarks are repeatable.
  */
 
+import { createHash } from 'node:crypto';
 import { isoFromMicros, type JsonObject, type NodeRec } from './node-model.js';
 
 /** mulberry32 PRNG. */
@@ -26,10 +27,13 @@ export function hashString(s: string): number {
   return h >>> 0;
 }
 
-/** A version-4-shaped UUID from a PRNG. */
-export function uuidFrom(rnd: () => number): string {
-  let hex = '';
-  for (let i = 0; i < 32; i++) hex += Math.floor(rnd() * 16).toString(16);
+/**
+ * A version-4-shaped UUID derived from a name: unique per name. (Drawing
+ * uuids from per-site PRNG streams collided across sites: mulberry32 streams
+ * from different seeds overlap.)
+ */
+export function uuidFor(name: string): string {
+  const hex = createHash('sha1').update(name).digest('hex');
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
@@ -188,7 +192,7 @@ export function seedNodes(
     const createdAt = isoFromMicros(epochMicros + i * 1_000_003);
     // mostly the first driver, a quarter the second (if the site has two)
     const driver = drivers[Math.floor(rnd() * 4) === 0 && drivers.length > 1 ? 1 : 0] ?? 'fake-hardware';
-    const n = blankNode(firstId + i, uuidFrom(rnd), driver, createdAt);
+    const n = blankNode(firstId + i, uuidFor(`node/${site}/${i}`), driver, createdAt);
     n.name = `${site}-node-${i}`;
     n.conductor_group = groups[i % groups.length] ?? '';
     n.resource_class = RESOURCE_CLASSES[Math.floor(rnd() * RESOURCE_CLASSES.length)]!;
@@ -199,7 +203,7 @@ export function seedNodes(
     n.maintenance = rnd() < 0.1;
     n.maintenance_reason = n.maintenance ? 'seeded maintenance' : null;
     if (n.provision_state === 'active') {
-      n.instance_uuid = uuidFrom(rnd);
+      n.instance_uuid = uuidFor(`instance/${site}/${i}`);
       n.instance_info = SEED_INSTANCE_INFO;
       n.power_state = 'power on';
       n.driver_internal_info = DII_DEPLOYED;

@@ -14,7 +14,7 @@ describe('limits', () => {
   let fleet: Fleet;
   before(async () => {
     fleet = await startFleet([{ name: 'a', nodes: 3, latencyMs: 0 }], {
-      proxyIni: 'site_connections = 1\nsite_max_queue = 0\nclient_header_timeout = 0.5',
+      proxyIni: 'site_connections = 1\nsite_max_queue = 0\nclient_header_timeout = 0.5\nsite_timeout = 3\ncircuit_failure_threshold = 100',
     });
   });
   after(() => fleet.close());
@@ -43,15 +43,16 @@ describe('limits', () => {
 
   test('past the per-site cap and queue, a request is refused at once with 503', async () => {
     const uuid = (await getJson(`${fleet.url}/v1/nodes/a-node-1`)).body.uuid as string;
-    fleet.site('a').setLatency(300);
+    // The one allowed request hangs at the site until the timeout, so the others find the slot taken.
+    await fleet.site('a').setFault('hang');
     try {
       const results = await Promise.all([1, 2, 3].map(() => getJson(`${fleet.url}/v1/nodes/${uuid}`)));
       const statuses = results.map((r) => r.status).sort();
-      assert.deepEqual(statuses, [200, 503, 503]);
+      assert.deepEqual(statuses, [503, 503, 504]);
       const refused = results.find((r) => r.status === 503)!;
       assert.match(JSON.parse(refused.body.error_message).faultstring, /Site a is unavailable: too many requests to this site in progress/);
     } finally {
-      fleet.site('a').setLatency(0);
+      await fleet.site('a').setFault('none');
     }
   });
 

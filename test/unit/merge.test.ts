@@ -181,3 +181,24 @@ test('a site that fails is reported missing and the others still answer', async 
   assert.equal(page.items.length, 2);
   assert.deepEqual(page.missingSites, ['bad']);
 });
+
+test('a site holding a whole run of the order is asked for the rest of the page at once', async () => {
+  let id = 0;
+  const sites = Array.from({ length: 100 }, (_, ordinal) => {
+    // Site 0's names all sort before every other site's, as when names start with the site name.
+    const rows: Row[] = Array.from({ length: 300 }, (_, i) => ({ id: ++id, uuid: randomUUID(), name: `${ordinal === 0 ? 'a' : 'z'}-${ordinal}-${i}` }));
+    return new FakeSite(`s${ordinal}`, ordinal, rows, 1000);
+  });
+  const clients = sites as unknown as SiteClient[];
+  const page = await listMerged({
+    sites: clients,
+    spec: { path: '/v1/nodes', collectionKey: 'nodes', params: [], sortKey: 'name', sortDir: 'asc', markerField: 'uuid', version: { major: 1, minor: 82 }, requestId: 'r', maxChunk: 1000 },
+    limit: 100,
+    publicPath: '/v1/nodes',
+    resolveMarker: async () => { throw new Error('unused'); },
+    strict: false,
+  });
+  assert.equal(page.items.length, 100);
+  assert.ok(page.items.every((i) => i.site === clients[0]));
+  assert.ok(sites[0]!.requests <= 2, `site 0 asked ${sites[0]!.requests} times`);
+});
