@@ -7,6 +7,9 @@ import { nodeNotFound } from './errors.js';
 import { Locator } from './federation/locator.js';
 import type { Logger } from './log.js';
 import { answerMetricsCollection, ProxyMetrics } from './metrics.js';
+import { Policy } from './auth/policy.js';
+import { ServiceToken } from './auth/service-token.js';
+import { UserTokenValidator } from './auth/token-validator.js';
 import { SiteRegistry } from './sites/registry.js';
 import type { Version } from './ironic/microversion.js';
 
@@ -17,6 +20,9 @@ export class ProxyServices {
   readonly registry: SiteRegistry;
   readonly nodes: Locator;
   readonly metrics: ProxyMetrics;
+  readonly policy: Policy;
+  /** Present under auth_strategy = keystone. */
+  readonly userTokens?: UserTokenValidator;
 
   constructor(
     readonly config: ProxyConfig,
@@ -31,6 +37,12 @@ export class ProxyServices {
     );
     this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size);
     answerMetricsCollection(this.metrics);
+    this.policy = new Policy(config.policy);
+    const authtoken = config.keystoneAuthtoken;
+    if (authtoken) {
+      const timeoutMs = config.proxy.keystoneTimeoutSeconds * 1000;
+      this.userTokens = new UserTokenValidator(new ServiceToken(authtoken.credentials, timeoutMs), authtoken.tokenCacheTime * 1000, timeoutMs);
+    }
   }
 
   /** The version of the proxy's own requests to sites (lookups, uniqueness checks): the common maximum. */

@@ -20,12 +20,6 @@ export class StartupError extends Error {}
 
 export async function startProxy(config: ProxyConfig, opts: { log?: Logger } = {}): Promise<RunningProxy> {
   const log = opts.log ?? createLogger({ debug: config.debug });
-  if (config.api.authStrategy === 'keystone') {
-    throw new StartupError(
-      '[api]auth_strategy = keystone is not supported yet: user authentication through Keystone is not implemented in this ' +
-        'release. Use auth_strategy = noauth behind a trusted network.',
-    );
-  }
   for (const unknown of config.unknownOptions) log.warn({ option: unknown }, 'unknown configuration option ignored');
   let services: ProxyServices;
   try {

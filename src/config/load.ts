@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseOsloIni, IniSyntaxError, type IniDocument } from './oslo-ini.js';
-import type { AuthType, KeystoneSiteAuth, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
+import type { AuthType, KeystoneAuthtokenConfig, KeystoneSiteAuth, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -28,10 +28,17 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
   api: ['auth_strategy', 'host_ip', 'port', 'public_endpoint', 'max_limit', 'api_workers', 'enable_ssl_api'],
   ssl: ['cert_file', 'key_file'],
   oslo_middleware: ['enable_proxy_headers_parsing'],
+  keystone_authtoken: [
+    'auth_type', 'auth_plugin', 'auth_url', 'www_authenticate_uri', 'auth_uri', 'username', 'password', 'user_id',
+    'user_domain_id', 'user_domain_name', 'project_id', 'project_name', 'project_domain_id', 'project_domain_name',
+    'system_scope', 'region_name', 'interface', 'service_type', 'token_cache_time', 'insecure', 'cafile',
+    'memcached_servers', 'service_token_roles_required', 'delay_auth_decision',
+  ],
+  proxy_policy: ['admin_roles', 'member_roles', 'reader_roles'],
   proxy: [
     'site_timeout', 'strict_listing', 'location_cache_size', 'version_refresh_interval', 'site_connections',
     'site_max_queue', 'circuit_failure_threshold', 'circuit_open_seconds', 'client_header_timeout',
-    'client_request_timeout', 'client_idle_timeout',
+    'client_request_timeout', 'client_idle_timeout', 'keystone_timeout',
   ],
   site: [
     'auth_type', 'auth_plugin', 'endpoint_override', 'timeout', 'insecure', 'cafile', 'certfile', 'keyfile',
@@ -41,8 +48,6 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
     'max_version', 'min_version', 'connect_retries', 'status_code_retries',
   ],
 };
-/** Sections another component owns (Keystone middleware options are validated by their own issue). */
-const PASSTHROUGH_SECTIONS = new Set(['keystone_authtoken']);
 
 export function loadConfigFile(path: string): ProxyConfig {
   let text: string;
@@ -94,11 +99,18 @@ class ConfigReader {
       clientHeaderTimeout: this.number('proxy', 'client_header_timeout', 20, 0.1),
       clientRequestTimeout: this.number('proxy', 'client_request_timeout', 120, 0.1),
       clientIdleTimeout: this.number('proxy', 'client_idle_timeout', 60, 0.1),
+      keystoneTimeoutSeconds: this.number('proxy', 'keystone_timeout', 10, 0.1),
     };
     const debug = this.bool('DEFAULT', 'debug', false);
+    const keystoneAuthtoken = api.authStrategy === 'keystone' ? this.readAuthtoken() : undefined;
+    const policy = {
+      adminRoles: this.list('proxy_policy', 'admin_roles', ['admin']),
+      memberRoles: this.list('proxy_policy', 'member_roles', ['member']),
+      readerRoles: this.list('proxy_policy', 'reader_roles', ['reader']),
+    };
 
     if (this.problems.length > 0) throw new ConfigError(this.problems);
-    return { sites, groups, api, proxy, debug, unknownOptions: this.unknown };
+    return { sites, groups, api, proxy, keystoneAuthtoken, policy, debug, unknownOptions: this.unknown };
   }
 
   /** `[DEFAULT]groups = _:loc1,grp1:loc2`: conductor group → site; `_` is the default (empty) group. */
@@ -177,6 +189,26 @@ class ConfigReader {
     return site;
   }
 
+  private readAuthtoken(): KeystoneAuthtokenConfig {
+    const section = 'keystone_authtoken';
+    if (!this.doc.sections.includes(section)) {
+      this.problems.push('[keystone_authtoken] is required with [api]auth_strategy = keystone');
+    }
+    const credentials = this.readKeystone(section, 'password');
+    return {
+      credentials,
+      wwwAuthenticateUri: this.url(section, 'www_authenticate_uri') ?? credentials.authUrl,
+      tokenCacheTime: this.number(section, 'token_cache_time', 300, 0),
+      insecure: this.bool(section, 'insecure', false),
+      cafile: this.str(section, 'cafile'),
+    };
+  }
+
+  private list(section: string, key: string, dflt: string[]): string[] {
+    const v = this.str(section, key);
+    return v === undefined ? dflt : v.split(',').map((x) => x.trim()).filter(Boolean);
+  }
+
   private readKeystone(section: string, authType: AuthType): KeystoneSiteAuth {
     const where = `[${section}]`;
     const k: KeystoneSiteAuth = {
@@ -219,6 +251,18 @@ class ConfigReader {
     if (k.projectName && !k.projectId && !k.projectDomainId && !k.projectDomainName) {
       this.requireMissing(where, 'project_domain_id (or project_domain_name)', 'with project_name');
     }
+    // keystoneauth refuses a token scoped to several targets; so does the proxy, at start-up.
+    const scopes = [
+      k.projectId || k.projectName ? 'project' : '',
+      k.domainId || k.domainName ? 'domain' : '',
+      k.systemScope ? 'system' : '',
+    ].filter(Boolean);
+    if (scopes.length > 1) {
+      this.problems.push(`${where}: a token is scoped to one target only, not ${scopes.join(' and ')} (pick one)`);
+    }
+    if (k.systemScope !== undefined && k.systemScope !== 'all') {
+      this.problems.push(`${where}system_scope: "${k.systemScope}" is not "all"`);
+    }
     return k;
   }
 
@@ -253,7 +297,6 @@ class ConfigReader {
 
   private reportUnknownOptions(siteSections: string[]): void {
     for (const section of this.doc.sections) {
-      if (PASSTHROUGH_SECTIONS.has(section)) continue;
       const known = siteSections.includes(section) ? KNOWN_OPTIONS.site : KNOWN_OPTIONS[section];
       if (!known) {
         this.unknown.push(`[${section}]`);

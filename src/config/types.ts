@@ -80,6 +80,30 @@ export interface ProxyOptions {
   clientRequestTimeout: number;
   /** Seconds an idle keep-alive client connection stays open. */
   clientIdleTimeout: number;
+  /** Seconds a request to Keystone (token validation) may take. */
+  keystoneTimeoutSeconds: number;
+}
+
+/** `[keystone_authtoken]`: how the proxy validates users' tokens (keystonemiddleware's option names). */
+export interface KeystoneAuthtokenConfig {
+  /** The proxy's own service credentials, used to validate users' tokens. */
+  credentials: KeystoneSiteAuth;
+  /** Where clients are told to authenticate (`WWW-Authenticate: Keystone uri="…"`). */
+  wwwAuthenticateUri: string;
+  /** Seconds a validation is trusted before Keystone is asked again (never past the token's expiry). */
+  tokenCacheTime: number;
+  insecure: boolean;
+  cafile?: string;
+}
+
+/** `[proxy_policy]`: which roles may do what (modelled on Ironic's default policy). */
+export interface PolicyConfig {
+  /** May do everything, at any scope. */
+  adminRoles: string[];
+  /** May read and act on (not create or delete) the nodes of their project, or every node when system-scoped. */
+  memberRoles: string[];
+  /** May only read: their project's nodes, or every node when system-scoped. */
+  readerRoles: string[];
 }
 
 export interface ProxyConfig {
@@ -88,6 +112,9 @@ export interface ProxyConfig {
   groups: Map<string, string>;
   api: ApiConfig;
   proxy: ProxyOptions;
+  /** Present when [api]auth_strategy = keystone. */
+  keystoneAuthtoken?: KeystoneAuthtokenConfig;
+  policy: PolicyConfig;
   debug: boolean;
   /** Options present in the file that the proxy does not know (reported, not fatal, as in oslo.config). */
   unknownOptions: string[];

@@ -9,12 +9,14 @@ import { formatVersion } from '../ironic/microversion.js';
 import { sendJson } from './relay.js';
 
 export function opsRoutes(app: FastifyInstance, services: ProxyServices): void {
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    services.policy.admin(req.user, 'ironic-proxy:metrics');
     const { contentType, text } = await services.metrics.exposition();
     return reply.header('content-type', contentType).send(text);
   });
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
+  app.get('/readyz', async (req, reply) => {
+    services.policy.admin(req.user, 'ironic-proxy:readyz');
     const range = services.registry.commonRange();
     const sites = services.registry.sites.map((s) => {
       const info = services.registry.siteInfo(s.name);

@@ -22,6 +22,8 @@ import { makeErrorHandler, sendProxyError } from './errors.js';
 import { normalizeUrl, INVALID_PATH } from './normalize-url.js';
 import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
+import { keystoneGate } from '../auth/authenticate.js';
+import '../auth/user.js';
 import './context.js';
 
 /** Ironic's own limit for request bodies (the provision route raises it for configdrives). */
@@ -66,6 +68,9 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  const authtoken = config.keystoneAuthtoken;
+  const gate = services.userTokens && authtoken ? keystoneGate(services.userTokens, authtoken.wwwAuthenticateUri) : undefined;
+
   app.addHook('onRequest', async (request, reply) => {
     const incoming = request.headers['x-openstack-request-id'];
     request.ironic = {
@@ -81,6 +86,7 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     };
     reply.header('openstack-request-id', request.id);
     reply.header('x-openstack-request-id', request.id);
+    if (gate && !(await gate(request, reply))) return reply;
     const path = request.url.split('?', 1)[0]!;
     if (path === '/') {
       versionHeaderMode.set(request, 'range');

@@ -7,6 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, nodeNotFound } from '../errors.js';
+import { denied } from '../auth/policy.js';
 import { listMerged } from '../federation/listing.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item, StreamSpec } from '../federation/merge.js';
@@ -37,7 +38,14 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
     sortKey = params.sortKey;
   }
 
+  const grant = services.policy.nodes(request.user, 'read', 'baremetal:node:list');
   const view = siteView(params.passthrough, detailPath, sortKey, version.minor);
+  if (grant.project) {
+    // A project sees the nodes it owns or leases: Ironic's `project` filter, forced, as Ironic forces it.
+    const asked = query.get('project');
+    if (asked !== null && asked !== grant.project) throw denied('baremetal:node:list_all');
+    if (asked === null) view.params.push(['project', grant.project]);
+  }
   const registry = services.registry;
   let sites = registry.sites;
   const group = query.get('conductor_group');

@@ -64,6 +64,7 @@ function checkIdent(req: FastifyRequest, ident: string): void {
 
 async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string, after?: AfterSuccess): Promise<FastifyReply> {
   checkIdent(req, ident);
+  await authorizeNode(services, req, ident);
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   if (res.status < 300) after?.(site, res);
   const path = req.url.split('?', 1)[0]!;
@@ -92,6 +93,31 @@ function sendAsIs(site: SiteClient, req: FastifyRequest, body?: Buffer): Promise
   });
 }
 
+/**
+ * The caller may do this to this node (see auth/policy.ts). A project-scoped
+ * caller must own or lease it; a node it may not see is "not found", as in
+ * Ironic, so its existence is not revealed.
+ */
+async function authorizeNode(services: ProxyServices, req: FastifyRequest, ident: string): Promise<void> {
+  if (!req.user) return;
+  const path = req.url.split('?', 1)[0]!;
+  const whole = /^\/v1\/nodes\/[^/]+$/.test(path);
+  const [action, rule] =
+    req.method === 'GET' || req.method === 'HEAD'
+      ? (['read', 'baremetal:node:get'] as const)
+      : req.method === 'DELETE' && whole
+        ? (['admin', 'baremetal:node:delete'] as const)
+        : (['act', req.method === 'PATCH' && whole ? 'baremetal:node:update' : 'baremetal:node:update'] as const);
+  const grant = services.policy.nodes(req.user, action, rule);
+  if (!grant.project) return;
+  const requestId = req.ironic.globalRequestId;
+  const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) =>
+    s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid,owner,lessee`, version: services.internalVersion(), requestId }),
+  );
+  const node = res.status === 200 ? parseJsonBody<{ owner?: string | null; lessee?: string | null }>(site.name, res) : undefined;
+  if (!node || (node.owner !== grant.project && node.lessee !== grant.project)) throw nodeNotFound(ident);
+}
+
 function forgetOnDelete(services: ProxyServices, ident: string): AfterSuccess {
   return () => services.nodes.forget(ident);
 }
@@ -106,6 +132,7 @@ function readJson(req: FastifyRequest): unknown {
 }
 
 async function createNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  services.policy.nodes(req.user, 'admin', 'baremetal:node:create');
   const body = readJson(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
   if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardToSite(services, req, reply, services.defaultSite);
@@ -134,6 +161,7 @@ async function createNode(services: ProxyServices, req: FastifyRequest, reply: F
 
 async function updateNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
   checkIdent(req, ident);
+  await authorizeNode(services, req, ident);
   const effects = patchEffects(readJson(req));
   const requestId = req.ironic.globalRequestId;
   let routed: { site: SiteClient; res: SiteResponse };
