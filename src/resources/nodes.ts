@@ -107,15 +107,20 @@ async function authorizeNode(services: ProxyServices, req: FastifyRequest, ident
       ? (['read', 'baremetal:node:get'] as const)
       : req.method === 'DELETE' && whole
         ? (['admin', 'baremetal:node:delete'] as const)
-        : (['act', req.method === 'PATCH' && whole ? 'baremetal:node:update' : 'baremetal:node:update'] as const);
-  const grant = services.policy.nodes(req.user, action, rule);
-  if (!grant.project) return;
+        : (['act', 'baremetal:node:update'] as const);
+  // As Ironic: a node the caller cannot see is "not found" (404) before any permission is refused (403).
+  const grant = services.policy.nodes(req.user, 'read', 'baremetal:node:get');
+  if (grant.project) await assertOwnsOrLeases(services, req, ident, grant.project);
+  services.policy.nodes(req.user, action, rule);
+}
+
+async function assertOwnsOrLeases(services: ProxyServices, req: FastifyRequest, ident: string, project: string): Promise<void> {
   const requestId = req.ironic.globalRequestId;
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) =>
     s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid,owner,lessee`, version: services.internalVersion(), requestId }),
   );
   const node = res.status === 200 ? parseJsonBody<{ owner?: string | null; lessee?: string | null }>(site.name, res) : undefined;
-  if (!node || (node.owner !== grant.project && node.lessee !== grant.project)) throw nodeNotFound(ident);
+  if (!node || (node.owner !== project && node.lessee !== project)) throw nodeNotFound(ident);
 }
 
 function forgetOnDelete(services: ProxyServices, ident: string): AfterSuccess {
