@@ -46,13 +46,14 @@ export class SiteUnavailableError extends ProxyError {
   }
 }
 
-/** A site took longer than its timeout. */
+/** A site (or, with `what`, something the site depends on such as its Keystone) took longer than its timeout. */
 export class SiteTimeoutError extends ProxyError {
   constructor(
     readonly site: string,
     seconds: number,
+    what?: string,
   ) {
-    super(504, 'SITE_TIMEOUT', `Site ${site} did not answer within ${seconds} seconds`);
+    super(504, 'SITE_TIMEOUT', `Site ${site} did not answer within ${seconds} seconds${what ? ` (${what})` : ''}`);
   }
 }
 
@@ -85,5 +86,15 @@ export class SiteErrorResponse extends Error {
     readonly response: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer },
   ) {
     super(`site ${site} answered ${response.status}`);
+  }
+}
+
+/** A site answered a server error (5xx): a site failure that still carries the site's own answer. */
+export class SiteFailedResponse extends ProxyError {
+  constructor(
+    readonly site: string,
+    readonly response: { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer },
+  ) {
+    super(502, 'SITE_ERROR', `Site ${site} answered ${response.status}`);
   }
 }

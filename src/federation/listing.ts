@@ -5,7 +5,7 @@
  * spec (path, fields, order); this decides everything that is the same for
  * all of them.
  */
-import { sitesUnavailable } from '../errors.js';
+import { SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { cursorBinding, decodeCursor, encodeCursor, START, type Position } from './cursor.js';
 import { positionsAfterMarker, type MarkerPoint } from './marker-positions.js';
@@ -64,7 +64,11 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
   failures.push(...merged.failures);
 
   const missing = [...new Set(failures.map((f) => f.site.name))];
-  if (missing.length > 0 && missing.length === sites.length) throw failures[0]!.error;
+  if (missing.length > 0 && missing.length === sites.length) {
+    const first = failures[0]!.error;
+    // Every site answered the same request with an error of its own: that answer is Ironic's, relay it.
+    throw first instanceof SiteFailedResponse ? new SiteErrorResponse(first.site, first.response) : first;
+  }
   if (missing.length > 0 && req.strict) throw sitesUnavailable('Listing incomplete', missing);
 
   let nextCursor: string | undefined;

@@ -12,7 +12,7 @@
  * (page size / active sites, with headroom), and asked again only when the
  * merge has used its chunk up and the site said it has more.
  */
-import { ProxyError, SiteErrorResponse, SiteProtocolError } from '../errors.js';
+import { SiteErrorResponse, SiteFailedResponse, SiteProtocolError } from '../errors.js';
 import { errorMessageOf } from '../ironic/error-body.js';
 import type { Version } from '../ironic/microversion.js';
 import type { SiteClient } from '../sites/site-client.js';
@@ -78,7 +78,8 @@ export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position
     throw new MarkerGoneError(site.name);
   }
   if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
-  if (res.status !== 200) throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);
+  // A site's own failure: the listing goes on without it; if every site fails, its answer is relayed.
+  if (res.status !== 200) throw new SiteFailedResponse(site.name, res);
   const body = parseJsonBody<Record<string, unknown>>(site.name, res);
   const items = body?.[spec.collectionKey];
   if (!Array.isArray(items)) throw new SiteProtocolError(site.name, `no "${spec.collectionKey}" list in listing`);

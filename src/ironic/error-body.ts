@@ -8,18 +8,19 @@
 
 /** Shape raised by Ironic controllers (IronicException, ClientSideError). */
 export function faultBody(status: number, faultstring: string): string {
-  const inner = JSON.stringify({
-    faultcode: status >= 500 ? 'Server' : 'Client',
-    faultstring,
-    debuginfo: null,
-  });
-  return JSON.stringify({ error_message: inner });
+  const inner = `{"faultcode": ${pyJson(status >= 500 ? 'Server' : 'Client')}, "faultstring": ${pyJson(faultstring)}, "debuginfo": null}`;
+  return `{"error_message": ${pyJson(inner)}}`;
 }
 
 /** Shape raised by pecan/webob during routing (unknown path, version negotiation). */
 export function routingErrorBody(status: number, description: string): string {
-  const inner = JSON.stringify({ code: status, title: statusTitle(status), description });
-  return JSON.stringify({ error_message: inner });
+  const inner = `{"code": ${status}, "title": ${pyJson(statusTitle(status))}, "description": ${pyJson(description)}}`;
+  return `{"error_message": ${pyJson(inner)}}`;
+}
+
+/** A JSON string as Python's json.dumps writes it (ASCII only), so the proxy's errors read byte-for-byte like Ironic's. */
+function pyJson(text: string): string {
+  return JSON.stringify(text).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 const TITLES: Record<number, string> = {

@@ -35,6 +35,16 @@ site_timeout = 12.5
 
 [keystone_authtoken]
 www_authenticate_uri = http://keystone:5000
+auth_url = http://keystone:5000/v3
+username = ironic-proxy
+password = pa#ss;word
+user_domain_name = Default
+project_name = service
+project_domain_name = Default
+token_cache_time = 120
+
+[proxy_policy]
+reader_roles = reader, auditor
 `;
 
 /** The smallest valid configuration, with `extra` appended (sections may repeat keys: later wins). */
@@ -457,5 +467,24 @@ describe('loadConfigText: each bad configuration names the [section]key', () => 
     const { error, problems } = problemsOf(minimal('insecure = perhaps\n'));
     assert.equal(problems.length, 1);
     assert.equal(error.message, `invalid configuration: ${problems[0]}`);
+  });
+});
+
+describe('loadConfigText: Keystone for users', () => {
+  test('[keystone_authtoken] gives the service credentials, the URI clients are sent to, and the cache time', () => {
+    const cfg = loadConfigText(FULL);
+    assert.equal(cfg.api.authStrategy, 'keystone');
+    const k = cfg.keystoneAuthtoken!;
+    assert.equal(k.credentials.authUrl, 'http://keystone:5000/v3');
+    assert.equal(k.credentials.password, 'pa#ss;word');
+    assert.equal(k.credentials.projectName, 'service');
+    assert.equal(k.wwwAuthenticateUri, 'http://keystone:5000');
+    assert.equal(k.tokenCacheTime, 120);
+    assert.deepEqual(cfg.policy.readerRoles, ['reader', 'auditor']);
+    assert.deepEqual(cfg.policy.adminRoles, ['admin']);
+  });
+
+  test('auth_strategy = keystone without [keystone_authtoken] is refused, naming it', () => {
+    assertProblem(minimal('\n[api]\nauth_strategy = keystone\n'), '[keystone_authtoken]', /required with \[api\]auth_strategy = keystone/);
   });
 });
