@@ -14,8 +14,8 @@ import {
   VERSION_HEADER,
   V1_1,
 } from '../ironic/microversion.js';
-import { rootRoutes, type AdvertisedResource } from '../resources/root.js';
-import { nodeRoutes } from '../resources/nodes.js';
+import { rootRoutes } from '../resources/root.js';
+import { RESOURCE_PLUGINS } from '../resources/index.js';
 import type { ProxyServices } from '../services.js';
 import { requestBaseUrl } from './base-url.js';
 import { makeErrorHandler, sendProxyError } from './errors.js';
@@ -30,7 +30,7 @@ import './context.js';
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The top-level collections this proxy serves, for `GET /v1`. */
-const SERVED_RESOURCES: AdvertisedResource[] = [{ key: 'nodes', sinceMinor: 1 }];
+const SERVED_RESOURCES = RESOURCE_PLUGINS.flatMap((p) => p.advertises);
 
 type VersionHeaders = 'none' | 'range' | 'full';
 const versionHeaderMode = new WeakMap<object, VersionHeaders>();
@@ -138,6 +138,6 @@ export function buildServer(services: ProxyServices): FastifyInstance {
 
   opsRoutes(app, services);
   rootRoutes(app, registry, () => SERVED_RESOURCES);
-  nodeRoutes(app, services);
+  for (const plugin of RESOURCE_PLUGINS) plugin.register(app, services);
   return app;
 }

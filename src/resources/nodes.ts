@@ -16,11 +16,18 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { assertNodeIdentFree, patchEffects, siteOfGroup } from './node-invariants.js';
 import { listNodes } from './node-list.js';
+import type { ResourcePlugin } from './plugin.js';
 
 /** Configdrives travel in provision requests; Ironic allows them 64 MiB, everything else 1 MiB. */
 const PROVISION_BODY_LIMIT = 64 * 1024 * 1024;
 
-export function nodeRoutes(app: FastifyInstance, services: ProxyServices): void {
+export const nodesPlugin: ResourcePlugin = {
+  name: 'nodes',
+  advertises: [{ key: 'nodes', sinceMinor: 1 }],
+  register: (app, services) => nodeRoutes(app, services),
+};
+
+function nodeRoutes(app: FastifyInstance, services: ProxyServices): void {
   app.get('/v1/nodes', (req, reply) => listNodes(services, req, reply, false));
   app.get('/v1/nodes/detail', (req, reply) => listNodes(services, req, reply, true));
   app.post('/v1/nodes', (req, reply) => createNode(services, req, reply));

@@ -1,0 +1,8 @@
+/** The events API (not federated yet: registers nothing). */
+import type { ResourcePlugin } from './plugin.js';
+
+export const eventsPlugin: ResourcePlugin = {
+  name: 'events',
+  advertises: [],
+  register() {},
+};
