@@ -9,8 +9,19 @@ export const REDACT_PATHS = [
   'req.headers["x-subject-token"]',
   'headers.authorization',
   'headers["x-auth-token"]',
+  'headers["x-subject-token"]',
+  '*.headers.authorization',
+  '*.headers["x-auth-token"]',
+  '*.headers["x-subject-token"]',
   'password',
   'token',
+  '*.password',
+  '*.token',
+  // A site's configuration (SiteConfig, its Keystone options) if ever logged whole.
+  'keystone.password',
+  'keystone.token',
+  '*.keystone.password',
+  '*.keystone.token',
 ];
 
 export function createLogger(opts: { debug?: boolean; level?: string } = {}): Logger {

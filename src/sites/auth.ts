@@ -4,42 +4,81 @@
  * `[group:SITE]` section.
  */
 import type { SiteConfig } from '../config/types.js';
+import type { Logger } from '../log.js';
+import { KeystoneAuth } from './keystone.js';
+import { siteTlsOptions } from './tls.js';
+
+/** What one request to a site is sent with. */
+export interface SiteCredentials {
+  /** Headers to add to the request. */
+  headers: Record<string, string>;
+  /** The site's API root when the auth discovered it (Keystone catalog); else endpoint_override is used. */
+  endpoint?: string;
+  /** Identifies the credentials (a token), so a 401 drops exactly the token it was answered to. */
+  authId?: string;
+}
 
 export interface SiteAuth {
-  /** Headers to add to every request to the site. */
-  headers(): Promise<Record<string, string>>;
-  /** Called when the site answered 401: cached credentials are dropped. */
-  invalidate(): void;
+  /**
+   * True when a 401 from the site can be cured by fresh credentials
+   * (Keystone tokens): SiteClient then retries the request once.
+   */
+  readonly renewsOn401: boolean;
+  credentials(): Promise<SiteCredentials>;
+  /**
+   * The site answered 401 to a request sent with `used`: cached credentials
+   * are dropped. True when a retry with credentials() may succeed.
+   */
+  invalidate(used: SiteCredentials): boolean;
+  close?(): Promise<void>;
 }
 
 const noAuth: SiteAuth = {
-  headers: async () => ({}),
-  invalidate: () => {},
+  renewsOn401: false,
+  credentials: async () => ({ headers: {} }),
+  invalidate: () => false,
 };
 
 class HttpBasicAuth implements SiteAuth {
-  private readonly header: string;
+  readonly renewsOn401 = false;
+  private readonly creds: SiteCredentials;
   constructor(username: string, password: string) {
-    this.header = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+    this.creds = { headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}` } };
   }
-  async headers(): Promise<Record<string, string>> {
-    return { authorization: this.header };
+  async credentials(): Promise<SiteCredentials> {
+    return this.creds;
   }
-  invalidate(): void {}
+  invalidate(): boolean {
+    return false;
+  }
 }
 
-export class UnsupportedAuthError extends Error {}
+export interface SiteAuthOptions {
+  log?: Pick<Logger, 'warn' | 'info' | 'debug'>;
+  /** Clock for token expiry (tests). */
+  now?: () => number;
+}
 
-export function createSiteAuth(site: SiteConfig): SiteAuth {
+export function createSiteAuth(site: SiteConfig, opts: SiteAuthOptions = {}): SiteAuth {
   switch (site.authType) {
     case 'none':
       return noAuth;
     case 'http_basic':
       return new HttpBasicAuth(site.username ?? '', site.password ?? '');
-    default:
-      throw new UnsupportedAuthError(
-        `[group:${site.name}]auth_type = ${site.authType}: Keystone authentication to sites is not supported yet ` +
-          '(use auth_type = none or http_basic with endpoint_override)',
-      );
+    case 'password':
+    case 'v3password':
+    case 'token':
+    case 'v3token':
+      if (!site.keystone) throw new Error(`[group:${site.name}]auth_type = ${site.authType} without Keystone options`);
+      return new KeystoneAuth({
+        site: site.name,
+        method: site.authType === 'token' || site.authType === 'v3token' ? 'token' : 'password',
+        auth: site.keystone,
+        timeoutMs: Math.round(site.timeoutSeconds * 1000),
+        tls: siteTlsOptions(site),
+        discover: !site.endpointOverride,
+        now: opts.now,
+        log: opts.log,
+      });
   }
 }

@@ -34,7 +34,7 @@ export class SiteRegistry {
       circuitFailureThreshold: config.proxy.circuitFailureThreshold,
       circuitOpenSeconds: config.proxy.circuitOpenSeconds,
     };
-    this.sites = config.sites.map((s) => new SiteClient(s, createSiteAuth(s), limits));
+    this.sites = config.sites.map((s) => new SiteClient(s, createSiteAuth(s, { log }), limits));
     for (const site of this.sites) {
       this.byName.set(site.name, site);
       site.observers.push({ answered: (_s, _ms, res) => this.observeMaxVersion(site, res.headers['x-openstack-ironic-api-maximum-version']) });
@@ -64,10 +64,13 @@ export class SiteRegistry {
     return this.info.get(name);
   }
 
-  /** Base URLs a site may write into its links (configured endpoint and advertised base). */
+  /**
+   * Base URLs a site may write into its links (its endpoint — configured, or
+   * from the Keystone catalog once known — and the base it advertises).
+   */
   linkBases(site: SiteClient): string[] {
-    const advertised = this.info.get(site.name)?.publicBase;
-    return advertised && advertised !== site.endpoint ? [site.endpoint, advertised] : [site.endpoint];
+    const bases = [site.endpoint, this.info.get(site.name)?.publicBase].filter((b): b is string => !!b);
+    return [...new Set(bases)];
   }
 
   /** What the relay needs to rewrite a site's links. */

@@ -4,14 +4,14 @@
  * turns into a typed error. Everything above this layer speaks in sites, not
  * sockets.
  */
-import { readFileSync } from 'node:fs';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { SiteConfig } from '../config/types.js';
 import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
 import { formatVersion, type Version } from '../ironic/microversion.js';
-import type { SiteAuth } from './auth.js';
+import type { SiteAuth, SiteCredentials } from './auth.js';
 import { CircuitBreaker } from './breaker.js';
 import { ConcurrencyLimiter } from './limiter.js';
+import { siteTlsOptions } from './tls.js';
 
 export interface SiteObserver {
   answered?(status: number, ms: number, res: SiteResponse): void;
@@ -49,16 +49,19 @@ const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export class SiteClient {
   readonly name: string;
   readonly ordinal: number;
-  /** The configured API root, without a trailing slash (e.g. `http://10.0.0.5:6385`). */
-  readonly endpoint: string;
-  private readonly pathPrefix: string;
-  private readonly pool: Pool;
-  private readonly timeoutMs: number;
   /** Told about every request's outcome (version tracking, metrics). */
   readonly observers: SiteObserver[] = [];
 
   readonly breaker: CircuitBreaker;
   private readonly limiter: ConcurrencyLimiter;
+  private readonly timeoutMs: number;
+  private readonly poolOptions: Pool.Options;
+  /**
+   * Where requests go: endpoint_override at once, or (Keystone) the
+   * endpoint found in the token's catalog on first use; a later token whose
+   * catalog names another endpoint moves the site there.
+   */
+  private target: { endpoint: string; pathPrefix: string; pool: Pool } | undefined;
 
   constructor(
     readonly config: SiteConfig,
@@ -67,27 +70,27 @@ export class SiteClient {
   ) {
     this.name = config.name;
     this.ordinal = config.ordinal;
-    if (!config.endpointOverride) {
-      throw new Error(`[group:${config.name}]endpoint_override is required until catalog discovery is available`);
-    }
-    this.endpoint = config.endpointOverride.replace(/\/+$/, '');
-    const url = new URL(this.endpoint);
-    this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = Math.round(config.timeoutSeconds * 1000);
     this.breaker = new CircuitBreaker(limits.circuitFailureThreshold, limits.circuitOpenSeconds * 1000);
     this.limiter = new ConcurrencyLimiter(limits.connections, limits.maxQueued);
-    this.pool = new Pool(url.origin, {
+    this.poolOptions = {
       connections: limits.connections,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      connect: {
-        timeout: Math.min(this.timeoutMs, 10_000),
-        rejectUnauthorized: !config.insecure,
-        ca: config.cafile ? readFileSync(config.cafile) : undefined,
-        cert: config.certfile ? readFileSync(config.certfile) : undefined,
-        key: config.keyfile ? readFileSync(config.keyfile) : undefined,
-      },
-    });
+      connect: { timeout: Math.min(this.timeoutMs, 10_000), ...siteTlsOptions(config) },
+    };
+    if (config.endpointOverride) this.targetFor(config.endpointOverride);
+    else if (!auth.renewsOn401) {
+      throw new Error(`[group:${config.name}]endpoint_override is required with auth_type = ${config.authType}`);
+    }
+  }
+
+  /**
+   * The API root without a trailing slash (e.g. `http://10.0.0.5:6385`):
+   * endpoint_override, or the catalog's endpoint once discovered (undefined before).
+   */
+  get endpoint(): string | undefined {
+    return this.target?.endpoint;
   }
 
   async request(req: SiteRequest): Promise<SiteResponse> {
@@ -124,21 +127,37 @@ export class SiteClient {
     return err;
   }
 
+  /**
+   * One request with the site's credentials. A 401 with credentials that
+   * can be renewed (a Keystone token) drops that token and the request is
+   * sent once more with a fresh one; the second answer is final, whatever
+   * it is.
+   */
   private async send(req: SiteRequest): Promise<SiteResponse> {
+    const creds = await this.auth.credentials();
+    const res = await this.sendWith(req, creds);
+    if (res.status !== 401) return res;
+    const retry = this.auth.invalidate(creds);
+    if (!retry || !this.auth.renewsOn401) return res;
+    return this.sendWith(req, await this.auth.credentials());
+  }
+
+  private async sendWith(req: SiteRequest, creds: SiteCredentials): Promise<SiteResponse> {
     const timeoutMs = req.timeoutMs ?? this.timeoutMs;
+    const target = this.targetFor(creds.endpoint);
     const headers: Record<string, string> = {
       accept: 'application/json',
       'user-agent': 'ironic-proxy',
       'x-openstack-ironic-api-version': formatVersion(req.version),
       'x-openstack-request-id': req.requestId,
-      ...(await this.auth.headers()),
+      ...creds.headers,
       ...req.headers,
     };
     if (req.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
     try {
-      const res = await this.pool.request({
+      const res = await target.pool.request({
         method: req.method as 'GET',
-        path: this.pathPrefix + req.path,
+        path: target.pathPrefix + req.path,
         headers,
         body: req.body,
         // undici's own deadlines (no answer / a stalled body): cheaper than a timer signal per request.
@@ -155,11 +174,24 @@ export class SiteClient {
         }
         chunks.push(chunk as Buffer);
       }
-      if (res.statusCode === 401) this.auth.invalidate();
       return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
     } catch (err) {
       throw this.translate(err, timeoutMs);
     }
+  }
+
+  /** The pool for this endpoint (endpoint_override when the credentials name none), created on first use. */
+  private targetFor(discovered: string | undefined): { endpoint: string; pathPrefix: string; pool: Pool } {
+    const endpoint = (this.config.endpointOverride ?? discovered)?.replace(/\/+$/, '');
+    if (!endpoint) throw new SiteUnavailableError(this.name, 'no endpoint: neither endpoint_override nor a catalog gives one');
+    if (this.target?.endpoint === endpoint) return this.target;
+    const url = new URL(endpoint);
+    const previous = this.target;
+    const pool = previous && new URL(previous.endpoint).origin === url.origin ? previous.pool : new Pool(url.origin, this.poolOptions);
+    this.target = { endpoint, pathPrefix: url.pathname.replace(/\/+$/, ''), pool };
+    // Requests under way on the old pool finish; it closes after them.
+    if (previous && previous.pool !== pool) previous.pool.close().catch(() => {});
+    return this.target;
   }
 
   /** A request whose 2xx body must be JSON; anything else is the site misbehaving. */
@@ -169,7 +201,7 @@ export class SiteClient {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    await Promise.all([this.target?.pool.close(), this.auth.close?.()]);
   }
 
   private translate(err: unknown, timeoutMs: number): Error {
