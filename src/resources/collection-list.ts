@@ -1,0 +1,232 @@
+/**
+ * The generic merged listing of any top-level collection whose items carry a
+ * uuid (ports, portgroups, volume connectors and targets, ...): Ironic's
+ * listing semantics (limit, marker, sort_key with the resource's blacklist,
+ * sort_dir, fields, detail, every filter passed to the sites) over the merged
+ * stream of the sites, with the proxy's cursor in `next` and the sites that
+ * did not answer named in X-Ironic-Proxy-Missing-Sites — the same guarantees
+ * as the node listing (node-list.ts). The default order is by uuid (Ironic's
+ * own default, the internal id, means nothing across sites).
+ *
+ * Also here: `SiteObjectLocator`, a Locator for resources that have no name
+ * (or a name only from some version on), whose lookup asks only for the
+ * fields the resource has.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
+import { firstHit } from '../federation/fanout.js';
+import { listMerged } from '../federation/listing.js';
+import { Locator, type LocateOptions, type Located, type ResourceLookup } from '../federation/locator.js';
+import type { MarkerPoint } from '../federation/marker-positions.js';
+import type { Item, StreamSpec } from '../federation/merge.js';
+import { routeToOwner } from '../federation/route-to-owner.js';
+import { sendJson } from '../http/relay.js';
+import { rewriteLinks } from '../http/rewrite.js';
+import { canonicalUuid, isUuidLike, parseListParam, parseStrictBool } from '../ironic/idents.js';
+import type { Version } from '../ironic/microversion.js';
+import type { ProxyServices } from '../services.js';
+import type { SiteClient } from '../sites/site-client.js';
+import { parseJsonBody } from '../sites/site-client.js';
+import { nextLink, parseListParams } from './list-params.js';
+
+export const MISSING_SITES_HEADER = 'x-ironic-proxy-missing-sites';
+
+/** What the merged listing needs to know about one collection. */
+export interface CollectionDef {
+  /** The public path of the collection, e.g. `/v1/ports` or `/v1/volume/connectors`. */
+  path: string;
+  /** Its `/detail` path when it has one (ports, portgroups); volume collections use `?detail=True`. */
+  detailPath?: string;
+  /** The key of the item array, e.g. `ports`, `connectors`. */
+  collectionKey: string;
+  /** Ironic's `_DEFAULT_RETURN_FIELDS`: the list view without `fields`/`detail`. */
+  defaultFields: readonly string[];
+  /** Every field of the API object: a sort key outside these is not something a merge can order by. */
+  apiFields: ReadonlySet<string>;
+  /** Ironic's `invalid_sort_key_list` of the controller. */
+  sortBlacklist: ReadonlySet<string>;
+  /** Where items are (marker resolution; filled by listings). */
+  locator: Locator;
+  notFound: (ident: string) => ProxyError;
+}
+
+export interface ListOptions {
+  /** `/detail` was asked for. */
+  detailPath: boolean;
+  /** The sites to ask (default: all); a filter on a node or portgroup narrows this to one. */
+  sites?: readonly SiteClient[];
+}
+
+/** A Locator whose lookups ask for `fields` (default `uuid`): ports and volume objects have no name. */
+export class SiteObjectLocator extends Locator {
+  private readonly pending = new Map<string, Promise<Located>>();
+
+  constructor(
+    private readonly allSites: () => readonly SiteClient[],
+    private readonly what: ResourceLookup,
+    maxEntries: number,
+    private readonly lookupVersion: () => Version,
+    private readonly hasName = false,
+  ) {
+    super(allSites, what, maxEntries, lookupVersion);
+  }
+
+  override lookup(ident: string, opts: LocateOptions): Promise<Located> {
+    const k = isUuidLike(ident) ? `u:${ident.replace(/-/g, '').toLowerCase()}` : `n:${ident}`;
+    let p = this.pending.get(k);
+    if (!p) {
+      p = this.findEverywhere(ident, opts).finally(() => this.pending.delete(k));
+      this.pending.set(k, p);
+    }
+    return p;
+  }
+
+  private async findEverywhere(ident: string, opts: LocateOptions): Promise<Located> {
+    const fields = this.hasName ? 'uuid,name' : 'uuid';
+    const path = `${this.what.collectionPath}/${encodeURIComponent(ident)}?fields=${fields}`;
+    const result = await firstHit(this.allSites(), async (site) => {
+      const res = await site.request({ method: 'GET', path, version: this.lookupVersion(), requestId: opts.requestId });
+      if (res.status === 404) return undefined;
+      if (res.status === 200) {
+        const body = parseJsonBody<{ uuid?: string; name?: string | null }>(site.name, res);
+        return typeof body?.uuid === 'string' ? { uuid: body.uuid, name: body.name } : undefined;
+      }
+      // 400/406: the identifier itself is invalid; every site would say the same.
+      if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
+      throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);
+    });
+    if (result.hit) {
+      const located: Located = { site: result.hit.site, uuid: result.hit.value.uuid, name: result.hit.value.name };
+      this.remember(located.site, located.uuid, located.name);
+      return located;
+    }
+    const clientError = result.failures.find((f) => f.error instanceof SiteErrorResponse);
+    if (clientError) throw clientError.error;
+    if (result.failures.length > 0) {
+      throw sitesUnavailable(`Cannot tell where ${this.what.noun} ${ident} is`, result.failures.map((f) => f.site.name));
+    }
+    throw this.what.notFound(ident);
+  }
+}
+
+/** `GET <collection>` (or its detail) merged over the sites. */
+export async function listCollection(
+  services: ProxyServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  def: CollectionDef,
+  opts: ListOptions,
+): Promise<FastifyReply> {
+  const { version, baseUrl, globalRequestId } = request.ironic;
+  const query = new URL(request.url, 'http://proxy').searchParams;
+  const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: true });
+
+  let sortKey = 'uuid';
+  if (params.sortKey !== undefined && params.sortKey !== 'id') {
+    if (def.sortBlacklist.has(params.sortKey)) throw badRequest(`The sort_key value ${params.sortKey} is an invalid field for sorting`);
+    // Internal columns (node_id, portgroup_id, ...) are not in the API, so no merge can order by them.
+    if (!def.apiFields.has(params.sortKey)) throw badRequest(`The sort_key value "${params.sortKey}" is an invalid field for sorting`);
+    sortKey = params.sortKey;
+  }
+
+  const view = siteView(def, params.passthrough, opts.detailPath, sortKey, version.minor);
+  const registry = services.registry;
+  const sites = opts.sites ?? registry.sites;
+  const spec: StreamSpec = {
+    path: view.path,
+    collectionKey: def.collectionKey,
+    params: view.params,
+    sortKey,
+    sortDir: params.sortDir,
+    markerField: 'uuid',
+    version,
+    requestId: globalRequestId,
+    maxChunk: services.config.api.maxLimit,
+  };
+  const publicPath = opts.detailPath && def.detailPath ? def.detailPath : def.path;
+  const page = await listMerged({
+    sites,
+    spec,
+    limit: params.limit,
+    marker: params.marker,
+    cursor: params.cursor,
+    publicPath,
+    strict: services.config.proxy.strictListing,
+    resolveMarker: (marker) => resolveMarker(services, def, marker, sortKey, globalRequestId),
+  });
+
+  // The marker is read before presenting: the client's view may not include the uuid.
+  const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
+  const items = page.items.map(({ site, item }) => {
+    def.locator.remember(site, item.uuid, item.name);
+    return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
+  });
+  const doc: Record<string, unknown> = { [def.collectionKey]: items };
+  if (page.nextCursor && lastUuid) doc.next = nextLink(baseUrl, publicPath, params, lastUuid, page.nextCursor);
+  const { metrics } = services;
+  metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);
+  metrics.listingItems.inc({ kind: 'returned' }, page.items.length);
+  for (const site of page.missingSites) metrics.listingMissingSites.inc({ site });
+  if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
+  return sendJson(reply, 200, doc);
+}
+
+interface SiteView {
+  path: string;
+  params: Array<[string, string]>;
+  present: (item: Item) => Item;
+}
+
+/**
+ * What to ask the sites for so that every item carries its uuid (the sites'
+ * marker) and the sort key, while the client gets exactly the fields it asked
+ * for. Every field of these objects (timestamps included) can be selected
+ * with `fields`; before 1.8 there is no `fields`, so a non-default sort key
+ * reads the detail view and cuts it down to the list view.
+ */
+function siteView(def: CollectionDef, passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number): SiteView {
+  const params = passthrough.map(([k, v]) => [k, v] as [string, string]);
+  const identity = (item: Item): Item => item;
+  const detailText = params.find(([k]) => k === 'detail')?.[1];
+  if (detailPath || (detailText !== undefined && parseStrictBool(detailText) === true)) {
+    return { path: detailPath && def.detailPath ? def.detailPath : def.path, params, present: identity };
+  }
+  const fieldsAt = params.findIndex(([k]) => k === 'fields');
+  if (fieldsAt >= 0) {
+    // Several `fields` parameters or an odd value: the sites say what Ironic says.
+    const wanted = parseListParam(params[fieldsAt]![1]);
+    const extra = ['uuid', sortKey].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
+    if (extra.length === 0) return { path: def.path, params, present: identity };
+    params[fieldsAt] = ['fields', [...wanted, ...extra].join(',')];
+    return { path: def.path, params, present: dropFields(extra) };
+  }
+  if (def.defaultFields.includes(sortKey)) return { path: def.path, params, present: identity };
+  if (minor >= 8 || !def.detailPath) {
+    params.push(['fields', [...def.defaultFields, sortKey].join(',')]);
+    return { path: def.path, params, present: dropFields([sortKey]) };
+  }
+  return { path: def.detailPath, params, present: keepFields([...def.defaultFields, 'links']) };
+}
+
+function keepFields(fields: string[]): (item: Item) => Item {
+  const keep = new Set(fields);
+  return (item) => Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k)));
+}
+
+function dropFields(fields: string[]): (item: Item) => Item {
+  return (item) => {
+    for (const f of fields) delete item[f];
+    return item;
+  };
+}
+
+async function resolveMarker(services: ProxyServices, def: CollectionDef, marker: string, sortKey: string, requestId: string): Promise<MarkerPoint> {
+  const uuid = canonicalUuid(marker);
+  const fields = sortKey === 'uuid' ? 'uuid' : `uuid,${sortKey}`;
+  const { site, res } = await routeToOwner(def.locator, uuid, { requestId }, (s) =>
+    s.request({ method: 'GET', path: `${def.path}/${uuid}?fields=${fields}`, version: services.internalVersion(), requestId }),
+  );
+  const body = res.status === 200 ? parseJsonBody<Item>(site.name, res) : undefined;
+  if (!body) throw def.notFound(marker);
+  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : body[sortKey] };
+}
