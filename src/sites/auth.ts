@@ -24,6 +24,8 @@ export interface SiteAuth {
    * (Keystone tokens): SiteClient then retries the request once.
    */
   readonly renewsOn401: boolean;
+  /** True when credentials() names the site's endpoint (a Keystone catalog), so endpoint_override may be absent. */
+  readonly discoversEndpoint: boolean;
   credentials(): Promise<SiteCredentials>;
   /**
    * The site answered 401 to a request sent with `used`: cached credentials
@@ -35,12 +37,14 @@ export interface SiteAuth {
 
 const noAuth: SiteAuth = {
   renewsOn401: false,
+  discoversEndpoint: false,
   credentials: async () => ({ headers: {} }),
   invalidate: () => false,
 };
 
 class HttpBasicAuth implements SiteAuth {
   readonly renewsOn401 = false;
+  readonly discoversEndpoint = false;
   private readonly creds: SiteCredentials;
   constructor(username: string, password: string) {
     this.creds = { headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}` } };

@@ -188,6 +188,7 @@ function printable(url: string): string {
 
 export class KeystoneAuth implements SiteAuth {
   readonly renewsOn401 = true;
+  readonly discoversEndpoint: boolean;
   /** POST /v3/auth/tokens sent (successful or not). */
   authentications = 0;
   private current: SiteToken | undefined;
@@ -202,6 +203,7 @@ export class KeystoneAuth implements SiteAuth {
 
   constructor(private readonly opts: KeystoneAuthOptions) {
     this.now = opts.now ?? Date.now;
+    this.discoversEndpoint = opts.discover;
     const base = identityV3Url(opts.auth.authUrl);
     this.tokensUrl = `${base}/auth/tokens`;
     this.where = `Keystone at ${printable(base)}`;

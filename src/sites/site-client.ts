@@ -80,7 +80,7 @@ export class SiteClient {
       connect: { timeout: Math.min(this.timeoutMs, 10_000), ...siteTlsOptions(config) },
     };
     if (config.endpointOverride) this.targetFor(config.endpointOverride);
-    else if (!auth.renewsOn401) {
+    else if (!auth.discoversEndpoint) {
       throw new Error(`[group:${config.name}]endpoint_override is required with auth_type = ${config.authType}`);
     }
   }
