@@ -1,8 +1,406 @@
-/** The ports API (not federated yet: registers nothing). */
+/**
+ * Ports, and the routing every node-bound resource shares (portgroups and
+ * volume connectors/targets use `nodeBoundRoutes` too).
+ *
+ * Federation rule (docs/federation/ports.md): a port lives at its node's
+ * site. Creates go to the site of `node_uuid`; show/update/delete find the
+ * port's site (location cache, fan-out on a miss, stale-hit fallback);
+ * listings merge all sites (collection-list.ts), except that a `node`,
+ * `node_uuid` or `portgroup` filter asks only the site that holds it. A MAC
+ * address is unique over all sites, as in one Ironic: creates and address
+ * changes are checked against every other site first, and refused (503) when
+ * a site cannot be asked. A port cannot move to a node or portgroup at
+ * another site (400).
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { denied } from '../auth/policy.js';
+import { badRequest, conflict, nodeNotFound, ProxyError, sitesUnavailable } from '../errors.js';
+import { fanOut } from '../federation/fanout.js';
+import type { Locator } from '../federation/locator.js';
+import { routeToOwner } from '../federation/route-to-owner.js';
+import { relaySiteResponse } from '../http/relay.js';
+import { isUuidLike } from '../ironic/idents.js';
+import type { ProxyServices } from '../services.js';
+import type { SiteClient, SiteResponse } from '../sites/site-client.js';
+import { parseJsonBody } from '../sites/site-client.js';
+import { listCollection, SiteObjectLocator, type CollectionDef } from './collection-list.js';
 import type { ResourcePlugin } from './plugin.js';
+
+export const portNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORT_NOT_FOUND', `Port ${ident} could not be found.`);
+
+/** Per-process locators of node-bound objects, shared by the families that refer to each other. */
+const locators = new WeakMap<ProxyServices, Map<string, SiteObjectLocator>>();
+
+/** The locator of one collection (e.g. `/v1/portgroups`) for these services, made once. */
+export function objectLocator(services: ProxyServices, collectionPath: string, noun: string, notFound: (id: string) => ProxyError, hasName = false): SiteObjectLocator {
+  let byPath = locators.get(services);
+  if (!byPath) locators.set(services, (byPath = new Map()));
+  let locator = byPath.get(collectionPath);
+  if (!locator) {
+    locator = new SiteObjectLocator(() => services.registry.sites, { collectionPath, notFound, noun }, services.config.proxy.locationCacheSize, () => services.internalVersion(), hasName);
+    byPath.set(collectionPath, locator);
+  }
+  return locator;
+}
+
+export const portgroupNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORTGROUP_NOT_FOUND', `Portgroup ${ident} could not be found.`);
+export const portgroupLocator = (services: ProxyServices): SiteObjectLocator =>
+  objectLocator(services, '/v1/portgroups', 'portgroup', portgroupNotFound, true);
+const portLocator = (services: ProxyServices): SiteObjectLocator => objectLocator(services, '/v1/ports', 'port', portNotFound);
+
+/** One node-bound family: its collection, the names of its policy rules, and its cross-site invariants. */
+export interface NodeBoundSpec {
+  def: CollectionDef;
+  /** The policy rule's resource word: `port` → `baremetal:port:get`. */
+  rule: string;
+  /** Names identify objects (portgroups); otherwise only uuids do. */
+  hasName: boolean;
+  /** List filters that name a node (ask only its site). */
+  nodeFilters: readonly string[];
+  /** List filters that name a portgroup (ask only its site). */
+  portgroupFilters?: readonly string[];
+  /** Checks before a create goes to `site` (uniqueness over the other sites, same-site references). */
+  beforeCreate?: (ctx: WriteContext, body: Record<string, unknown>) => Promise<void>;
+  /** Checks before a patch goes to `site` (the object's site, asked fresh). */
+  beforePatch?: (ctx: WriteContext, patch: PatchOp[], ident: string) => Promise<void>;
+}
+
+export interface WriteContext {
+  services: ProxyServices;
+  req: FastifyRequest;
+  /** The site the write goes to. */
+  site: SiteClient;
+  requestId: string;
+}
+
+export interface PatchOp {
+  op: string;
+  /** The field, without the leading slash (`address`, `extra/foo`). */
+  field: string;
+  value: unknown;
+}
+
+export function nodeBoundRoutes(app: FastifyInstance, services: ProxyServices, spec: NodeBoundSpec): void {
+  const { def } = spec;
+  app.get(def.path, (req, reply) => list(services, req, reply, spec, false));
+  if (def.detailPath) {
+    app.get(def.detailPath, (req, reply) => list(services, req, reply, spec, true));
+    app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: def.detailPath, handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  }
+  app.post(def.path, (req, reply) => create(services, req, reply, spec));
+  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: def.path, handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  app.route({
+    method: ['GET', 'PATCH', 'DELETE', 'POST', 'PUT', 'HEAD'],
+    url: `${def.path}/:ident`,
+    handler: (req, reply) => {
+      const { ident } = req.params as { ident: string };
+      if (req.method === 'PATCH') return update(services, req, reply, spec, ident);
+      return toOwner(services, req, reply, spec, ident);
+    },
+  });
+  app.route({
+    method: ['GET', 'PATCH', 'DELETE', 'POST', 'PUT', 'HEAD'],
+    url: `${def.path}/:ident/*`,
+    handler: (req, reply) => toOwner(services, req, reply, spec, (req.params as { ident: string }).ident),
+  });
+}
+
+/** The request as it came, to one site, its answer relayed. */
+export async function forwardTo(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient, nextPath?: string): Promise<FastifyReply> {
+  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, await sendAsIs(site, req));
+}
+
+export function sendAsIs(site: SiteClient, req: FastifyRequest): Promise<SiteResponse> {
+  const contentType = req.headers['content-type'];
+  const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
+  return site.request({
+    method: req.method,
+    path: req.url,
+    version: req.ironic.version,
+    requestId: req.ironic.globalRequestId,
+    headers: contentType ? { 'content-type': contentType } : undefined,
+    body: raw && raw.length > 0 ? raw : undefined,
+  });
+}
+
+function readJson(req: FastifyRequest): unknown {
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+const isReadMethod = (m: string): boolean => m === 'GET' || m === 'HEAD';
+
+/**
+ * Policy: reading needs read access (system or project reader), writing
+ * needs admin. A project-scoped reader sees only objects of nodes its
+ * project owns or leases: a listing must name such a node, and one object is
+ * shown only when its node is such a node (else "not found", as Ironic).
+ */
+function grantFor(services: ProxyServices, req: FastifyRequest, spec: NodeBoundSpec, op: string): string | undefined {
+  const rule = `baremetal:${spec.rule}:${op}`;
+  if (!isReadMethod(req.method)) {
+    services.policy.nodes(req.user, 'admin', rule);
+    return undefined;
+  }
+  return services.policy.nodes(req.user, 'read', rule).project;
+}
+
+async function assertNodeOfProject(services: ProxyServices, requestId: string, nodeIdent: string, project: string, notFound: ProxyError): Promise<void> {
+  let node: { owner?: string | null; lessee?: string | null } | undefined;
+  try {
+    const { site, res } = await routeToOwner(services.nodes, nodeIdent, { requestId }, (s) =>
+      s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(nodeIdent)}?fields=uuid,owner,lessee`, version: services.internalVersion(), requestId }),
+    );
+    node = res.status === 200 ? parseJsonBody(site.name, res) : undefined;
+  } catch (err) {
+    if (err instanceof ProxyError && err.status === 404) throw notFound;
+    throw err;
+  }
+  if (!node || (node.owner !== project && node.lessee !== project)) throw notFound;
+}
+
+/** Where a filter's node/portgroup is; undefined when it is nowhere (a site then answers Ironic's error). */
+async function siteOf(locator: Locator, ident: string, requestId: string): Promise<SiteClient | undefined> {
+  try {
+    return await locator.locate(ident, { requestId });
+  } catch (err) {
+    if (err instanceof ProxyError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+async function list(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, detailPath: boolean): Promise<FastifyReply> {
+  const project = grantFor(services, req, spec, 'list');
+  const query = new URL(req.url, 'http://proxy').searchParams;
+  const requestId = req.ironic.globalRequestId;
+  let sites: SiteClient[] | undefined;
+  let nodeIdent: string | undefined;
+  for (const f of spec.nodeFilters) {
+    const v = query.get(f);
+    if (v) {
+      nodeIdent = v;
+      const site = await siteOf(services.nodes, v, requestId);
+      sites = [site ?? services.defaultSite];
+      break;
+    }
+  }
+  for (const f of spec.portgroupFilters ?? []) {
+    const v = query.get(f);
+    if (v && !sites) {
+      const site = await siteOf(portgroupLocator(services), v, requestId);
+      sites = [site ?? services.defaultSite];
+    }
+  }
+  if (project) {
+    if (!nodeIdent) throw denied(`baremetal:${spec.rule}:list_all`);
+    await assertNodeOfProject(services, requestId, nodeIdent, project, nodeNotFound(nodeIdent));
+  }
+  return listCollection(services, req, reply, spec.def, { detailPath, sites });
+}
+
+/** Below the resource's name support, a non-uuid is the site's to refuse (Ironic's exact 400). */
+function identRoutable(spec: NodeBoundSpec, ident: string): boolean {
+  return spec.hasName || isUuidLike(ident);
+}
+
+async function authorizeObject(services: ProxyServices, req: FastifyRequest, spec: NodeBoundSpec, ident: string): Promise<void> {
+  const op = isReadMethod(req.method) ? 'get' : req.method === 'DELETE' ? 'delete' : 'update';
+  const project = grantFor(services, req, spec, op);
+  if (!project) return;
+  const requestId = req.ironic.globalRequestId;
+  const { site, res } = await routeToOwner(spec.def.locator, ident, { requestId }, (s) =>
+    s.request({ method: 'GET', path: `${spec.def.path}/${encodeURIComponent(ident)}?fields=uuid,node_uuid`, version: services.internalVersion(), requestId }),
+  );
+  const item = res.status === 200 ? parseJsonBody<{ node_uuid?: string }>(site.name, res) : undefined;
+  if (!item?.node_uuid) throw spec.def.notFound(ident);
+  await assertNodeOfProject(services, requestId, item.node_uuid, project, spec.def.notFound(ident));
+}
+
+async function toOwner(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, ident: string): Promise<FastifyReply> {
+  if (!identRoutable(spec, ident)) return forwardTo(services, req, reply, services.defaultSite);
+  await authorizeObject(services, req, spec, ident);
+  const locator = spec.def.locator;
+  const { site, res } = await routeToOwner(locator, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
+  const path = req.url.split('?', 1)[0]!;
+  if (req.method === 'DELETE' && res.status < 300 && path === `${spec.def.path}/${ident}`) locator.forget(ident);
+  // A portgroup's ports: keep the scope in `next` (Ironic points it at /v1/ports).
+  const nextPath = req.method === 'GET' && /\/ports(\/detail)?$/.test(path) && path !== spec.def.path ? path : undefined;
+  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, res);
+}
+
+async function create(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec): Promise<FastifyReply> {
+  services.policy.nodes(req.user, 'admin', `baremetal:${spec.rule}:create`);
+  const body = readJson(req);
+  // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
+  const fields = body as Record<string, unknown>;
+  const requestId = req.ironic.globalRequestId;
+  const nodeIdent = fields.node_uuid;
+  // No node, or a node no site has: the default site writes Ironic's error.
+  const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
+  if (spec.beforeCreate) await spec.beforeCreate({ services, req, site, requestId }, fields);
+  const res = await sendAsIs(site, req);
+  if (res.status === 201) {
+    const created = parseJsonBody<Record<string, unknown>>(site.name, res);
+    spec.def.locator.remember(site, created?.uuid, created?.name);
+  }
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+}
+
+/** Where `ident` is, asked of every site now (a write must not rely on a cache entry that may be stale). */
+export async function freshSiteOf(locator: Locator, ident: string, requestId: string): Promise<SiteClient | undefined> {
+  try {
+    return (await locator.lookup(ident, { requestId })).site;
+  } catch (err) {
+    if (err instanceof ProxyError && err.status === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The operations of a JSON Patch the proxy can read; a malformed patch is the site's to refuse. */
+export function readPatch(doc: unknown): PatchOp[] {
+  if (!Array.isArray(doc)) return [];
+  const ops: PatchOp[] = [];
+  for (const op of doc) {
+    if (!op || typeof op !== 'object') continue;
+    const { op: verb, path, value } = op as { op?: unknown; path?: unknown; value?: unknown };
+    if (typeof verb !== 'string' || typeof path !== 'string') continue;
+    ops.push({ op: verb, field: path.replace(/^\/+/, '').replace(/\/+$/, ''), value });
+  }
+  return ops;
+}
+
+/** The value a patch sets a top-level field to (add/replace), if it does. */
+export function patchedValue(ops: readonly PatchOp[], field: string): unknown {
+  let v: unknown;
+  for (const op of ops) if (op.field === field && (op.op === 'add' || op.op === 'replace')) v = op.value;
+  return v;
+}
+
+async function update(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, ident: string): Promise<FastifyReply> {
+  if (!identRoutable(spec, ident)) return forwardTo(services, req, reply, services.defaultSite);
+  await authorizeObject(services, req, spec, ident);
+  const requestId = req.ironic.globalRequestId;
+  const ops = readPatch(readJson(req));
+  const locator = spec.def.locator;
+  let routed: { site: SiteClient; res: SiteResponse };
+  if (!spec.beforePatch || ops.length === 0) {
+    routed = await routeToOwner(locator, ident, { requestId }, (s) => sendAsIs(s, req));
+  } else {
+    const site = (await locator.lookup(ident, { requestId })).site;
+    await spec.beforePatch({ services, req, site, requestId }, ops, ident);
+    routed = { site, res: await sendAsIs(site, req) };
+  }
+  const { site, res } = routed;
+  if (res.status === 200) {
+    const updated = parseJsonBody<Record<string, unknown>>(site.name, res);
+    locator.remember(site, updated?.uuid, updated?.name);
+  }
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+}
+
+/**
+ * Refuses when a site other than `except` answers `path` with a non-empty
+ * collection (`collectionKey`) or, without a key, with 200. A site that
+ * cannot be asked makes the answer unknown: refused (503), since a duplicate
+ * would be silent and permanent. A 4xx (an invalid value) is left to the
+ * target site, which answers it as Ironic does.
+ */
+export async function assertFreeElsewhere(
+  ctx: WriteContext,
+  path: string,
+  collectionKey: string | undefined,
+  taken: string,
+  what: string,
+): Promise<void> {
+  const { services, site: except, requestId } = ctx;
+  const others = services.registry.sites.filter((s) => s !== except);
+  const outcomes = await fanOut(others, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }));
+  for (const o of outcomes) {
+    if (!o.ok || o.value.status !== 200) continue;
+    if (!collectionKey) throw conflict(taken);
+    const body = parseJsonBody<Record<string, unknown>>(o.site.name, o.value);
+    const items = body?.[collectionKey];
+    if (Array.isArray(items) && items.length > 0) throw conflict(taken);
+  }
+  const silent = outcomes.filter((o) => !o.ok || o.value.status >= 500).map((o) => o.site.name);
+  if (silent.length > 0) throw sitesUnavailable(`Cannot verify that ${what} is unused`, silent);
+}
+
+/** A reference (node, portgroup) the write sets must be at the object's own site. */
+export async function assertSameSite(ctx: WriteContext, locator: Locator, ident: string, message: (there: SiteClient) => string): Promise<void> {
+  const there = await freshSiteOf(locator, ident, ctx.requestId);
+  // Nowhere: the site answers Ironic's "not found".
+  if (there && there !== ctx.site) throw badRequest(message(there));
+}
+
+export const moveRefused = (noun: string, ident: string, field: string, target: string, here: SiteClient, there: SiteClient): string =>
+  `Cannot set ${field} of ${noun} ${ident} to ${target}: it is at site ${there.name}, while the ${noun} is at site ${here.name}. ` +
+  `${noun[0]!.toUpperCase()}${noun.slice(1)}s cannot move between sites; delete the ${noun} and create it again at ${there.name}.`;
+
+const PORT_FIELDS = [
+  'uuid', 'address', 'node_uuid', 'portgroup_uuid', 'extra', 'internal_info', 'local_link_connection', 'pxe_enabled',
+  'physical_network', 'is_smartnic', 'created_at', 'updated_at', 'name', 'description', 'vendor', 'category', 'is_shard',
+];
 
 export const portsPlugin: ResourcePlugin = {
   name: 'ports',
-  advertises: [],
-  register() {},
+  advertises: [{ key: 'ports', sinceMinor: 1 }],
+  register(app, services) {
+    const def: CollectionDef = {
+      path: '/v1/ports',
+      detailPath: '/v1/ports/detail',
+      collectionKey: 'ports',
+      defaultFields: ['uuid', 'address'],
+      apiFields: new Set(PORT_FIELDS),
+      sortBlacklist: new Set(['extra', 'internal_info', 'local_link_connection']),
+      locator: portLocator(services),
+      notFound: portNotFound,
+    };
+    nodeBoundRoutes(app, services, {
+      def,
+      rule: 'port',
+      hasName: false,
+      nodeFilters: ['node', 'node_uuid'],
+      portgroupFilters: ['portgroup'],
+      beforeCreate: async (ctx, body) => {
+        const checks: Promise<void>[] = [];
+        if (typeof body.address === 'string' && body.address) checks.push(assertMacFree(ctx, body.address));
+        const pg = body.portgroup_uuid;
+        if (typeof pg === 'string' && pg && typeof body.node_uuid === 'string') {
+          checks.push(assertSameSite(ctx, portgroupLocator(ctx.services), pg, () => 'Port can not be added to a portgroup belonging to a different node.'));
+        }
+        await Promise.all(checks);
+      },
+      beforePatch: async (ctx, ops, ident) => {
+        const checks: Promise<void>[] = [];
+        const address = patchedValue(ops, 'address');
+        if (typeof address === 'string' && address) checks.push(assertMacFree(ctx, address));
+        const node = patchedValue(ops, 'node_uuid');
+        if (typeof node === 'string' && node) {
+          checks.push(assertSameSite(ctx, ctx.services.nodes, node, (there) => moveRefused('port', ident, 'node_uuid', `node ${node}`, ctx.site, there)));
+        }
+        const pg = patchedValue(ops, 'portgroup_uuid');
+        if (typeof pg === 'string' && pg) {
+          checks.push(assertSameSite(ctx, portgroupLocator(ctx.services), pg, (there) => moveRefused('port', ident, 'portgroup_uuid', `portgroup ${pg}`, ctx.site, there)));
+        }
+        await Promise.all(checks);
+      },
+    });
+  },
 };
+
+/** A MAC address is unique over all sites, as in one Ironic (MACAlreadyExists). */
+function assertMacFree(ctx: WriteContext, address: string): Promise<void> {
+  return assertFreeElsewhere(
+    ctx,
+    `/v1/ports?address=${encodeURIComponent(address)}&fields=uuid`,
+    'ports',
+    `A port with MAC address ${address.toLowerCase()} already exists.`,
+    `MAC address ${address}`,
+  );
+}
