@@ -1,8 +1,400 @@
-/** The allocations API (not federated yet: registers nothing). */
+/**
+ * The allocations API over all sites (federation rule: docs/federation/allocations.md).
+ *
+ * An allocation lives at the site of the node it allocates — a site's
+ * conductor can only pick its own nodes, and the node's `allocation_uuid`
+ * refers to it there. So:
+ *  - create: with `node` (backfill, 1.58) at that node's site; with
+ *    `candidate_nodes` at the site(s) holding them, split per site and tried
+ *    in the order the candidates were given, each site getting only its own
+ *    candidates; otherwise at the sites with matching free nodes, most free
+ *    nodes first. Every attempt carries the same explicit `uuid`. When
+ *    another site remains to be tried, the proxy waits (up to
+ *    ALLOCATION_SETTLE_MS) for the allocation to leave `allocating`; one in
+ *    `error` is deleted and the next site tried. The last site's answer is
+ *    the client's (a 201, as Ironic's, whatever the allocation's fate).
+ *  - show / update / delete: the site that has it, found by UUID or name
+ *    like nodes (a location cache with fan-out fallback).
+ *  - list: merged over the sites (collection-list.ts); `?node=` asks only
+ *    the node's site.
+ *  - a name is unique over all sites (409, Ironic's text).
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { denied } from '../auth/policy.js';
+import { badRequest, conflict, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
+import { fanOut } from '../federation/fanout.js';
+import { Locator } from '../federation/locator.js';
+import { routeToOwner } from '../federation/route-to-owner.js';
+import { relaySiteResponse } from '../http/relay.js';
+import { isUuidLike } from '../ironic/idents.js';
+import { atLeast } from '../ironic/microversion.js';
+import type { ProxyServices } from '../services.js';
+import type { SiteClient, SiteResponse } from '../sites/site-client.js';
+import { parseJsonBody } from '../sites/site-client.js';
+import { listCollection, type CollectionDef } from './collection-list.js';
+import { forwardTo, sendAsIs } from './drivers.js';
 import type { ResourcePlugin } from './plugin.js';
+
+const ALLOCATIONS_MINOR = 52;
+const UPDATE_MINOR = 57;
+const BACKFILL_MINOR = 58;
+const OWNER_MINOR = 60;
+
+/** How long a create waits for an allocation to succeed or fail before it would try another site. */
+export const ALLOCATION_SETTLE_MS = 10_000;
+
+const ALLOCATION_FIELDS = [
+  'uuid', 'name', 'node_uuid', 'state', 'last_error', 'resource_class', 'traits',
+  'candidate_nodes', 'extra', 'owner', 'created_at', 'updated_at',
+];
+
+export const allocationNotFound = (ident: string): ProxyError =>
+  new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation ${ident} could not be found.`);
 
 export const allocationsPlugin: ResourcePlugin = {
   name: 'allocations',
-  advertises: [],
-  register() {},
+  advertises: [{ key: 'allocations', sinceMinor: ALLOCATIONS_MINOR }],
+  register: (app, services) => allocationRoutes(app, services),
 };
+
+type Doc = Record<string, unknown>;
+
+function allocationRoutes(app: FastifyInstance, services: ProxyServices): void {
+  const locator = new Locator(
+    () => services.registry.sites,
+    { collectionPath: '/v1/allocations', notFound: allocationNotFound, noun: 'allocation' },
+    services.config.proxy.locationCacheSize,
+    () => services.internalVersion(),
+  );
+  const def: CollectionDef = {
+    path: '/v1/allocations',
+    collectionKey: 'allocations',
+    // Allocations have no list view: every field is shown, so every sort key is already there.
+    defaultFields: ALLOCATION_FIELDS,
+    apiFields: new Set(ALLOCATION_FIELDS),
+    sortBlacklist: new Set(['extra', 'candidate_nodes', 'traits']),
+    locator,
+    notFound: allocationNotFound,
+  };
+  const ctx: Ctx = { services, locator, def };
+  // Below 1.52 (and for methods Ironic does not have) a site answers, exactly as Ironic (404/405).
+  const tooOld = (req: FastifyRequest): boolean => !atLeast(req.ironic.version, ALLOCATIONS_MINOR);
+
+  app.get('/v1/allocations', (req, reply) => (tooOld(req) ? forwardTo(services, req, reply, services.defaultSite) : listAllocations(ctx, req, reply)));
+  app.post('/v1/allocations', (req, reply) => (tooOld(req) ? forwardTo(services, req, reply, services.defaultSite) : createAllocation(ctx, req, reply)));
+  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/allocations', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  app.route({
+    method: ['GET', 'PATCH', 'DELETE'],
+    url: '/v1/allocations/:ident',
+    handler: (req, reply) => {
+      if (tooOld(req)) return forwardTo(services, req, reply, services.defaultSite);
+      const { ident } = req.params as { ident: string };
+      if (req.method === 'PATCH') return updateAllocation(ctx, req, reply, ident);
+      return forwardToAllocation(ctx, req, reply, ident);
+    },
+  });
+  app.route({ method: ['POST', 'PUT', 'HEAD'], url: '/v1/allocations/:ident', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/allocations/:ident/*', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+}
+
+interface Ctx {
+  services: ProxyServices;
+  locator: Locator;
+  def: CollectionDef;
+}
+
+function readJson(req: FastifyRequest): unknown {
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The site of a node named in a request; a node nowhere is Ironic's 400 (NodeNotFound with code 400). */
+async function nodeSite(services: ProxyServices, ident: string, requestId: string): Promise<SiteClient> {
+  try {
+    return await services.nodes.locate(ident, { requestId });
+  } catch (err) {
+    if ((err instanceof ProxyError && err.code === 'NODE_NOT_FOUND') || err instanceof SiteErrorResponse) {
+      throw badRequest(`Node ${ident} could not be found.`);
+    }
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- listing
+
+async function listAllocations(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { services } = ctx;
+  const grant = services.policy.nodes(req.user, 'read', 'baremetal:allocation:list');
+  const query = new URL(req.url, 'http://proxy').searchParams;
+  let request = req;
+  if (grant.project) {
+    // A project sees its own allocations: Ironic forces the owner filter, and refuses another owner.
+    const asked = query.get('owner');
+    if ((asked !== null && asked !== grant.project) || !atLeast(req.ironic.version, OWNER_MINOR)) throw denied('baremetal:allocation:list_all');
+    if (asked === null) {
+      query.append('owner', grant.project);
+      request = Object.create(req, { url: { value: `/v1/allocations?${query.toString()}` } }) as FastifyRequest;
+    }
+  }
+  let sites: readonly SiteClient[] | undefined;
+  const node = query.get('node');
+  if (node !== null && node !== '') sites = [await nodeSite(services, node, req.ironic.globalRequestId)];
+  return listCollection(services, request, reply, ctx.def, { detailPath: false, sites });
+}
+
+// ---------------------------------------------------------------- one allocation
+
+/** A project-scoped caller sees only its project's allocations; others are "not found", as in Ironic. */
+async function authorize(ctx: Ctx, req: FastifyRequest, ident: string, action: 'read' | 'admin', rule: string): Promise<void> {
+  const { services } = ctx;
+  if (!req.user) return;
+  const grant = services.policy.nodes(req.user, 'read', 'baremetal:allocation:get');
+  if (grant.project) {
+    const requestId = req.ironic.globalRequestId;
+    const { site, res } = await routeToOwner(ctx.locator, ident, { requestId }, (s) =>
+      s.request({ method: 'GET', path: `/v1/allocations/${encodeURIComponent(ident)}?fields=uuid,owner`, version: services.internalVersion(), requestId }),
+    );
+    const doc = res.status === 200 ? parseJsonBody<Doc>(site.name, res) : undefined;
+    if (!doc || doc.owner !== grant.project) throw allocationNotFound(ident);
+  }
+  if (action === 'admin') services.policy.admin(req.user, rule);
+}
+
+async function forwardToAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
+  const { services, locator } = ctx;
+  const isDelete = req.method === 'DELETE';
+  await authorize(ctx, req, ident, isDelete ? 'admin' : 'read', 'baremetal:allocation:delete');
+  const { site, res } = await routeToOwner(locator, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
+  if (isDelete && res.status === 204) locator.forget(ident);
+  if (req.method === 'GET' && res.status === 200) {
+    const doc = parseJsonBody<Doc>(site.name, res);
+    locator.remember(site, doc?.uuid, doc?.name);
+  }
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+}
+
+async function updateAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
+  const { services, locator } = ctx;
+  // Below 1.57 Ironic refuses any update (405) before it looks for the allocation.
+  if (!atLeast(req.ironic.version, UPDATE_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
+  await authorize(ctx, req, ident, 'admin', 'baremetal:allocation:update');
+  const requestId = req.ironic.globalRequestId;
+  const name = patchedName(readJson(req));
+  let site: SiteClient;
+  let res: SiteResponse;
+  if (name === undefined) {
+    ({ site, res } = await routeToOwner(locator, ident, { requestId }, (s) => sendAsIs(s, req)));
+  } else {
+    // Where it is decides which sites must not have the name: asked fresh, not from the cache.
+    site = (await locator.lookup(ident, { requestId })).site;
+    await assertAllocationIdentFree(services, name, 'name', requestId, site);
+    res = await sendAsIs(site, req);
+  }
+  if (res.status === 200) {
+    const doc = parseJsonBody<Doc>(site.name, res);
+    locator.forget(ident);
+    locator.remember(site, doc?.uuid, doc?.name);
+  }
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+}
+
+/** The name a JSON Patch gives the allocation, if any (anything malformed is the site's to refuse). */
+function patchedName(patch: unknown): string | undefined {
+  if (!Array.isArray(patch)) return undefined;
+  let name: string | undefined;
+  for (const op of patch) {
+    if (!op || typeof op !== 'object') continue;
+    const { op: verb, path, value } = op as { op?: unknown; path?: unknown; value?: unknown };
+    if (typeof path === 'string' && path.replace(/\/+$/, '') === '/name' && (verb === 'add' || verb === 'replace') && typeof value === 'string' && value) {
+      name = value;
+    }
+  }
+  return name;
+}
+
+/**
+ * Is `ident` (a name or UUID) an allocation at any site but `except`? A site
+ * that cannot be asked makes the answer unknown, and the write is refused: a
+ * duplicate would be silent and permanent.
+ */
+export async function assertAllocationIdentFree(
+  services: ProxyServices,
+  ident: string,
+  kind: 'name' | 'UUID',
+  requestId: string,
+  except?: SiteClient,
+): Promise<void> {
+  const others = services.registry.sites.filter((s) => s !== except);
+  const path = `/v1/allocations/${encodeURIComponent(ident)}?fields=uuid`;
+  const outcomes = await fanOut(others, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }));
+  for (const o of outcomes) {
+    if (o.ok && o.value.status === 200) {
+      throw conflict(kind === 'name' ? `An allocation with name ${ident} already exists.` : `An allocation with UUID ${ident} already exists.`);
+    }
+  }
+  const silent = outcomes.filter((o) => !o.ok || o.value.status >= 500).map((o) => o.site.name);
+  if (silent.length > 0) throw sitesUnavailable(`Cannot verify that allocation ${kind} ${ident} is unused`, silent);
+}
+
+// ---------------------------------------------------------------- create
+
+interface Attempt {
+  site: SiteClient;
+  /** The candidates at this site (undefined: none were given). */
+  candidates?: string[];
+}
+
+async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const { services } = ctx;
+  services.policy.admin(req.user, 'baremetal:allocation:create');
+  const parsed = readJson(req);
+  // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return forwardTo(services, req, reply, services.defaultSite);
+  const body = parsed as Doc;
+  const requestId = req.ironic.globalRequestId;
+  const asIs = (): Promise<FastifyReply> => forwardTo(services, req, reply, services.defaultSite);
+
+  if (body.uuid !== undefined && body.uuid !== null && (typeof body.uuid !== 'string' || !isUuidLike(body.uuid))) return asIs();
+  if (body.name !== undefined && body.name !== null && typeof body.name !== 'string') return asIs();
+  const checks: Promise<void>[] = [];
+  if (typeof body.name === 'string' && body.name) checks.push(assertAllocationIdentFree(services, body.name, 'name', requestId));
+  if (typeof body.uuid === 'string') checks.push(assertAllocationIdentFree(services, body.uuid, 'UUID', requestId));
+
+  // Backfill: the allocation goes where the node is, as the client wrote it (Ironic may take the node's instance uuid).
+  if (body.node !== undefined && body.node !== null) {
+    if (typeof body.node !== 'string' || !atLeast(req.ironic.version, BACKFILL_MINOR)) return asIs();
+    const site = await nodeSite(services, body.node, requestId);
+    await Promise.all(checks);
+    return finish(ctx, req, reply, site, await sendAsIs(site, req));
+  }
+
+  let attempts: Attempt[];
+  const candidates = body.candidate_nodes;
+  if (Array.isArray(candidates) && candidates.length > 0) {
+    if (!candidates.every((c): c is string => typeof c === 'string')) return asIs();
+    attempts = await candidateAttempts(services, candidates, requestId);
+  } else {
+    // Without a resource class Ironic refuses the request (400): a site says it in its words.
+    if (typeof body.resource_class !== 'string' || !body.resource_class) return asIs();
+    attempts = await capacityAttempts(services, body, requestId);
+  }
+  await Promise.all(checks);
+
+  // Every attempt carries the same uuid, so the allocation is the same object wherever it lands.
+  const uuid = typeof body.uuid === 'string' ? body.uuid : randomUUID();
+  for (let i = 0; i < attempts.length; i++) {
+    const { site, candidates: mine } = attempts[i]!;
+    const payload: Doc = { ...body, uuid };
+    if (mine) payload.candidate_nodes = mine;
+    const res = await sendAsIs(site, req, { body: Buffer.from(JSON.stringify(payload)) });
+    const last = i === attempts.length - 1;
+    if (res.status !== 201 || last) return finish(ctx, req, reply, site, res);
+    ctx.locator.remember(site, uuid, body.name);
+    const settled = await settle(site, uuid, req);
+    if (!settled || settled.doc.state !== 'error') {
+      return finish(ctx, req, reply, site, settled ? { ...res, body: settled.body } : res);
+    }
+    // Failed here (no suitable node): remove it, so that it exists at one site only, and try the next.
+    const del = await site
+      .request({ method: 'DELETE', path: `/v1/allocations/${uuid}`, version: services.internalVersion(), requestId })
+      .catch(() => undefined);
+    if (!del || del.status !== 204) return finish(ctx, req, reply, site, { ...res, body: settled.body });
+    ctx.locator.forget(uuid);
+    req.log.info({ allocation: uuid, site: site.name, last_error: settled.doc.last_error }, 'allocation failed at site; trying the next');
+  }
+  throw new ProxyError(500, 'INTERNAL', 'Internal Server Error');
+}
+
+function finish(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, site: SiteClient, res: SiteResponse): FastifyReply {
+  if (res.status === 201) {
+    const doc = parseJsonBody<Doc>(site.name, res);
+    ctx.locator.remember(site, doc?.uuid, doc?.name);
+  }
+  return relaySiteResponse(req, reply, ctx.services.registry.linkSource(site), res);
+}
+
+/** The candidates per site, sites in the order their first candidate was given; unknown candidates are Ironic's 400. */
+async function candidateAttempts(services: ProxyServices, candidates: string[], requestId: string): Promise<Attempt[]> {
+  const found = await Promise.all(
+    candidates.map(async (c) => {
+      try {
+        return { c, site: await services.nodes.locate(c, { requestId }) };
+      } catch (err) {
+        if ((err instanceof ProxyError && err.code === 'NODE_NOT_FOUND') || err instanceof SiteErrorResponse) return { c };
+        throw err;
+      }
+    }),
+  );
+  const missing = [...new Set(found.filter((f) => !f.site).map((f) => f.c))];
+  if (missing.length > 0) throw badRequest(`Nodes cannot be found: ${missing.join(', ')}`);
+  const attempts: Attempt[] = [];
+  for (const { c, site } of found) {
+    let a = attempts.find((x) => x.site === site);
+    if (!a) attempts.push((a = { site: site!, candidates: [] }));
+    if (!a.candidates!.includes(c)) a.candidates!.push(c);
+  }
+  return attempts;
+}
+
+/**
+ * The sites that have nodes this allocation could take (available,
+ * unassociated, not in maintenance, with a known power state, of the
+ * resource class, of the owner's project, with the traits — what Ironic's
+ * conductor looks for), most such nodes first, ties in configuration
+ * order; a site that cannot be asked is left out. With no such node
+ * anywhere, the first site is tried, so the client gets the allocation
+ * error Ironic gives.
+ */
+async function capacityAttempts(services: ProxyServices, body: Doc, requestId: string): Promise<Attempt[]> {
+  const limit = services.config.api.maxLimit;
+  const traits = Array.isArray(body.traits) ? body.traits.filter((t): t is string => typeof t === 'string') : [];
+  const qs = new URLSearchParams({
+    provision_state: 'available',
+    associated: 'false',
+    maintenance: 'false',
+    resource_class: String(body.resource_class),
+    // Ironic's conductor also wants a known power state.
+    fields: traits.length > 0 ? 'uuid,power_state,traits' : 'uuid,power_state',
+    limit: String(limit),
+  });
+  if (typeof body.owner === 'string' && body.owner) qs.set('project', body.owner);
+  const path = `/v1/nodes?${qs.toString()}`;
+  const outcomes = await fanOut(services.registry.sites, async (site) => {
+    const res = await site.request({ method: 'GET', path, version: services.internalVersion(), requestId });
+    if (res.status !== 200) throw new Error(`site ${site.name} answered ${res.status}`);
+    const nodes = parseJsonBody<{ nodes?: Array<{ power_state?: unknown; traits?: unknown }> }>(site.name, res)?.nodes ?? [];
+    return nodes.filter((n) => n.power_state !== null && n.power_state !== undefined && traits.every((t) => Array.isArray(n.traits) && n.traits.includes(t))).length;
+  });
+  const counted = outcomes.flatMap((o) => (o.ok ? [{ site: o.site, free: o.value }] : []));
+  if (counted.length === 0) throw sitesUnavailable('Cannot place the allocation', outcomes.map((o) => o.site.name));
+  const withFree = counted.filter((c) => c.free > 0).sort((a, b) => b.free - a.free || a.site.ordinal - b.site.ordinal);
+  if (withFree.length === 0) return [{ site: counted.sort((a, b) => a.site.ordinal - b.site.ordinal)[0]!.site }];
+  return withFree.map((c) => ({ site: c.site }));
+}
+
+/**
+ * Waits for the allocation to leave `allocating` at `site` (polling, bounded
+ * by ALLOCATION_SETTLE_MS). Undefined when it did not settle in time or could
+ * not be read: then it stays where it is.
+ */
+async function settle(site: SiteClient, uuid: string, req: FastifyRequest): Promise<{ doc: Doc; body: Buffer } | undefined> {
+  const deadline = Date.now() + ALLOCATION_SETTLE_MS;
+  let delay = 50;
+  for (;;) {
+    const res = await site
+      .request({ method: 'GET', path: `/v1/allocations/${uuid}`, version: req.ironic.version, requestId: req.ironic.globalRequestId })
+      .catch(() => undefined);
+    if (!res || res.status !== 200) return undefined;
+    const doc = parseJsonBody<Doc>(site.name, res);
+    if (!doc) return undefined;
+    if (doc.state !== 'allocating') return { doc, body: res.body };
+    if (Date.now() + delay > deadline) return undefined;
+    await new Promise((r) => setTimeout(r, delay));
+    delay = Math.min(delay * 2, 500);
+  }
+}

@@ -1,8 +1,59 @@
-/** The shards API (not federated yet: registers nothing). */
+/**
+ * `GET /v1/shards` over all sites (federation rule:
+ * docs/federation/drivers-conductors-shards.md): a shard is a free-form name
+ * on nodes, so the same name at two sites is one shard; the counts are summed
+ * per name (nodes without a shard are Ironic's "None" bucket, summed too) and
+ * sorted by count, descending — ties keep the order in which the sites
+ * (configuration order) listed them, as Ironic's stable sort keeps its own.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { atLeast } from '../ironic/microversion.js';
+import { sendJson } from '../http/relay.js';
+import type { ProxyServices } from '../services.js';
+import { authorizeSystemRead, forwardTo, gatherFromSites, markMissing } from './drivers.js';
 import type { ResourcePlugin } from './plugin.js';
+
+const SHARDS_MINOR = 82;
 
 export const shardsPlugin: ResourcePlugin = {
   name: 'shards',
-  advertises: [],
-  register() {},
+  advertises: [{ key: 'shards', sinceMinor: SHARDS_MINOR }],
+  register: (app, services) => shardRoutes(app, services),
 };
+
+function shardRoutes(app: FastifyInstance, services: ProxyServices): void {
+  app.get('/v1/shards', (req, reply) => listShards(services, req, reply));
+  // Older versions (404/405), other methods and `/v1/shards/x` (404): a site answers, exactly as Ironic.
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/shards', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/shards/*', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+}
+
+export interface Shard {
+  name: string;
+  count: number;
+}
+
+/** Sums counts per name and sorts by count descending; ties keep their first-seen order. */
+export function sumShards(lists: ReadonlyArray<readonly unknown[]>): Shard[] {
+  const totals = new Map<string, number>();
+  for (const list of lists) {
+    for (const s of list) {
+      if (!s || typeof s !== 'object') continue;
+      const { name, count } = s as { name?: unknown; count?: unknown };
+      if (typeof count !== 'number') continue;
+      const key = String(name);
+      totals.set(key, (totals.get(key) ?? 0) + count);
+    }
+  }
+  // Array.prototype.sort is stable: equal counts stay in first-seen order.
+  return [...totals].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count);
+}
+
+async function listShards(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  if (!atLeast(req.ironic.version, SHARDS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
+  authorizeSystemRead(services, req, 'baremetal:shards:get');
+  const g = await gatherFromSites(services, req, req.url);
+  const shards = sumShards(g.answers.map(({ doc }) => (Array.isArray(doc.shards) ? doc.shards : [])));
+  markMissing(reply, g.missing);
+  return sendJson(reply, 200, { shards });
+}
