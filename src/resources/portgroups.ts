@@ -53,6 +53,7 @@ export const portgroupsPlugin: ResourcePlugin = {
     nodeBoundRoutes(app, services, {
       def,
       rule: 'portgroup',
+      noun: 'portgroup',
       hasName: true,
       nodeFilters: ['node'],
       beforeCreate: async (ctx, body) => {

@@ -53,6 +53,8 @@ export interface NodeBoundSpec {
   def: CollectionDef;
   /** The policy rule's resource word: `port` → `baremetal:port:get`. */
   rule: string;
+  /** As Ironic's messages name it: `port`, `volume connector`. */
+  noun: string;
   /** Names identify objects (portgroups); otherwise only uuids do. */
   hasName: boolean;
   /** List filters that name a node (ask only its site). */
@@ -242,7 +244,15 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   const nodeIdent = fields.node_uuid;
   // No node, or a node no site has: the default site writes Ironic's error.
   const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
-  if (spec.beforeCreate) await spec.beforeCreate({ services, req, site, requestId }, fields);
+  const ctx: WriteContext = { services, req, site, requestId };
+  const checks: Promise<void>[] = [];
+  // A client's UUID is unique over all sites, as in one Ironic (PortAlreadyExists & co.).
+  if (typeof fields.uuid === 'string' && isUuidLike(fields.uuid)) {
+    const uuid = fields.uuid;
+    checks.push(assertFreeElsewhere(ctx, `${spec.def.path}/${uuid}?fields=uuid`, undefined, `A ${spec.noun} with UUID ${uuid} already exists.`, `${spec.noun} UUID ${uuid}`));
+  }
+  if (spec.beforeCreate) checks.push(spec.beforeCreate(ctx, fields));
+  await Promise.all(checks);
   const res = await sendAsIs(site, req);
   if (res.status === 201) {
     const created = parseJsonBody<Record<string, unknown>>(site.name, res);
@@ -364,6 +374,7 @@ export const portsPlugin: ResourcePlugin = {
     nodeBoundRoutes(app, services, {
       def,
       rule: 'port',
+      noun: 'port',
       hasName: false,
       nodeFilters: ['node', 'node_uuid'],
       portgroupFilters: ['portgroup'],

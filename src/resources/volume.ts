@@ -38,6 +38,7 @@ export const volumePlugin: ResourcePlugin = {
     nodeBoundRoutes(app, services, {
       def: connectors,
       rule: 'volume',
+      noun: 'volume connector',
       hasName: false,
       nodeFilters: ['node'],
       beforeCreate: async (ctx, body) => {
@@ -74,6 +75,7 @@ export const volumePlugin: ResourcePlugin = {
     nodeBoundRoutes(app, services, {
       def: targets,
       rule: 'volume',
+      noun: 'volume target',
       hasName: false,
       nodeFilters: ['node'],
       beforePatch: async (ctx, ops, ident) => {

@@ -122,6 +122,15 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     assert.match(decodeURIComponent(asked), /fields=uuid,address/);
   });
 
+  test('sort by a field outside the list view: asked with fields, cut back to the list view', async () => {
+    const r = await call('GET', '/v1/ports?sort_key=created_at&limit=20');
+    assert.equal(r.status, 200);
+    assert.equal(r.body.ports.length, 12);
+    for (const p of r.body.ports) assert.deepEqual(Object.keys(p).sort(), ['address', 'links', 'uuid']);
+    const asked = decodeURIComponent(sites[1]!.requests.find((q) => q.path.startsWith('/v1/ports?'))!.path);
+    assert.match(asked, /fields=uuid,address,created_at/);
+  });
+
   test("Ironic's sort_key refusals", async () => {
     const black = await call('GET', '/v1/ports?sort_key=extra');
     assert.equal(black.status, 400);
@@ -179,6 +188,14 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     const del = await call('DELETE', `/v1/ports/${r.body.uuid}`);
     assert.equal(del.status, 204);
     assert.ok(!sites[2]!.ports.has(r.body.uuid));
+  });
+
+  test('a client UUID used at another site is a 409', async () => {
+    const taken = String([...sites[1]!.ports.values()][0]!.uuid);
+    const r = await call('POST', '/v1/ports', { node_uuid: nodes.get('n0'), address: '52:54:00:ab:00:01', uuid: taken });
+    assert.equal(r.status, 409);
+    assert.equal(faultstring(r), `A port with UUID ${taken} already exists.`);
+    assert.equal(sites[0]!.asked('/v1/ports', 'POST'), 0);
   });
 
   test('a site that cannot be asked about a MAC: 503 naming it, nothing created', async () => {
