@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SiteResponse } from '../sites/site-client.js';
-import { rebase, rewriteLinks } from './rewrite.js';
+import { rebase, rewriteLinks, rewriteLinkText } from './rewrite.js';
 import { SiteProtocolError } from '../errors.js';
 
 /** Which site an answer came from, and the bases its links may start with. */
@@ -52,6 +52,10 @@ export function relaySiteResponse(
       // A success that is not what it claims would be taken for data by the client: refuse it.
       if (res.status < 300) throw new SiteProtocolError(siteName, 'body is not JSON');
       return reply.send(res.body);
+    }
+    if (!from.nextPath) {
+      const text = rewriteLinkText(res.body.toString('utf8'), siteBases, base);
+      if (text !== undefined) return reply.header('content-type', 'application/json').send(text);
     }
     rewriteLinks(doc, siteBases, base);
     if (from.nextPath) keepNextPath(doc, base, from.nextPath);

@@ -54,3 +54,35 @@ function walk(value: unknown, fromBases: readonly string[], toBase: string): voi
     else if (typeof v === 'object' && v !== null) walk(v, fromBases, toBase);
   }
 }
+
+/**
+ * The same rewrite on the JSON text, without re-encoding it (the hot path of
+ * every relayed answer): possible only when every occurrence of a site base
+ * in the text is the start of an `href` or `next` value. When a base appears
+ * anywhere else (a URL in driver_info, say), undefined: the caller walks the
+ * parsed document instead, which never touches free-form data.
+ */
+export function rewriteLinkText(text: string, fromBases: readonly string[], toBase: string): string | undefined {
+  let out = text;
+  for (const from of fromBases) {
+    const all = countOf(out, from);
+    if (all === 0) continue;
+    let inLinks = 0;
+    for (const key of LINK_KEYS) for (const end of BOUNDARIES) inLinks += countOf(out, key + from + end);
+    if (inLinks !== all) return undefined;
+    for (const key of LINK_KEYS) for (const end of BOUNDARIES) out = out.split(key + from + end).join(key + toBase + end);
+  }
+  return out;
+}
+
+/** What may follow a base in a link: a path, a query, or the end of the string (as in `rebase`). */
+const BOUNDARIES = ['/', '?', '"'];
+
+/** `"href": "` as Python's json.dumps writes it, and the compact form. */
+const LINK_KEYS = ['"href": "', '"next": "', '"href":"', '"next":"'];
+
+function countOf(text: string, needle: string): number {
+  let n = 0;
+  for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + needle.length)) n++;
+  return n;
+}

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INVALID_PATH, normalizeUrl } from '../../src/http/normalize-url.js';
-import { rebase, rewriteLinks } from '../../src/http/rewrite.js';
+import { rebase, rewriteLinks, rewriteLinkText } from '../../src/http/rewrite.js';
 import { requestBaseUrl, type BaseUrlOptions } from '../../src/http/base-url.js';
 
 describe('normalizeUrl', () => {
@@ -232,5 +232,26 @@ describe('requestBaseUrl', () => {
     }
     assert.equal(requestBaseUrl({ host: 'h', 'x-forwarded-host': 'evil.example/x y' }, opts({ trustProxyHeaders: true })), 'http://127.0.0.1:6385');
     assert.equal(requestBaseUrl({ host: 'h', forwarded: 'host="a/b"' }, opts({ trustProxyHeaders: true })), 'http://127.0.0.1:6385');
+  });
+});
+
+describe('rewriteLinkText (the text fast path)', () => {
+  test('rewrites href and next values that start with a site base, at a boundary', () => {
+    const text = '{"links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}, {"href": "http://s:1/nodes/a", "rel": "bookmark"}], "next": "http://s:1/v1/nodes?marker=a"}';
+    assert.equal(
+      rewriteLinkText(text, ['http://s:1'], 'https://p'),
+      '{"links": [{"href": "https://p/v1/nodes/a", "rel": "self"}, {"href": "https://p/nodes/a", "rel": "bookmark"}], "next": "https://p/v1/nodes?marker=a"}',
+    );
+  });
+
+  test('gives up (undefined) when a base appears outside a link, so free-form data is never touched', () => {
+    const text = '{"driver_info": {"api": "http://s:1/v1"}, "links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}]}';
+    assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined);
+  });
+
+  test('does not take http://s:10 for http://s:1', () => {
+    const text = '{"links": [{"href": "http://s:10/v1/nodes/a", "rel": "self"}]}';
+    assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined);
+    assert.equal(rewriteLinkText('{"a": 1}', ['http://s:1'], 'https://p'), '{"a": 1}');
   });
 });
