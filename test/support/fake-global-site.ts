@@ -18,6 +18,8 @@ export interface FaultRule {
   status: number;
   /** Matching requests answered normally before the fault starts. */
   skip?: number;
+  /** Apply the request, then never answer (the caller times out not knowing it was applied); `status` is unused. */
+  hangAfterApply?: boolean;
 }
 
 const COLLECTIONS: Record<string, string> = { chassis: 'chassis', deploy_templates: 'deploy_templates' };
@@ -74,7 +76,9 @@ export class FakeGlobalSite {
     const url = new URL(req.url ?? '/', 'http://x');
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname + url.search });
+    let hang = false;
     const send = (status: number, doc?: unknown, headers: Record<string, string> = {}): void => {
+      if (hang) return;
       res.writeHead(status, {
         ...(doc === undefined ? {} : { 'content-type': 'application/json' }),
         'x-openstack-ironic-api-minimum-version': '1.1',
@@ -91,6 +95,10 @@ export class FakeGlobalSite {
         if ((rule.skip ?? 0) > 0) {
           rule.skip!--;
           continue;
+        }
+        if (rule.hangAfterApply) {
+          hang = true;
+          break;
         }
         return fault(rule.status, `injected ${rule.status}`);
       }

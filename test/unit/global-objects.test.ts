@@ -52,7 +52,7 @@ groups = _:s1,g2:s2,g3:s3
 host_ip = 127.0.0.1
 port = 0
 [proxy]
-site_timeout = 2
+site_timeout = 1
 circuit_failure_threshold = 100
 circuit_open_seconds = 0
 ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s.url}\n`).join('')}`;
@@ -115,6 +115,15 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     assert.equal(sites[0]!.store.get('chassis')!.size, 1);
     assert.equal(sites[1]!.store.get('chassis')!.size, 0);
     assert.equal(sites[2]!.store.get('chassis')!.size, 0);
+  });
+
+  test('a site that applies a create but never answers (timeout): the create is undone there too', async () => {
+    sites[2]!.failures = [{ method: 'POST', status: 0, hangAfterApply: true }];
+    const r = await call('POST', '/v1/chassis', { description: 'lost answer' });
+    assert.equal(r.status, 503);
+    assert.match(faultstring(r), /s3: Site s3 did not answer within 1 seconds/);
+    assert.equal(r.headers.get(STATES), 's1=rolled-back,s2=rolled-back,s3=rolled-back');
+    for (const s of sites) assert.equal(s.store.get('chassis')!.size, 0, `${s.name} keeps nothing`);
   });
 
   test('an update reaches every site; a site failing part-way gets the change reverted at the others', async () => {
