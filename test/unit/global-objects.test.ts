@@ -272,6 +272,21 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     assert.deepEqual((await checkDrift(clients, { version })).drift, []);
   });
 
+  test('the start-up check with a site down: warns that the site was not checked, repairs nothing, never throws', async () => {
+    sites[0]!.put('chassis', { description: 'only at s1' });
+    sites[1]!.down = true;
+    const warnings: Array<[unknown, string]> = [];
+    const log = { warn: (o: unknown, m: string) => warnings.push([o, m]) } as unknown as Logger;
+    const report = await startupDriftCheck(proxy.services.registry.sites, proxy.services.internalVersion(), log);
+    assert.deepEqual(report?.unreachable.map((u) => u.site), ['s2']);
+    assert.deepEqual(report?.drift.map((d) => d.missingAt), [['s3']], 'a site that did not answer is not called missing');
+    assert.deepEqual(warnings.map(([, m]) => m.split(';')[0]), [
+      'global objects (chassis, deploy templates, runbooks) not checked for drift at some sites',
+      'global objects differ between sites',
+    ]);
+    assert.equal(sites[2]!.store.get('chassis')!.size, 0);
+  });
+
   test('ironic-proxy-reconcile: reports drift (exit 1), repairs it (exit 0), then finds none', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'reconcile-'));
     const file = join(dir, 'proxy.conf');
