@@ -28,6 +28,13 @@ describe('ports, portgroups and volume over real Ironic sites', { timeout: 600_0
 
   const atSite = async (site: string, path: string): Promise<number> =>
     (await ironicRequest(sites.site(site).url, 'GET', path, { apiVersion: '1.78' })).status;
+  /** Requests the proxy has sent to a site (its metrics). */
+  const siteRequests = async (site: string): Promise<number> => {
+    const text = await (await fetch(`${proxy.url}/metrics`)).text();
+    let total = 0;
+    for (const m of text.matchAll(new RegExp(`^ironic_proxy_site_requests_total\\{[^}]*site="${site}"[^}]*\\} (\\d+)`, 'gm'))) total += Number(m[1]);
+    return total;
+  };
   const failing = async (args: string[]): Promise<string> => {
     const r = await baremetal(args, { ...cli, maxRetries: 0 });
     assert.notEqual(r.code, 0, `baremetal ${args.join(' ')} should fail`);
@@ -108,8 +115,12 @@ endpoint_override = ${sites.site('loc2').url}
   });
 
   test('port list --node asks only that node\'s site', async () => {
+    const loc1Before = await siteRequests('loc1');
+    const loc2Before = await siteRequests('loc2');
     const rows = await baremetalJsonOk<PortRow[]>(['port', 'list', '--node', 'pb', '--limit', '0'], cli);
     assert.deepEqual(rows.map((r) => r.Address).sort(), ['52:54:00:00:00:02', '52:54:00:00:00:04', '52:54:00:00:00:05']);
+    assert.equal(await siteRequests('loc1'), loc1Before, 'the other site is not asked');
+    assert.ok((await siteRequests('loc2')) > loc2Before);
     const other = await ironicRequest(proxy.url, 'GET', '/v1/ports?node=pa', { apiVersion: '1.78' });
     assert.equal(other.status, 200);
     assert.equal((other.json as { ports: unknown[] }).ports.length, 2);
