@@ -14,7 +14,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
-import { badRequest, conflict, nodeNotFound, ProxyError, sitesUnavailable } from '../errors.js';
+import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import type { Locator } from '../federation/locator.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
@@ -179,29 +179,33 @@ async function list(services: ProxyServices, req: FastifyRequest, reply: Fastify
   const project = grantFor(services, req, spec, 'list');
   const query = new URL(req.url, 'http://proxy').searchParams;
   const requestId = req.ironic.globalRequestId;
-  let sites: SiteClient[] | undefined;
-  let nodeIdent: string | undefined;
-  for (const f of spec.nodeFilters) {
-    const v = query.get(f);
-    if (v) {
-      nodeIdent = v;
-      const site = await siteOf(services.nodes, v, requestId);
-      sites = [site ?? services.defaultSite];
-      break;
-    }
-  }
-  for (const f of spec.portgroupFilters ?? []) {
-    const v = query.get(f);
-    if (v && !sites) {
-      const site = await siteOf(portgroupLocator(services), v, requestId);
-      sites = [site ?? services.defaultSite];
-    }
-  }
+  // The one filter that pins the listing to a site: a node, else a portgroup.
+  let scope: { locator: Locator; ident: string } | undefined;
+  const nodeFilter = spec.nodeFilters.find((f) => query.get(f));
+  if (nodeFilter) scope = { locator: services.nodes, ident: query.get(nodeFilter)! };
+  const pgFilter = (spec.portgroupFilters ?? []).find((f) => query.get(f));
+  if (!scope && pgFilter) scope = { locator: portgroupLocator(services), ident: query.get(pgFilter)! };
   if (project) {
-    if (!nodeIdent) throw denied(`baremetal:${spec.rule}:list_all`);
-    await assertNodeOfProject(services, requestId, nodeIdent, project, nodeNotFound(nodeIdent));
+    if (!nodeFilter) throw denied(`baremetal:${spec.rule}:list_all`);
+    const ident = query.get(nodeFilter)!;
+    await assertNodeOfProject(services, requestId, ident, project, nodeNotFound(ident));
   }
-  return listCollection(services, req, reply, spec.def, { detailPath, sites });
+  if (!scope) return listCollection(services, req, reply, spec.def, { detailPath });
+
+  const { locator, ident } = scope;
+  const cached = locator.cached(ident);
+  // Nowhere: the default site answers Ironic's own "not found".
+  const site = cached ?? (await siteOf(locator, ident, requestId)) ?? services.defaultSite;
+  try {
+    return await listCollection(services, req, reply, spec.def, { detailPath, sites: [site] });
+  } catch (err) {
+    // A cached location may be stale (deleted, or re-enrolled elsewhere): ask every site once, and retry there.
+    if (!cached || !(err instanceof SiteErrorResponse) || err.response.status !== 404) throw err;
+    locator.forget(ident);
+    const fresh = await freshSiteOf(locator, ident, requestId);
+    if (!fresh || fresh === site) throw err;
+    return listCollection(services, req, reply, spec.def, { detailPath, sites: [fresh] });
+  }
 }
 
 /** Below the resource's name support, a non-uuid is the site's to refuse (Ironic's exact 400). */

@@ -160,6 +160,25 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     assert.equal(faultstring(nowhere), 'Node ghost could not be found.');
   });
 
+  test('?node= with a stale cached location: the node is found again where it is now', async () => {
+    const uuid = sites[0]!.addNode('wanderer');
+    sites[0]!.addPort(uuid, '52:54:00:ff:00:01');
+    assert.equal((await call('GET', '/v1/ports?node=wanderer')).body.ports.length, 1);
+    // Re-enrolled at s2 behind the proxy's back, with another port.
+    sites[0]!.nodes.delete(uuid);
+    for (const [k, p] of sites[0]!.ports) if (p.node_uuid === uuid) sites[0]!.ports.delete(k);
+    const moved = sites[1]!.addNode('wanderer');
+    sites[1]!.addPort(moved, '52:54:00:ff:00:02');
+    const r = await call('GET', '/v1/ports?node=wanderer');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.ports.map((p: { address: string }) => p.address), ['52:54:00:ff:00:02']);
+    sites[1]!.nodes.delete(moved);
+    for (const [k, p] of sites[1]!.ports) if (p.node_uuid === moved) sites[1]!.ports.delete(k);
+    const gone = await call('GET', '/v1/ports?node=wanderer');
+    assert.equal(gone.status, 404);
+    assert.equal(faultstring(gone), 'Node wanderer could not be found.');
+  });
+
   test('?address= fans out and finds the one port', async () => {
     const r = await call('GET', '/v1/ports?address=52:54:00:00:05:01');
     assert.equal(r.body.ports.length, 1);
