@@ -7,6 +7,7 @@ import type { ProxyConfig } from './config/types.js';
 import { buildServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { ProxyServices } from './services.js';
+import { startupDriftCheck } from './reconcile.js';
 
 export interface RunningProxy {
   app: FastifyInstance;
@@ -28,6 +29,8 @@ export async function startProxy(config: ProxyConfig, opts: { log?: Logger } = {
     throw new StartupError((err as Error).message);
   }
   await services.registry.refreshAll();
+  // Global objects (chassis, templates) that drifted while a site was away are reported, not repaired, here.
+  void startupDriftCheck(services.registry.sites, services.internalVersion(), log);
   const range = services.registry.commonRange();
   if (!range) log.warn('no site answered version discovery; the API answers 503 until one does');
   services.registry.startPeriodicRefresh(config.proxy.versionRefreshSeconds);
