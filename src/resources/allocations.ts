@@ -261,15 +261,18 @@ async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
 
   if (body.uuid !== undefined && body.uuid !== null && (typeof body.uuid !== 'string' || !isUuidLike(body.uuid))) return asIs();
   if (body.name !== undefined && body.name !== null && typeof body.name !== 'string') return asIs();
-  const checks: Promise<void>[] = [];
-  if (typeof body.name === 'string' && body.name) checks.push(assertAllocationIdentFree(services, body.name, 'name', requestId));
-  if (typeof body.uuid === 'string') checks.push(assertAllocationIdentFree(services, body.uuid, 'UUID', requestId));
+  const checkList: Promise<void>[] = [];
+  if (typeof body.name === 'string' && body.name) checkList.push(assertAllocationIdentFree(services, body.name, 'name', requestId));
+  if (typeof body.uuid === 'string') checkList.push(assertAllocationIdentFree(services, body.uuid, 'UUID', requestId));
+  // Awaited before anything is created; a request refused earlier for another reason must not leave it unhandled.
+  const checks = Promise.all(checkList);
+  checks.catch(() => undefined);
 
   // Backfill: the allocation goes where the node is, as the client wrote it (Ironic may take the node's instance uuid).
   if (body.node !== undefined && body.node !== null) {
     if (typeof body.node !== 'string' || !atLeast(req.ironic.version, BACKFILL_MINOR)) return asIs();
     const site = await nodeSite(services, body.node, requestId);
-    await Promise.all(checks);
+    await checks;
     return finish(ctx, req, reply, site, await sendAsIs(site, req));
   }
 
@@ -283,7 +286,7 @@ async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
     if (typeof body.resource_class !== 'string' || !body.resource_class) return asIs();
     attempts = await capacityAttempts(services, body, requestId);
   }
-  await Promise.all(checks);
+  await checks;
 
   // Every attempt carries the same uuid, so the allocation is the same object wherever it lands.
   const uuid = typeof body.uuid === 'string' ? body.uuid : randomUUID();
