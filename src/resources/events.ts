@@ -117,9 +117,8 @@ async function postEvents(services: ProxyServices, req: FastifyRequest, reply: F
       }
       return p;
     };
-    const mine: NetworkEvent[] = [];
-    for (const e of events) if (await holds(e, ask)) mine.push(e);
-    return mine;
+    const held = await Promise.all(events.map((e) => holds(e, ask)));
+    return events.filter((_, i) => held[i]);
   });
   // A site that cannot say whether it holds an event's port or node: its delivery cannot be confirmed.
   const silent = lookups.filter((o) => !o.ok).map((o) => o.site.name);
