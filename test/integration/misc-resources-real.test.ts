@@ -136,7 +136,10 @@ endpoint_override = ${sites.site('loc2').url}
     assert.equal((await atSite('loc1', `/v1/allocations/${created.uuid}`)).status, 200);
     const active = await waitAllocation(created.uuid, 'active');
     assert.equal((await api<{ name: string }>('GET', `/v1/nodes/${String(active.node_uuid)}`)).json!.name, 'alloc-a1');
-    // Renamed and deleted through the proxy, at its site.
+    // One listing shows the allocations of both sites (it-alloc-1 is at loc2), each once.
+    const listed = await baremetalJsonOk<Array<{ Name: string }>>(['allocation', 'list', '--limit', '0'], cli);
+    assert.deepEqual(listed.map((a) => a.Name).sort(), ['it-alloc-1', 'it-alloc-2']);
+    // Updated and deleted through the proxy, at its site.
     const set = await baremetal(['allocation', 'set', 'it-alloc-2', '--extra', 'k=v'], cli);
     assert.equal(set.code, 0, set.stderr);
     assert.deepEqual((await api<{ extra: unknown }>('GET', '/v1/allocations/it-alloc-2')).json!.extra, { k: 'v' });
