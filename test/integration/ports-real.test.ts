@@ -179,6 +179,9 @@ endpoint_override = ${sites.site('loc2').url}
     assert.equal(port.portgroup_uuid, pg.uuid);
     const inGroup = await baremetalJsonOk<PortRow[]>(['port', 'list', '--port-group', 'bond0', '--limit', '0'], cli);
     assert.deepEqual(inGroup.map((p) => p.Address), ['52:54:00:00:00:06']);
+    const viaGroup = await ironicRequest<{ ports: Array<{ uuid: string }> }>(proxy.url, 'GET', `/v1/portgroups/${pg.uuid}/ports`, { apiVersion: '1.78' });
+    assert.equal(viaGroup.status, 200);
+    assert.equal(viaGroup.json?.ports.length, 1);
     const crossed = await failing(['port', 'create', '52:54:00:00:00:07', '--node', nodes.get('pa')!, '--port-group', pg.uuid]);
     assert.match(crossed, /portgroup belonging to a different node/);
   });
@@ -195,5 +198,26 @@ endpoint_override = ${sites.site('loc2').url}
     assert.ok(JSON.stringify(doc.json).includes(`${proxy.url}/v1/volume/connectors`));
     const v1 = await ironicRequest<Record<string, unknown>>(proxy.url, 'GET', '/v1', { apiVersion: '1.78' });
     for (const key of ['ports', 'portgroups', 'volume']) assert.ok(v1.json?.[key], `/v1 advertises ${key}`);
+  });
+
+  test('a volume target lives at its node\'s site; shown, listed by node, deleted through the proxy', async () => {
+    const vt = await baremetalJsonOk<{ uuid: string }>(
+      ['volume', 'target', 'create', '--node', nodes.get('pb')!, '--type', 'iscsi', '--boot-index', '0', '--volume-id', 'vol-1'],
+      cli,
+    );
+    assert.equal(await atSite('loc2', `/v1/volume/targets/${vt.uuid}`), 200);
+    assert.equal((await baremetalJsonOk<{ volume_id: string }>(['volume', 'target', 'show', vt.uuid], cli)).volume_id, 'vol-1');
+    const byNode = await baremetalJsonOk<Array<{ UUID: string }>>(['volume', 'target', 'list', '--node', 'pb'], cli);
+    assert.deepEqual(byNode.map((t) => t.UUID), [vt.uuid]);
+    assert.deepEqual(await baremetalJsonOk<unknown[]>(['volume', 'target', 'list', '--node', 'pa'], cli), []);
+    // Ironic refuses while the node's power state is unknown; that answer is the site's, relayed.
+    const refused = await failing(['volume', 'target', 'delete', vt.uuid]);
+    assert.match(refused, /can not be performed on node .* while it is in state "None"/);
+    assert.equal(await atSite('loc2', `/v1/volume/targets/${vt.uuid}`), 200);
+    const off = await baremetal(['node', 'power', 'off', 'pb', '--power-timeout', '60'], cli);
+    assert.equal(off.code, 0, off.stderr);
+    const del = await baremetal(['volume', 'target', 'delete', vt.uuid], cli);
+    assert.equal(del.code, 0, del.stderr);
+    assert.equal(await atSite('loc2', `/v1/volume/targets/${vt.uuid}`), 404);
   });
 });
