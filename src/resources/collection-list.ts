@@ -55,6 +55,12 @@ export interface ListOptions {
   detailPath: boolean;
   /** The sites to ask (default: all); a filter on a node or portgroup narrows this to one. */
   sites?: readonly SiteClient[];
+  /**
+   * The filter matches at most one object in one Ironic (a port's MAC): more
+   * than one over the sites is a data conflict between sites — logged, and
+   * only the first (in the merged order) is answered.
+   */
+  atMostOne?: string;
 }
 
 /** A Locator whose lookups ask for `fields` (default `uuid`): ports and volume objects have no name. */
@@ -155,9 +161,15 @@ export async function listCollection(
     resolveMarker: (marker) => resolveMarker(services, def, marker, sortKey, globalRequestId),
   });
 
+  let found = page.items;
+  if (opts.atMostOne && found.length > 1) {
+    services.log.warn({ filter: opts.atMostOne, sites: found.map((f) => f.site.name), uuids: found.map((f) => f.item.uuid) }, 'one value held by several sites');
+    found = found.slice(0, 1);
+    page.nextCursor = undefined;
+  }
   // The marker is read before presenting: the client's view may not include the uuid.
-  const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
-  const items = page.items.map(({ site, item }) => {
+  const lastUuid = found.length > 0 ? String(found[found.length - 1]!.item.uuid) : undefined;
+  const items = found.map(({ site, item }) => {
     def.locator.remember(site, item.uuid, item.name);
     return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
   });
@@ -165,7 +177,7 @@ export async function listCollection(
   if (page.nextCursor && lastUuid) doc.next = nextLink(baseUrl, publicPath, params, lastUuid, page.nextCursor);
   const { metrics } = services;
   metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);
-  metrics.listingItems.inc({ kind: 'returned' }, page.items.length);
+  metrics.listingItems.inc({ kind: 'returned' }, items.length);
   for (const site of page.missingSites) metrics.listingMissingSites.inc({ site });
   if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
   return sendJson(reply, 200, doc);

@@ -56,6 +56,7 @@ export const portgroupsPlugin: ResourcePlugin = {
       noun: 'portgroup',
       hasName: true,
       nodeFilters: ['node'],
+      uniqueFilter: 'address',
       beforeCreate: async (ctx, body) => {
         await Promise.all(uniqueness(ctx, body.name, body.address));
       },

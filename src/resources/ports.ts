@@ -57,6 +57,10 @@ export interface NodeBoundSpec {
   noun: string;
   /** Names identify objects (portgroups); otherwise only uuids do. */
   hasName: boolean;
+  /** Names identify objects from this microversion on (ports: 1.88). */
+  nameSinceMinor?: number;
+  /** A list filter that matches at most one object in one Ironic (ports: `address`). */
+  uniqueFilter?: string;
   /** List filters that name a node (ask only its site). */
   nodeFilters: readonly string[];
   /** List filters that name a portgroup (ask only its site). */
@@ -190,7 +194,10 @@ async function list(services: ProxyServices, req: FastifyRequest, reply: Fastify
     const ident = query.get(nodeFilter)!;
     await assertNodeOfProject(services, requestId, ident, project, nodeNotFound(ident));
   }
-  if (!scope) return listCollection(services, req, reply, spec.def, { detailPath });
+  if (!scope) {
+    const unique = spec.uniqueFilter && query.get(spec.uniqueFilter) ? `${spec.uniqueFilter}=${query.get(spec.uniqueFilter)}` : undefined;
+    return listCollection(services, req, reply, spec.def, { detailPath, atMostOne: unique });
+  }
 
   const { locator, ident } = scope;
   const cached = locator.cached(ident);
@@ -209,8 +216,8 @@ async function list(services: ProxyServices, req: FastifyRequest, reply: Fastify
 }
 
 /** Below the resource's name support, a non-uuid is the site's to refuse (Ironic's exact 400). */
-function identRoutable(spec: NodeBoundSpec, ident: string): boolean {
-  return spec.hasName || isUuidLike(ident);
+function identRoutable(spec: NodeBoundSpec, req: FastifyRequest, ident: string): boolean {
+  return spec.hasName || isUuidLike(ident) || (spec.nameSinceMinor !== undefined && req.ironic.version.minor >= spec.nameSinceMinor);
 }
 
 async function authorizeObject(services: ProxyServices, req: FastifyRequest, spec: NodeBoundSpec, ident: string): Promise<void> {
@@ -227,7 +234,7 @@ async function authorizeObject(services: ProxyServices, req: FastifyRequest, spe
 }
 
 async function toOwner(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, ident: string): Promise<FastifyReply> {
-  if (!identRoutable(spec, ident)) return forwardTo(services, req, reply, services.defaultSite);
+  if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
   await authorizeObject(services, req, spec, ident);
   const locator = spec.def.locator;
   const { site, res } = await routeToOwner(locator, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
@@ -245,7 +252,8 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
   const fields = body as Record<string, unknown>;
   const requestId = req.ironic.globalRequestId;
-  const nodeIdent = fields.node_uuid;
+  // `node_ident` (1.94) names the node by name or uuid.
+  const nodeIdent = fields.node_uuid ?? fields.node_ident;
   // No node, or a node no site has: the default site writes Ironic's error.
   const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
   const ctx: WriteContext = { services, req, site, requestId };
@@ -296,7 +304,7 @@ export function patchedValue(ops: readonly PatchOp[], field: string): unknown {
 }
 
 async function update(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, ident: string): Promise<FastifyReply> {
-  if (!identRoutable(spec, ident)) return forwardTo(services, req, reply, services.defaultSite);
+  if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
   await authorizeObject(services, req, spec, ident);
   const requestId = req.ironic.globalRequestId;
   const ops = readPatch(readJson(req));
@@ -380,11 +388,14 @@ export const portsPlugin: ResourcePlugin = {
       rule: 'port',
       noun: 'port',
       hasName: false,
+      nameSinceMinor: 88,
+      uniqueFilter: 'address',
       nodeFilters: ['node', 'node_uuid'],
       portgroupFilters: ['portgroup'],
       beforeCreate: async (ctx, body) => {
         const checks: Promise<void>[] = [];
         if (typeof body.address === 'string' && body.address) checks.push(assertMacFree(ctx, body.address));
+        if (typeof body.name === 'string' && body.name) checks.push(assertPortNameFree(ctx, body.name));
         const pg = body.portgroup_uuid;
         if (typeof pg === 'string' && pg && typeof body.node_uuid === 'string') {
           checks.push(assertSameSite(ctx, portgroupLocator(ctx.services), pg, () => 'Port can not be added to a portgroup belonging to a different node.'));
@@ -395,6 +406,8 @@ export const portsPlugin: ResourcePlugin = {
         const checks: Promise<void>[] = [];
         const address = patchedValue(ops, 'address');
         if (typeof address === 'string' && address) checks.push(assertMacFree(ctx, address));
+        const name = patchedValue(ops, 'name');
+        if (typeof name === 'string' && name) checks.push(assertPortNameFree(ctx, name));
         const node = patchedValue(ops, 'node_uuid');
         if (typeof node === 'string' && node) {
           checks.push(assertSameSite(ctx, ctx.services.nodes, node, (there) => moveRefused('port', ident, 'node_uuid', `node ${node}`, ctx.site, there)));
@@ -408,6 +421,12 @@ export const portsPlugin: ResourcePlugin = {
     });
   },
 };
+
+/** A port name (1.88) is unique over all sites, as in one Ironic. */
+function assertPortNameFree(ctx: WriteContext, name: string): Promise<void> {
+  if (isUuidLike(name)) return Promise.resolve();
+  return assertFreeElsewhere(ctx, `/v1/ports/${encodeURIComponent(name)}?fields=uuid`, undefined, `A port with name ${name} already exists.`, `port name ${name}`);
+}
 
 /** A MAC address is unique over all sites, as in one Ironic (MACAlreadyExists). */
 function assertMacFree(ctx: WriteContext, address: string): Promise<void> {

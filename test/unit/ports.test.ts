@@ -185,6 +185,21 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     assert.equal(r.body.ports[0].uuid, [...sites[2]!.ports.values()].find((p) => p.address === '52:54:00:00:05:01')!.uuid);
   });
 
+  test('a MAC held by two sites (a conflict made behind the proxy) is answered once, as one Ironic would', async () => {
+    const a = sites[0]!.addPort(nodes.get('n0')!, '52:54:00:12:34:56');
+    const b = sites[1]!.addPort(nodes.get('n1')!, '52:54:00:12:34:56');
+    try {
+      const r = await call('GET', '/v1/ports?address=52:54:00:12:34:56');
+      assert.equal(r.status, 200);
+      assert.equal(r.body.ports.length, 1);
+      assert.equal(r.body.ports[0].uuid, [a.uuid, b.uuid].sort()[0]);
+      assert.equal(r.body.next, undefined);
+    } finally {
+      sites[0]!.ports.delete(String(a.uuid));
+      sites[1]!.ports.delete(String(b.uuid));
+    }
+  });
+
   test('a site down during a listing: the others\' ports, the site named', async () => {
     sites[2]!.down = true;
     const r = await call('GET', '/v1/ports?limit=100');
