@@ -57,6 +57,7 @@ export const portgroupsPlugin: ResourcePlugin = {
       hasName: true,
       nodeFilters: ['node'],
       uniqueFilter: 'address',
+      checkedFields: ['name', 'address', 'node_uuid'],
       beforeCreate: async (ctx, body) => {
         await Promise.all(uniqueness(ctx, body.name, body.address));
       },

@@ -69,6 +69,8 @@ export interface NodeBoundSpec {
   beforeCreate?: (ctx: WriteContext, body: Record<string, unknown>) => Promise<void>;
   /** Checks before a patch goes to `site` (the object's site, asked fresh). */
   beforePatch?: (ctx: WriteContext, patch: PatchOp[], ident: string) => Promise<void>;
+  /** The top-level fields whose change `beforePatch` checks; patches of other fields go straight to the owner. */
+  checkedFields?: readonly string[];
 }
 
 export interface WriteContext {
@@ -310,7 +312,8 @@ async function update(services: ProxyServices, req: FastifyRequest, reply: Fasti
   const ops = readPatch(readJson(req));
   const locator = spec.def.locator;
   let routed: { site: SiteClient; res: SiteResponse };
-  if (!spec.beforePatch || ops.length === 0) {
+  const checked = spec.beforePatch && ops.some((op) => spec.checkedFields?.includes(op.field));
+  if (!checked || !spec.beforePatch) {
     routed = await routeToOwner(locator, ident, { requestId }, (s) => sendAsIs(s, req));
   } else {
     const site = (await locator.lookup(ident, { requestId })).site;
@@ -366,7 +369,7 @@ export const moveRefused = (noun: string, ident: string, field: string, target: 
 
 const PORT_FIELDS = [
   'uuid', 'address', 'node_uuid', 'portgroup_uuid', 'extra', 'internal_info', 'local_link_connection', 'pxe_enabled',
-  'physical_network', 'is_smartnic', 'created_at', 'updated_at', 'name', 'description', 'vendor', 'category', 'is_shard',
+  'physical_network', 'is_smartnic', 'created_at', 'updated_at', 'name', 'description', 'vendor', 'category',
 ];
 
 export const portsPlugin: ResourcePlugin = {
@@ -390,6 +393,7 @@ export const portsPlugin: ResourcePlugin = {
       hasName: false,
       nameSinceMinor: 88,
       uniqueFilter: 'address',
+      checkedFields: ['address', 'name', 'node_uuid', 'portgroup_uuid'],
       nodeFilters: ['node', 'node_uuid'],
       portgroupFilters: ['portgroup'],
       beforeCreate: async (ctx, body) => {

@@ -39,6 +39,7 @@ export const volumePlugin: ResourcePlugin = {
       def: connectors,
       rule: 'volume',
       noun: 'volume connector',
+      checkedFields: ['type', 'connector_id', 'node_uuid'],
       hasName: false,
       nodeFilters: ['node'],
       beforeCreate: async (ctx, body) => {
@@ -76,6 +77,7 @@ export const volumePlugin: ResourcePlugin = {
       def: targets,
       rule: 'volume',
       noun: 'volume target',
+      checkedFields: ['node_uuid'],
       hasName: false,
       nodeFilters: ['node'],
       beforePatch: async (ctx, ops, ident) => {

@@ -248,8 +248,11 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
 
   test('PATCH: extra at the owner; an address used elsewhere 409; a node at another site 400', async () => {
     const port = [...sites[1]!.ports.values()][0]!;
+    assert.equal((await call('GET', `/v1/ports/${port.uuid}`)).status, 200);
+    for (const s of sites) s.requests.length = 0;
     const ok = await call('PATCH', `/v1/ports/${port.uuid}`, [{ op: 'add', path: '/extra/rack', value: '7' }]);
     assert.equal(ok.status, 200);
+    assert.equal(sites[0]!.requests.length + sites[2]!.requests.length, 0, 'a patch of unchecked fields goes straight to the known owner');
     assert.equal((sites[1]!.ports.get(String(port.uuid))!.extra as Record<string, string>).rack, '7');
     const taken = await call('PATCH', `/v1/ports/${port.uuid}`, [{ op: 'replace', path: '/address', value: '52:54:00:00:00:00' }]);
     assert.equal(taken.status, 409);
