@@ -33,7 +33,7 @@ import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
-import { forwardTo, sendAsIs } from './drivers.js';
+import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { ResourcePlugin } from './plugin.js';
 
 const ALLOCATIONS_MINOR = 52;
@@ -102,15 +102,6 @@ interface Ctx {
   services: ProxyServices;
   locator: Locator;
   def: CollectionDef;
-}
-
-function readJson(req: FastifyRequest): unknown {
-  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
-  try {
-    return JSON.parse(req.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** The site of a node named in a request; a node nowhere is Ironic's 400 (NodeNotFound with code 400). */

@@ -21,7 +21,8 @@ import { parseListParam, parseStrictBool } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { authorizeSystemRead, forwardTo, markMissing } from './drivers.js';
+import { authorizeSystemRead, markMissing } from './drivers.js';
+import { forwardTo } from '../http/forward.js';
 import { nextLink, parseListParams } from './list-params.js';
 import type { ResourcePlugin } from './plugin.js';
 

@@ -10,6 +10,7 @@
  * with Ironic's own paging, sorting, filters and errors; drift between sites
  * is the reconcile command's business, not the listing's.
  */
+import { sendAsIs } from '../http/forward.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
 import { ProxyError } from '../errors.js';
@@ -122,18 +123,4 @@ function relay(services: ProxyServices, req: FastifyRequest, reply: FastifyReply
 
 function rawBody(req: FastifyRequest): Buffer | undefined {
   return Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
-}
-
-/** The client's request, as it came, with the proxy's credentials and request id. */
-export function sendAsIs(site: SiteClient, req: FastifyRequest): Promise<SiteResponse> {
-  const contentType = req.headers['content-type'];
-  const body = rawBody(req);
-  return site.request({
-    method: req.method,
-    path: req.url,
-    version: req.ironic.version,
-    requestId: req.ironic.globalRequestId,
-    headers: contentType ? { 'content-type': contentType } : undefined,
-    body,
-  });
 }

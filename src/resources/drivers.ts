@@ -10,6 +10,7 @@
  * have it. Properties, RAID properties and driver vendor passthru are asked
  * of the first site (configuration order) that has the driver.
  */
+import { forwardTo, sendAsIs } from '../http/forward.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
 import { SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
@@ -56,24 +57,6 @@ function driverRoutes(app: FastifyInstance, services: ProxyServices): void {
 export function authorizeSystemRead(services: ProxyServices, req: FastifyRequest, rule: string): void {
   const grant = services.policy.nodes(req.user, 'read', rule);
   if (grant.project) throw denied(rule);
-}
-
-/** The client's request as it came (method, path, query, body), with the proxy's credentials and request id. */
-export function sendAsIs(site: SiteClient, req: FastifyRequest, overrides: { path?: string; body?: Buffer } = {}): Promise<SiteResponse> {
-  const contentType = req.headers['content-type'];
-  const raw = overrides.body ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
-  return site.request({
-    method: req.method,
-    path: overrides.path ?? req.url,
-    version: req.ironic.version,
-    requestId: req.ironic.globalRequestId,
-    headers: contentType ? { 'content-type': contentType } : undefined,
-    body: raw && raw.length > 0 ? raw : undefined,
-  });
-}
-
-export async function forwardTo(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient): Promise<FastifyReply> {
-  return relaySiteResponse(req, reply, services.registry.linkSource(site), await sendAsIs(site, req));
 }
 
 export interface Gathered {

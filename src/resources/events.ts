@@ -18,7 +18,7 @@ import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { MAC_RE } from './agent.js';
-import { forwardTo, sendAsIs } from './drivers.js';
+import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { ResourcePlugin } from './plugin.js';
 
 const EVENTS_MINOR = 54;
@@ -70,15 +70,6 @@ export function validEvents(body: unknown): NetworkEvent[] | undefined {
     }
   }
   return events as NetworkEvent[];
-}
-
-function readJson(req: FastifyRequest): unknown {
-  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
-  try {
-    return JSON.parse(req.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Does `site` hold anything `e` names? One small GET per name (the caller shares them per site). */

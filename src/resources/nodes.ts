@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, nodeNotFound } from '../errors.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse } from '../http/relay.js';
+import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
@@ -33,13 +34,13 @@ function nodeRoutes(app: FastifyInstance, services: ProxyServices): void {
   app.post('/v1/nodes', (req, reply) => createNode(services, req, reply));
   // Other methods on the collections: Ironic's answers (405 with Allow, or e.g. 400 "Missing mandatory
   // parameter: node_ident" for DELETE) come from a site, exactly.
-  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes', handler: (req, reply) => forwardToSite(services, req, reply, services.defaultSite) });
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes/detail', handler: (req, reply) => forwardToSite(services, req, reply, services.defaultSite) });
+  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes/detail', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
 
   // Deprecated form of validate: GET /v1/nodes/validate?node=<ident>.
   app.get('/v1/nodes/validate', async (req, reply) => {
     const ident = new URL(req.url, 'http://proxy').searchParams.get('node');
-    if (!ident) return forwardToSite(services, req, reply, services.defaultSite);
+    if (!ident) return forwardTo(services, req, reply, services.defaultSite);
     return forwardToNode(services, req, reply, ident);
   });
 
@@ -82,24 +83,6 @@ async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply
 /** Node-scoped collections whose `next` Ironic points at the top-level collection. */
 const NODE_SCOPED_LISTING = /^\/v1\/nodes\/[^/]+\/(ports|portgroups|volume\/connectors|volume\/targets)(\/detail)?$/;
 
-async function forwardToSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient): Promise<FastifyReply> {
-  return relaySiteResponse(req, reply, services.registry.linkSource(site), await sendAsIs(site, req));
-}
-
-/** The client's request, as it came (method, path, query, body), with the proxy's credentials and request id. */
-function sendAsIs(site: SiteClient, req: FastifyRequest, body?: Buffer): Promise<SiteResponse> {
-  const contentType = req.headers['content-type'];
-  const raw = body ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
-  return site.request({
-    method: req.method,
-    path: req.url,
-    version: req.ironic.version,
-    requestId: req.ironic.globalRequestId,
-    headers: contentType ? { 'content-type': contentType } : undefined,
-    body: raw && raw.length > 0 ? raw : undefined,
-  });
-}
-
 /**
  * The caller may do this to this node (see auth/policy.ts). A project-scoped
  * caller must own or lease it; a node it may not see is "not found", as in
@@ -134,23 +117,14 @@ function forgetOnDelete(services: ProxyServices, ident: string): AfterSuccess {
   return () => services.nodes.forget(ident);
 }
 
-function readJson(req: FastifyRequest): unknown {
-  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
-  try {
-    return JSON.parse(req.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
 async function createNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   services.policy.nodes(req.user, 'admin', 'baremetal:node:create');
   const body = readJson(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardToSite(services, req, reply, services.defaultSite);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
   const fields = body as Record<string, unknown>;
   const group = fields.conductor_group ?? '';
-  if (typeof group !== 'string') return forwardToSite(services, req, reply, services.defaultSite);
+  if (typeof group !== 'string') return forwardTo(services, req, reply, services.defaultSite);
   const site = siteOfGroup(services.registry, group);
 
   const opts = { version: services.internalVersion(), requestId: req.ironic.globalRequestId };

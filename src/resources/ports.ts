@@ -12,6 +12,7 @@
  * a site cannot be asked. A port cannot move to a node or portgroup at
  * another site (400).
  */
+import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
 import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
@@ -111,33 +112,6 @@ export function nodeBoundRoutes(app: FastifyInstance, services: ProxyServices, s
     url: `${def.path}/:ident/*`,
     handler: (req, reply) => toOwner(services, req, reply, spec, (req.params as { ident: string }).ident),
   });
-}
-
-/** The request as it came, to one site, its answer relayed. */
-export async function forwardTo(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient, nextPath?: string): Promise<FastifyReply> {
-  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, await sendAsIs(site, req));
-}
-
-export function sendAsIs(site: SiteClient, req: FastifyRequest): Promise<SiteResponse> {
-  const contentType = req.headers['content-type'];
-  const raw = Buffer.isBuffer(req.body) ? req.body : undefined;
-  return site.request({
-    method: req.method,
-    path: req.url,
-    version: req.ironic.version,
-    requestId: req.ironic.globalRequestId,
-    headers: contentType ? { 'content-type': contentType } : undefined,
-    body: raw && raw.length > 0 ? raw : undefined,
-  });
-}
-
-function readJson(req: FastifyRequest): unknown {
-  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
-  try {
-    return JSON.parse(req.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 const isReadMethod = (m: string): boolean => m === 'GET' || m === 'HEAD';

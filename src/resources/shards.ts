@@ -10,7 +10,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { atLeast } from '../ironic/microversion.js';
 import { sendJson } from '../http/relay.js';
 import type { ProxyServices } from '../services.js';
-import { authorizeSystemRead, forwardTo, gatherFromSites, markMissing } from './drivers.js';
+import { authorizeSystemRead, gatherFromSites, markMissing } from './drivers.js';
+import { forwardTo } from '../http/forward.js';
 import type { ResourcePlugin } from './plugin.js';
 
 const SHARDS_MINOR = 82;

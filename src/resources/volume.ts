@@ -15,7 +15,8 @@ import { parseJsonBody } from '../sites/site-client.js';
 import type { SiteClient } from '../sites/site-client.js';
 import type { CollectionDef } from './collection-list.js';
 import type { ResourcePlugin } from './plugin.js';
-import { assertSameSite, forwardTo, moveRefused, nodeBoundRoutes, objectLocator, patchedValue, type WriteContext } from './ports.js';
+import { forwardTo } from '../http/forward.js';
+import { assertSameSite, moveRefused, nodeBoundRoutes, objectLocator, patchedValue, type WriteContext } from './ports.js';
 
 const connectorNotFound = (ident: string): ProxyError => new ProxyError(404, 'VOLUME_CONNECTOR_NOT_FOUND', `Volume connector ${ident} could not be found.`);
 const targetNotFound = (ident: string): ProxyError => new ProxyError(404, 'VOLUME_TARGET_NOT_FOUND', `Volume target ${ident} could not be found.`);

@@ -1,0 +1,37 @@
+/**
+ * Passing a client's request to a site: the one place where a request is
+ * re-sent as it came (method, path, query, body, content type) with the
+ * proxy's credentials, the negotiated version and the request id.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ProxyServices } from '../services.js';
+import type { SiteClient, SiteResponse } from '../sites/site-client.js';
+import { relaySiteResponse } from './relay.js';
+
+export function sendAsIs(site: SiteClient, req: FastifyRequest, overrides: { path?: string; body?: Buffer } = {}): Promise<SiteResponse> {
+  const contentType = req.headers['content-type'];
+  const raw = overrides.body ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
+  return site.request({
+    method: req.method,
+    path: overrides.path ?? req.url,
+    version: req.ironic.version,
+    requestId: req.ironic.globalRequestId,
+    headers: contentType ? { 'content-type': contentType } : undefined,
+    body: raw && raw.length > 0 ? raw : undefined,
+  });
+}
+
+/** The request as it came, to one site, its answer relayed (a node-scoped listing keeps `nextPath`). */
+export async function forwardTo(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, site: SiteClient, nextPath?: string): Promise<FastifyReply> {
+  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, await sendAsIs(site, req));
+}
+
+/** The request body as JSON, or undefined when there is none or it is not JSON (a site then answers the error). */
+export function readJson(req: FastifyRequest): unknown {
+  if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
+  try {
+    return JSON.parse(req.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
