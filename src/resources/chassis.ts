@@ -7,6 +7,7 @@
  * like `/v1/nodes`. A delete is refused (Ironic's 400 ChassisNotEmpty) before
  * anything is deleted when any site still has a node in the chassis.
  */
+import { accountMergedPage } from '../http/missing-sites.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
 import { badRequest, nodeNotFound, ProxyError } from '../errors.js';
@@ -35,7 +36,6 @@ export const CHASSIS: GlobalFamily = {
   sinceMinor: 1,
 };
 
-const MISSING_SITES_HEADER = 'x-ironic-proxy-missing-sites';
 
 export const chassisPlugin: ResourcePlugin = {
   name: 'chassis',
@@ -142,7 +142,7 @@ async function listChassisNodes(services: ProxyServices, req: FastifyRequest, re
   });
   const doc: Record<string, unknown> = { nodes };
   if (page.nextCursor && lastUuid) doc.next = nextLink(baseUrl, publicPath, params, lastUuid, page.nextCursor);
-  if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
+  accountMergedPage(services, reply, page);
   return sendJson(reply, 200, doc);
 }
 

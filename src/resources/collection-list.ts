@@ -12,6 +12,7 @@
  * (or a name only from some version on), whose lookup asks only for the
  * fields the resource has.
  */
+import { accountMergedPage } from '../http/missing-sites.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import { firstHit } from '../federation/fanout.js';
@@ -29,7 +30,6 @@ import type { SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { nextLink, parseListParams } from './list-params.js';
 
-export const MISSING_SITES_HEADER = 'x-ironic-proxy-missing-sites';
 
 /** What the merged listing needs to know about one collection. */
 export interface CollectionDef {
@@ -175,11 +175,7 @@ export async function listCollection(
   });
   const doc: Record<string, unknown> = { [def.collectionKey]: items };
   if (page.nextCursor && lastUuid) doc.next = nextLink(baseUrl, publicPath, params, lastUuid, page.nextCursor);
-  const { metrics } = services;
-  metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);
-  metrics.listingItems.inc({ kind: 'returned' }, items.length);
-  for (const site of page.missingSites) metrics.listingMissingSites.inc({ site });
-  if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
+  accountMergedPage(services, reply, page);
   return sendJson(reply, 200, doc);
 }
 

@@ -21,7 +21,8 @@ import { parseListParam, parseStrictBool } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { authorizeSystemRead, markMissing } from './drivers.js';
+import { authorizeSystemRead } from './drivers.js';
+import { accountMergedPage } from '../http/missing-sites.js';
 import { forwardTo } from '../http/forward.js';
 import { nextLink, parseListParams } from './list-params.js';
 import type { ResourcePlugin } from './plugin.js';
@@ -94,8 +95,7 @@ async function listConductors(services: ProxyServices, req: FastifyRequest, repl
   const conductors = page.items.map(({ site, item }) => rewriteLinks(view.present(item), services.registry.linkBases(site), baseUrl));
   const doc: Record<string, unknown> = { conductors };
   if (page.nextCursor && last !== undefined) doc.next = nextLink(baseUrl, '/v1/conductors', params, last, page.nextCursor);
-  for (const site of page.missingSites) services.metrics.listingMissingSites.inc({ site });
-  markMissing(reply, page.missingSites);
+  accountMergedPage(services, reply, page);
   return sendJson(reply, 200, doc);
 }
 

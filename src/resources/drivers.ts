@@ -21,7 +21,7 @@ import { parseListParam } from '../ironic/idents.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { MISSING_SITES_HEADER } from './collection-list.js';
+import { markMissingSites } from '../http/missing-sites.js';
 import type { ResourcePlugin } from './plugin.js';
 
 export const driversPlugin: ResourcePlugin = {
@@ -114,13 +114,9 @@ export async function gatherFromSites(
     throw first instanceof SiteFailedResponse ? new SiteErrorResponse(first.site, first.response) : first;
   }
   if (g.missing.length > 0 && services.config.proxy.strictListing) throw sitesUnavailable('Answer incomplete', g.missing);
-  for (const name of g.missing) services.metrics.listingMissingSites.inc({ site: name });
   return g;
 }
 
-export function markMissing(reply: FastifyReply, missing: string[]): void {
-  if (missing.length > 0) reply.header(MISSING_SITES_HEADER, missing.join(','));
-}
 
 /** `fields` without `name` would leave nothing to merge by: ask for it too, and drop it after. */
 function sitePath(req: FastifyRequest, base: string): { path: string; dropName: boolean } {
@@ -148,7 +144,7 @@ async function listDrivers(services: ProxyServices, req: FastifyRequest, reply: 
   }));
   const merged = mergeDrivers(services, req, lists);
   if (dropName) for (const d of merged) delete d.name;
-  markMissing(reply, g.missing);
+  markMissingSites(services, reply, g.missing);
   return sendJson(reply, 200, { drivers: merged });
 }
 
@@ -168,7 +164,7 @@ async function showDriver(services: ProxyServices, req: FastifyRequest, reply: F
     g.answers.map(({ site, doc }) => ({ site, drivers: [doc] })),
   );
   if (dropName) delete merged!.name;
-  markMissing(reply, g.missing);
+  markMissingSites(services, reply, g.missing);
   return sendJson(reply, 200, merged);
 }
 

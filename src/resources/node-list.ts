@@ -13,6 +13,7 @@ import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item, StreamSpec } from '../federation/merge.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { sendJson } from '../http/relay.js';
+import { accountMergedPage } from '../http/missing-sites.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
@@ -21,7 +22,6 @@ import { parseJsonBody } from '../sites/site-client.js';
 import type { ProxyServices } from '../services.js';
 import { parseListParams, nextLink } from './list-params.js';
 
-export const MISSING_SITES_HEADER = 'x-ironic-proxy-missing-sites';
 
 export async function listNodes(services: ProxyServices, request: FastifyRequest, reply: FastifyReply, detailPath: boolean): Promise<FastifyReply> {
   const { version, baseUrl, globalRequestId } = request.ironic;
@@ -88,11 +88,7 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
   if (page.nextCursor && lastUuid && !query.has('instance_uuid')) {
     doc.next = nextLink(baseUrl, publicPath, params, lastUuid, page.nextCursor);
   }
-  const { metrics } = services;
-  metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);
-  metrics.listingItems.inc({ kind: 'returned' }, page.items.length);
-  for (const site of page.missingSites) metrics.listingMissingSites.inc({ site });
-  if (page.missingSites.length > 0) reply.header(MISSING_SITES_HEADER, page.missingSites.join(','));
+  accountMergedPage(services, reply, page);
   return sendJson(reply, 200, doc);
 }
 

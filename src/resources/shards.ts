@@ -10,7 +10,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { atLeast } from '../ironic/microversion.js';
 import { sendJson } from '../http/relay.js';
 import type { ProxyServices } from '../services.js';
-import { authorizeSystemRead, gatherFromSites, markMissing } from './drivers.js';
+import { authorizeSystemRead, gatherFromSites } from './drivers.js';
+import { markMissingSites } from '../http/missing-sites.js';
 import { forwardTo } from '../http/forward.js';
 import type { ResourcePlugin } from './plugin.js';
 
@@ -55,6 +56,6 @@ async function listShards(services: ProxyServices, req: FastifyRequest, reply: F
   authorizeSystemRead(services, req, 'baremetal:shards:get');
   const g = await gatherFromSites(services, req, req.url);
   const shards = sumShards(g.answers.map(({ doc }) => (Array.isArray(doc.shards) ? doc.shards : [])));
-  markMissing(reply, g.missing);
+  markMissingSites(services, reply, g.missing);
   return sendJson(reply, 200, { shards });
 }
