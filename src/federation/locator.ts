@@ -31,6 +31,8 @@ export interface ResourceLookup {
   notFound(ident: string): ProxyError;
   /** What to call it in "cannot locate" messages. */
   noun: string;
+  /** The fields a lookup asks for (default `uuid,name`; resources without names ask for `uuid`). */
+  lookupFields?: string;
 }
 
 export class Locator {
@@ -81,7 +83,7 @@ export class Locator {
   }
 
   private async lookupEverywhere(ident: string, opts: LocateOptions): Promise<Located> {
-    const path = `${this.resource.collectionPath}/${encodeURIComponent(ident)}?fields=uuid,name`;
+    const path = `${this.resource.collectionPath}/${encodeURIComponent(ident)}?fields=${this.resource.lookupFields ?? 'uuid,name'}`;
     let routingNotFound: SiteErrorResponse | undefined;
     const result = await firstHit(this.sites(), async (site) => {
       const res = await site.request({ method: 'GET', path, version: this.version(), requestId: opts.requestId });

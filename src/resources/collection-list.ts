@@ -7,29 +7,22 @@
  * did not answer named in X-Ironic-Proxy-Missing-Sites — the same guarantees
  * as the node listing (node-list.ts). The default order is by uuid (Ironic's
  * own default, the internal id, means nothing across sites).
- *
- * Also here: `SiteObjectLocator`, a Locator for resources that have no name
- * (or a name only from some version on), whose lookup asks only for the
- * fields the resource has.
  */
-import { accountMergedPage } from '../http/missing-sites.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
-import { firstHit } from '../federation/fanout.js';
+import { accountMergedPage } from '../http/missing-sites.js';
+import { badRequest, type ProxyError } from '../errors.js';
 import { listMerged } from '../federation/listing.js';
-import { Locator, type LocateOptions, type Located, type ResourceLookup } from '../federation/locator.js';
+import type { Locator } from '../federation/locator.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item, StreamSpec } from '../federation/merge.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
-import { canonicalUuid, isUuidLike, parseListParam, parseStrictBool } from '../ironic/idents.js';
-import type { Version } from '../ironic/microversion.js';
+import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { nextLink, parseListParams } from './list-params.js';
-
 
 /** What the merged listing needs to know about one collection. */
 export interface CollectionDef {
@@ -61,58 +54,6 @@ export interface ListOptions {
    * only the first (in the merged order) is answered.
    */
   atMostOne?: string;
-}
-
-/** A Locator whose lookups ask for `fields` (default `uuid`): ports and volume objects have no name. */
-export class SiteObjectLocator extends Locator {
-  private readonly pending = new Map<string, Promise<Located>>();
-
-  constructor(
-    private readonly allSites: () => readonly SiteClient[],
-    private readonly what: ResourceLookup,
-    maxEntries: number,
-    private readonly lookupVersion: () => Version,
-    private readonly hasName = false,
-  ) {
-    super(allSites, what, maxEntries, lookupVersion);
-  }
-
-  override lookup(ident: string, opts: LocateOptions): Promise<Located> {
-    const k = isUuidLike(ident) ? `u:${ident.replace(/-/g, '').toLowerCase()}` : `n:${ident}`;
-    let p = this.pending.get(k);
-    if (!p) {
-      p = this.findEverywhere(ident, opts).finally(() => this.pending.delete(k));
-      this.pending.set(k, p);
-    }
-    return p;
-  }
-
-  private async findEverywhere(ident: string, opts: LocateOptions): Promise<Located> {
-    const fields = this.hasName ? 'uuid,name' : 'uuid';
-    const path = `${this.what.collectionPath}/${encodeURIComponent(ident)}?fields=${fields}`;
-    const result = await firstHit(this.allSites(), async (site) => {
-      const res = await site.request({ method: 'GET', path, version: this.lookupVersion(), requestId: opts.requestId });
-      if (res.status === 404) return undefined;
-      if (res.status === 200) {
-        const body = parseJsonBody<{ uuid?: string; name?: string | null }>(site.name, res);
-        return typeof body?.uuid === 'string' ? { uuid: body.uuid, name: body.name } : undefined;
-      }
-      // 400/406: the identifier itself is invalid; every site would say the same.
-      if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
-      throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);
-    });
-    if (result.hit) {
-      const located: Located = { site: result.hit.site, uuid: result.hit.value.uuid, name: result.hit.value.name };
-      this.remember(located.site, located.uuid, located.name);
-      return located;
-    }
-    const clientError = result.failures.find((f) => f.error instanceof SiteErrorResponse);
-    if (clientError) throw clientError.error;
-    if (result.failures.length > 0) {
-      throw sitesUnavailable(`Cannot tell where ${this.what.noun} ${ident} is`, result.failures.map((f) => f.site.name));
-    }
-    throw this.what.notFound(ident);
-  }
 }
 
 /** `GET <collection>` (or its detail) merged over the sites. */

@@ -17,37 +17,38 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
 import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
-import type { Locator } from '../federation/locator.js';
+import { Locator } from '../federation/locator.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse } from '../http/relay.js';
 import { isUuidLike } from '../ironic/idents.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { listCollection, SiteObjectLocator, type CollectionDef } from './collection-list.js';
+import { listCollection, type CollectionDef } from './collection-list.js';
 import type { ResourcePlugin } from './plugin.js';
 
 export const portNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORT_NOT_FOUND', `Port ${ident} could not be found.`);
 
 /** Per-process locators of node-bound objects, shared by the families that refer to each other. */
-const locators = new WeakMap<ProxyServices, Map<string, SiteObjectLocator>>();
+const locators = new WeakMap<ProxyServices, Map<string, Locator>>();
 
 /** The locator of one collection (e.g. `/v1/portgroups`) for these services, made once. */
-export function objectLocator(services: ProxyServices, collectionPath: string, noun: string, notFound: (id: string) => ProxyError, hasName = false): SiteObjectLocator {
+export function objectLocator(services: ProxyServices, collectionPath: string, noun: string, notFound: (id: string) => ProxyError, hasName = false): Locator {
   let byPath = locators.get(services);
   if (!byPath) locators.set(services, (byPath = new Map()));
   let locator = byPath.get(collectionPath);
   if (!locator) {
-    locator = new SiteObjectLocator(() => services.registry.sites, { collectionPath, notFound, noun }, services.config.proxy.locationCacheSize, () => services.internalVersion(), hasName);
+    // Ports and volume objects have no name (ports only from 1.88): a lookup asks only for what they have.
+    locator = new Locator(() => services.registry.sites, { collectionPath, notFound, noun, lookupFields: hasName ? 'uuid,name' : 'uuid' }, services.config.proxy.locationCacheSize, () => services.internalVersion());
     byPath.set(collectionPath, locator);
   }
   return locator;
 }
 
 export const portgroupNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORTGROUP_NOT_FOUND', `Portgroup ${ident} could not be found.`);
-export const portgroupLocator = (services: ProxyServices): SiteObjectLocator =>
+export const portgroupLocator = (services: ProxyServices): Locator =>
   objectLocator(services, '/v1/portgroups', 'portgroup', portgroupNotFound, true);
-const portLocator = (services: ProxyServices): SiteObjectLocator => objectLocator(services, '/v1/ports', 'port', portNotFound);
+const portLocator = (services: ProxyServices): Locator => objectLocator(services, '/v1/ports', 'port', portNotFound);
 
 /** One node-bound family: its collection, the names of its policy rules, and its cross-site invariants. */
 export interface NodeBoundSpec {
