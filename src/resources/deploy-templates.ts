@@ -114,7 +114,16 @@ export function globalObjectRoutes(app: FastifyInstance, services: ProxyServices
   });
   app.route({ method: ['POST', 'PUT', 'HEAD'], url: `${base}/:ident`, handler: forwardFirst });
   opts.subRoutes?.(app, services);
-  app.route({ method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'], url: `${base}/:ident/*`, handler: forwardFirst });
+  app.route({ method: ['GET', 'HEAD'], url: `${base}/:ident/*`, handler: forwardFirst });
+  // A write below an object (runbook traits, 1.112) would change one site's copy only: refused
+  // until it is replicated like the object itself, never half-applied.
+  app.route({
+    method: ['PUT', 'POST', 'PATCH', 'DELETE'],
+    url: `${base}/:ident/*`,
+    handler: gate(async () => {
+      throw new ProxyError(405, 'NOT_REPLICATED', `Writes below a ${family.noun.toLowerCase()} are not replicated to every site by this proxy yet`, 'routing');
+    }),
+  });
 }
 
 function relay(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, answer: { site: SiteClient; res: SiteResponse }): FastifyReply {
