@@ -88,34 +88,32 @@ export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position
 }
 
 /**
- * How much to ask a site for: its expected share of what the page still needs,
- * plus three standard deviations of headroom, so that one round usually fills
- * the page without pulling sites × page size.
+ * How much to ask a site for in the first round: its expected share of the
+ * page (page size / active sites), plus four standard deviations of
+ * headroom, so that one round fills the page with near certainty (a second
+ * round costs a whole round trip) without pulling sites × page size.
  */
 export function chunkSize(need: number, activeSites: number, maxChunk: number): number {
   if (activeSites <= 1) return Math.min(need, maxChunk);
   const share = need / activeSites;
-  return Math.max(1, Math.min(need, maxChunk, Math.ceil(share + 3 * Math.sqrt(share)) + 1));
+  return Math.max(1, Math.min(need, maxChunk, Math.ceil(share + 4 * Math.sqrt(share)) + 1));
 }
 
 /**
- * How much to ask a site for when its chunk ran out: its share so far of the
- * items this page took (a site holding a whole run of the sort order gets
- * what the page still needs in one request, not in many small ones), never
- * less than the even share.
+ * How much to ask a site for when its chunk ran out: everything the page
+ * still needs. A site that outran its share holds a run of the order (names
+ * that start with the site's name, say); asking it for less would cost a
+ * round trip per few items.
  */
-export function refillSize(need: number, activeSites: number, maxChunk: number, emittedBySite: number, emittedTotal: number): number {
-  const even = chunkSize(need, activeSites, maxChunk);
-  if (emittedTotal === 0) return even;
-  const expected = (need * emittedBySite) / emittedTotal;
-  return Math.max(even, Math.min(need, maxChunk, Math.ceil(expected + 3 * Math.sqrt(expected)) + 1));
+export function refillSize(need: number, maxChunk: number): number {
+  return Math.min(need, maxChunk);
 }
 
 class Stream {
   buffer: Item[] = [];
   head = 0;
-  /** Items this page took from the site: its observed share of the page. */
-  emitted = 0;
+  /** Whether this page already asked the site once (later asks are refills). */
+  asked = false;
   more: boolean;
   failed = false;
   constructor(
@@ -154,7 +152,8 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
         starving.map(async (s) => {
           requests++;
           try {
-            const chunk = refillSize(need, active, spec.maxChunk, s.emitted, out.length);
+            const chunk = s.asked ? refillSize(need, spec.maxChunk) : chunkSize(need, active, spec.maxChunk);
+            s.asked = true;
             // A starving stream has emitted all it fetched, so its position is where it stopped.
             const page = await fetchSitePage(s.site, spec, s.position, chunk);
             fetched += page.items.length;
@@ -176,7 +175,6 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
     const item = s.peek();
     s.head++;
     out.push({ site: s.site, item });
-    s.emitted++;
     s.position = { kind: 'after', marker: String(item[spec.markerField]) };
     if (s.buffered > 0) heap.push(s);
   }
