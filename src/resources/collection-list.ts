@@ -157,12 +157,14 @@ function siteView(def: CollectionDef, passthrough: Array<[string, string]>, deta
   return { path: def.detailPath, params, present: keepFields([...def.defaultFields, 'links']) };
 }
 
-function keepFields(fields: string[]): (item: Item) => Item {
+/** A presenter that keeps only these fields of an item. */
+export function keepFields(fields: string[]): (item: Item) => Item {
   const keep = new Set(fields);
   return (item) => Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k)));
 }
 
-function dropFields(fields: string[]): (item: Item) => Item {
+/** A presenter that drops the fields the merge needed and the client did not ask for. */
+export function dropFields(fields: string[]): (item: Item) => Item {
   return (item) => {
     for (const f of fields) delete item[f];
     return item;

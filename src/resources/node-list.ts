@@ -21,6 +21,7 @@ import { isNodeField, isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT
 import { parseJsonBody } from '../sites/site-client.js';
 import type { ProxyServices } from '../services.js';
 import { parseListParams, nextLink } from './list-params.js';
+import { dropFields, keepFields } from './collection-list.js';
 
 
 export async function listNodes(services: ProxyServices, request: FastifyRequest, reply: FastifyReply, detailPath: boolean): Promise<FastifyReply> {
@@ -135,18 +136,6 @@ function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sor
   }
   // No `fields` before 1.8, and none for timestamps: read full objects and cut them down to the list view.
   return { path: '/v1/nodes/detail', params, present: keepFields([...defaults, 'links']) };
-}
-
-function keepFields(fields: string[]): (item: Item) => Item {
-  const keep = new Set(fields);
-  return (item) => Object.fromEntries(Object.entries(item).filter(([k]) => keep.has(k)));
-}
-
-function dropFields(fields: string[]): (item: Item) => Item {
-  return (item) => {
-    for (const f of fields) delete item[f];
-    return item;
-  };
 }
 
 async function resolveNodeMarker(services: ProxyServices, marker: string, sortKey: string, requestId: string): Promise<MarkerPoint> {
