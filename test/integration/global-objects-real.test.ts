@@ -8,10 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfigText } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
 import { checkDrift, repairDrift } from '../../src/reconcile.js';
-import { startProxy, type RunningProxy } from '../../src/start.js';
+import type { RunningProxy } from '../../src/start.js';
+import { startProxyOver } from '../support/proxy-over-real.js';
 import { startRealSites, type RealSites } from '../support/real-ironic.js';
 import { baremetal, baremetalJsonOk, type BaremetalOptions } from '../support/clients.js';
 
@@ -39,23 +38,7 @@ describe('global objects over real Ironic sites', { timeout: 600_000 }, () => {
       { name: 'loc1', conductorGroups: [''] },
       { name: 'loc2', conductorGroups: ['grp1'] },
     ]);
-    const ini = `
-[DEFAULT]
-groups = _:loc1,grp1:loc2
-[api]
-host_ip = 127.0.0.1
-port = 0
-[proxy]
-site_timeout = 5
-circuit_open_seconds = 0
-[group:loc1]
-auth_type = none
-endpoint_override = ${sites.site('loc1').url}
-[group:loc2]
-auth_type = none
-endpoint_override = ${sites.site('loc2').url}
-`;
-    proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+    proxy = await startProxyOver(sites, { groups: '_:loc1,grp1:loc2', proxy: { site_timeout: 5, circuit_open_seconds: 0 } });
     cli = { endpoint: proxy.url };
     for (const [name, group] of [['g-node-1', ''], ['g-node-2', 'grp1']] as const) {
       const args = ['node', 'create', '--driver', 'fake-hardware', '--name', name];

@@ -6,9 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfigText } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
-import { startProxy, type RunningProxy } from '../../src/start.js';
+import type { RunningProxy } from '../../src/start.js';
+import { startProxyOver } from '../support/proxy-over-real.js';
 import { startRealSites, type RealSites } from '../support/real-ironic.js';
 import { baremetal, baremetalJsonOk, ironicRequest, waitForProvisionState, type BaremetalOptions } from '../support/clients.js';
 
@@ -69,20 +68,7 @@ describe('allocations, drivers, conductors, shards, events, agent endpoints over
       { name: 'loc1', conductorGroups: ['', 'grp2'] },
       { name: 'loc2', conductorGroups: ['grp1'] },
     ]);
-    const ini = `
-[DEFAULT]
-groups = _:loc1,grp1:loc2,grp2:loc1
-[api]
-host_ip = 127.0.0.1
-port = 0
-[group:loc1]
-auth_type = none
-endpoint_override = ${sites.site('loc1').url}
-[group:loc2]
-auth_type = none
-endpoint_override = ${sites.site('loc2').url}
-`;
-    proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+    proxy = await startProxyOver(sites, { groups: '_:loc1,grp1:loc2,grp2:loc1' });
     cli = { endpoint: proxy.url, maxRetries: 0 };
   });
   after(async () => {

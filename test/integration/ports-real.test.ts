@@ -7,9 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfigText } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
-import { startProxy, type RunningProxy } from '../../src/start.js';
+import type { RunningProxy } from '../../src/start.js';
+import { startProxyOver } from '../support/proxy-over-real.js';
 import { startRealSites, type RealSites } from '../support/real-ironic.js';
 import { baremetal, baremetalJsonOk, ironicRequest, type BaremetalOptions } from '../support/clients.js';
 
@@ -46,21 +45,7 @@ describe('ports, portgroups and volume over real Ironic sites', { timeout: 600_0
       { name: 'loc1', conductorGroups: [''] },
       { name: 'loc2', conductorGroups: ['grp1'] },
     ]);
-    const ini = `
-[DEFAULT]
-groups = _:loc1,grp1:loc2
-[api]
-host_ip = 127.0.0.1
-port = 0
-max_limit = 2
-[group:loc1]
-auth_type = none
-endpoint_override = ${sites.site('loc1').url}
-[group:loc2]
-auth_type = none
-endpoint_override = ${sites.site('loc2').url}
-`;
-    proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+    proxy = await startProxyOver(sites, { groups: '_:loc1,grp1:loc2', api: { max_limit: 2 } });
     cli = { endpoint: proxy.url, maxRetries: 0 };
     for (const [name, group] of [['pa', ''], ['pb', 'grp1']] as const) {
       const args = ['node', 'create', '--driver', 'fake-hardware', '--name', name];

@@ -6,9 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfigText } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
-import { startProxy, type RunningProxy } from '../../src/start.js';
+import type { RunningProxy } from '../../src/start.js';
+import { startProxyOver } from '../support/proxy-over-real.js';
 import { startRealSites, type RealSites } from '../support/real-ironic.js';
 import { baremetal, baremetalJsonOk, sdk, type BaremetalOptions } from '../support/clients.js';
 
@@ -39,21 +38,7 @@ describe('proxy over real Ironic sites', { timeout: 600_000 }, () => {
       { name: 'loc1', conductorGroups: ['', 'grp2'] },
       { name: 'loc2', conductorGroups: ['grp1'] },
     ]);
-    const ini = `
-[DEFAULT]
-groups = _:loc1,grp1:loc2,grp2:loc1
-[api]
-host_ip = 127.0.0.1
-port = 0
-max_limit = 3
-[group:loc1]
-auth_type = none
-endpoint_override = ${sites.site('loc1').url}
-[group:loc2]
-auth_type = none
-endpoint_override = ${sites.site('loc2').url}
-`;
-    proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+    proxy = await startProxyOver(sites, { groups: '_:loc1,grp1:loc2,grp2:loc1', api: { max_limit: 3 } });
     cli = { endpoint: proxy.url };
   });
   after(async () => {
@@ -245,17 +230,7 @@ describe('proxy over real sites of different releases', { timeout: 300_000 }, ()
       // Pinned to Ironic 18.1: its API stops at 1.75.
       { name: 'old', conductorGroups: ['grp-old'], pinReleaseVersion: '18.1' },
     ]);
-    const ini = `
-[DEFAULT]
-groups = _:new,grp-old:old
-[api]
-port = 0
-[group:new]
-endpoint_override = ${sites.site('new').url}
-[group:old]
-endpoint_override = ${sites.site('old').url}
-`;
-    proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+    proxy = await startProxyOver(sites, { groups: '_:new,grp-old:old' });
   });
   after(async () => {
     await proxy?.close();
