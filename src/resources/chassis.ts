@@ -12,9 +12,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { denied } from '../auth/policy.js';
 import { badRequest, nodeNotFound, ProxyError } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
-import { listMerged } from '../federation/listing.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
-import type { Item, StreamSpec } from '../federation/merge.js';
+import type { Item } from '../federation/merge.js';
 import type { GlobalFamily } from '../federation/replicate.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { sendJson } from '../http/relay.js';
@@ -25,7 +24,7 @@ import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { globalObjectRoutes } from './deploy-templates.js';
-import { nextLink, parseListParams } from './list-params.js';
+import { mergedPage, nextLink, parseListParams } from './list-params.js';
 import type { ResourcePlugin } from './plugin.js';
 
 export const CHASSIS: GlobalFamily = {
@@ -112,25 +111,13 @@ async function listChassisNodes(services: ProxyServices, req: FastifyRequest, re
     sitePath = `${publicPath}/detail`;
     keep = new Set([...NODE_LIST_DEFAULT_FIELDS.filter((f) => nodeFieldVisibleAt(f, version.minor)), 'links']);
   }
-  const spec: StreamSpec = {
-    path: sitePath,
-    collectionKey: 'nodes',
-    params: siteParams,
-    sortKey,
-    sortDir: params.sortDir,
-    markerField: 'uuid',
-    version,
-    requestId: globalRequestId,
-    maxChunk: services.config.api.maxLimit,
-  };
-  const page = await listMerged({
+  const page = await mergedPage(services, req, params, {
     sites: services.registry.sites,
-    spec,
-    limit: params.limit,
-    marker: params.marker,
-    cursor: params.cursor,
+    sitePath,
+    collectionKey: 'nodes',
+    siteParams,
+    sortKey,
     publicPath,
-    strict: services.config.proxy.strictListing,
     resolveMarker: (marker) => resolveNodeMarker(services, marker, sortKey, globalRequestId),
   });
   const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;

@@ -11,10 +11,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accountMergedPage } from '../http/missing-sites.js';
 import { badRequest, type ProxyError } from '../errors.js';
-import { listMerged } from '../federation/listing.js';
 import type { Locator } from '../federation/locator.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
-import type { Item, StreamSpec } from '../federation/merge.js';
+import type { Item } from '../federation/merge.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
@@ -22,7 +21,7 @@ import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { nextLink, parseListParams } from './list-params.js';
+import { mergedPage, nextLink, parseListParams } from './list-params.js';
 
 /** What the merged listing needs to know about one collection. */
 export interface CollectionDef {
@@ -79,26 +78,14 @@ export async function listCollection(
   const view = siteView(def, params.passthrough, opts.detailPath, sortKey, version.minor);
   const registry = services.registry;
   const sites = opts.sites ?? registry.sites;
-  const spec: StreamSpec = {
-    path: view.path,
-    collectionKey: def.collectionKey,
-    params: view.params,
-    sortKey,
-    sortDir: params.sortDir,
-    markerField: 'uuid',
-    version,
-    requestId: globalRequestId,
-    maxChunk: services.config.api.maxLimit,
-  };
   const publicPath = opts.detailPath && def.detailPath ? def.detailPath : def.path;
-  const page = await listMerged({
+  const page = await mergedPage(services, request, params, {
     sites,
-    spec,
-    limit: params.limit,
-    marker: params.marker,
-    cursor: params.cursor,
+    sitePath: view.path,
+    collectionKey: def.collectionKey,
+    siteParams: view.params,
+    sortKey,
     publicPath,
-    strict: services.config.proxy.strictListing,
     resolveMarker: (marker) => resolveMarker(services, def, marker, sortKey, globalRequestId),
   });
 

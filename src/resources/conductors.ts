@@ -12,9 +12,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, ProxyError, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
-import { listMerged } from '../federation/listing.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
-import type { Item, StreamSpec } from '../federation/merge.js';
+import type { Item } from '../federation/merge.js';
 import { relaySiteResponse, sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { parseListParam, parseStrictBool } from '../ironic/idents.js';
@@ -24,7 +23,7 @@ import { parseJsonBody } from '../sites/site-client.js';
 import { authorizeSystemRead } from './drivers.js';
 import { accountMergedPage } from '../http/missing-sites.js';
 import { forwardTo } from '../http/forward.js';
-import { nextLink, parseListParams } from './list-params.js';
+import { mergedPage, nextLink, parseListParams } from './list-params.js';
 import type { ResourcePlugin } from './plugin.js';
 
 const CONDUCTORS_MINOR = 49;
@@ -56,7 +55,7 @@ async function listConductors(services: ProxyServices, req: FastifyRequest, repl
   // Below 1.49 Ironic has no conductors (404): a site says so in its words.
   if (!atLeast(req.ironic.version, CONDUCTORS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
   authorizeSystemRead(services, req, 'baremetal:conductor:get');
-  const { version, baseUrl, globalRequestId } = req.ironic;
+  const { baseUrl, globalRequestId } = req.ironic;
   const query = new URL(req.url, 'http://proxy').searchParams;
   const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: false });
   if (params.marker !== undefined && !LOGICAL_NAME.test(params.marker)) throw badRequest(`Expected name for marker: ${params.marker}`);
@@ -70,25 +69,14 @@ async function listConductors(services: ProxyServices, req: FastifyRequest, repl
 
   const view = siteView(params.passthrough, sortKey);
   const sites = services.registry.sites;
-  const spec: StreamSpec = {
-    path: '/v1/conductors',
-    collectionKey: 'conductors',
-    params: view.params,
-    sortKey,
-    sortDir: params.sortDir,
-    markerField: 'hostname',
-    version,
-    requestId: globalRequestId,
-    maxChunk: services.config.api.maxLimit,
-  };
-  const page = await listMerged({
+  const page = await mergedPage(services, req, params, {
     sites,
-    spec,
-    limit: params.limit,
-    marker: params.marker,
-    cursor: params.cursor,
+    sitePath: '/v1/conductors',
+    collectionKey: 'conductors',
+    siteParams: view.params,
+    sortKey,
+    markerField: 'hostname',
     publicPath: '/v1/conductors',
-    strict: services.config.proxy.strictListing,
     resolveMarker: (marker) => resolveConductorMarker(services, marker, sortKey, globalRequestId),
   });
   const last = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.hostname) : undefined;

@@ -4,7 +4,12 @@
  * controls these, so the sites never see the client's values. All other
  * parameters are the sites' to validate.
  */
+import type { FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.js';
+import { listMerged, type ListingPage } from '../federation/listing.js';
+import type { MarkerPoint } from '../federation/marker-positions.js';
+import type { ProxyServices } from '../services.js';
+import type { SiteClient } from '../sites/site-client.js';
 import { isUuidLike } from '../ironic/idents.js';
 
 export const CURSOR_PARAM = 'proxy_cursor';
@@ -62,4 +67,43 @@ export function nextLink(base: string, path: string, params: ListParams, lastMar
   qs.append('marker', lastMarker);
   if (cursor) qs.append(CURSOR_PARAM, cursor);
   return `${base}${path}?${qs.toString()}`;
+}
+
+/** What a resource decides about one merged page; the rest comes from the request and the configuration. */
+export interface PageRequest {
+  sites: readonly SiteClient[];
+  /** The sites' collection path (e.g. `/v1/nodes/detail`) and item key. */
+  sitePath: string;
+  collectionKey: string;
+  /** Parameters every site gets (filters, fields, detail). */
+  siteParams: ReadonlyArray<readonly [string, string]>;
+  sortKey: string;
+  /** Default `uuid` (conductors: `hostname`). */
+  markerField?: string;
+  publicPath: string;
+  resolveMarker: (marker: string) => Promise<MarkerPoint>;
+}
+
+/** One merged page for the client's paging parameters, with the proxy's limits and strictness. */
+export function mergedPage(services: ProxyServices, request: FastifyRequest, params: ListParams, page: PageRequest): Promise<ListingPage> {
+  return listMerged({
+    sites: page.sites,
+    spec: {
+      path: page.sitePath,
+      collectionKey: page.collectionKey,
+      params: page.siteParams,
+      sortKey: page.sortKey,
+      sortDir: params.sortDir,
+      markerField: page.markerField ?? 'uuid',
+      version: request.ironic.version,
+      requestId: request.ironic.globalRequestId,
+      maxChunk: services.config.api.maxLimit,
+    },
+    limit: params.limit,
+    marker: params.marker,
+    cursor: params.cursor,
+    publicPath: page.publicPath,
+    strict: services.config.proxy.strictListing,
+    resolveMarker: page.resolveMarker,
+  });
 }

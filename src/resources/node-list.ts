@@ -8,9 +8,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, nodeNotFound } from '../errors.js';
 import { denied } from '../auth/policy.js';
-import { listMerged } from '../federation/listing.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
-import type { Item, StreamSpec } from '../federation/merge.js';
+import type { Item } from '../federation/merge.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { sendJson } from '../http/relay.js';
 import { accountMergedPage } from '../http/missing-sites.js';
@@ -20,7 +19,7 @@ import { atLeast } from '../ironic/microversion.js';
 import { isNodeField, isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import type { ProxyServices } from '../services.js';
-import { parseListParams, nextLink } from './list-params.js';
+import { mergedPage, parseListParams, nextLink } from './list-params.js';
 import { dropFields, keepFields } from './collection-list.js';
 
 
@@ -55,26 +54,14 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
     if (owner) sites = [owner];
   }
 
-  const spec: StreamSpec = {
-    path: view.path,
-    collectionKey: 'nodes',
-    params: view.params,
-    sortKey,
-    sortDir: params.sortDir,
-    markerField: 'uuid',
-    version,
-    requestId: globalRequestId,
-    maxChunk: services.config.api.maxLimit,
-  };
   const publicPath = detailPath ? '/v1/nodes/detail' : '/v1/nodes';
-  const page = await listMerged({
+  const page = await mergedPage(services, request, params, {
     sites,
-    spec,
-    limit: params.limit,
-    marker: params.marker,
-    cursor: params.cursor,
+    sitePath: view.path,
+    collectionKey: 'nodes',
+    siteParams: view.params,
+    sortKey,
     publicPath,
-    strict: services.config.proxy.strictListing,
     resolveMarker: (marker) => resolveNodeMarker(services, marker, sortKey, globalRequestId),
   });
 
