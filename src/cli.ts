@@ -57,7 +57,7 @@ export async function main(argv: string[]): Promise<void> {
     if (!Number.isInteger(n) || n < 1) fail(`--workers: "${args.workers}" is not a positive integer`, 2);
     config.api.workers = n;
   }
-  if (config.api.workers > 1 && cluster.isPrimary) return supervise(config);
+  if (config.api.workers > 1 && cluster.isPrimary) return supervise(config, configFile);
   await serve(config);
 }
 
@@ -84,17 +84,40 @@ async function serve(config: ProxyConfig): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // A worker leaves reloads to its primary (a SIGHUP to the whole process group must not kill it);
+  // one process cannot swap its sites under live requests, a rolling restart of workers can.
+  process.on('SIGHUP', () => {
+    if (cluster.isPrimary) log.warn('configuration reload (SIGHUP) needs --workers 2 or more; restart the process to apply changes');
+  });
 }
 
-/** The primary of a multi-worker proxy: forks the workers, replaces any that die, forwards stop signals. */
-function supervise(config: ProxyConfig): void {
+/**
+ * The primary of a multi-worker proxy: forks the workers, replaces any that
+ * die, forwards stop signals, and reloads the configuration on SIGHUP by a
+ * rolling restart: the file is checked first (a broken file changes
+ * nothing), new workers read it and start, and only once all of them listen
+ * are the old ones stopped gracefully. A new worker that fails to start
+ * aborts the reload; the old workers go on serving.
+ */
+function supervise(config: ProxyConfig, configFile: string): void {
   const log = createLogger({ debug: config.debug });
   let stopping = false;
+  const retiring = new Set<number>();
+  let starting = new Set<number>();
   serveClusterMetrics();
   for (let i = 0; i < config.api.workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) exitFlushed(log, 0);
+      return;
+    }
+    if (retiring.delete(worker.id)) return;
+    if (starting.has(worker.id)) {
+      log.error({ pid: worker.process.pid, code }, 'reload aborted: a new worker did not start; the running workers keep serving');
+      for (const id of starting) cluster.workers?.[id]?.process.kill('SIGTERM');
+      for (const id of starting) retiring.add(id);
+      retiring.delete(worker.id);
+      starting = new Set();
       return;
     }
     log.warn({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
@@ -102,6 +125,29 @@ function supervise(config: ProxyConfig): void {
     if (code === 1 || code === 2) process.exit(code);
     cluster.fork();
   });
+  const reload = (): void => {
+    if (stopping || starting.size > 0) return;
+    try {
+      loadConfigFile(configFile);
+    } catch (err) {
+      log.error({ problem: (err as Error).message }, 'reload refused: the configuration file is invalid; nothing changed');
+      return;
+    }
+    const old = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    const fresh = Array.from({ length: config.api.workers }, () => cluster.fork());
+    starting = new Set(fresh.map((w) => w.id));
+    for (const w of fresh) {
+      w.once('listening', () => {
+        starting.delete(w.id);
+        if (starting.size > 0) return;
+        for (const o of old) {
+          retiring.add(o.id);
+          o.process.kill('SIGTERM');
+        }
+        log.info({ workers: fresh.map((f) => f.process.pid) }, 'configuration reloaded');
+      });
+    }
+  };
   const stop = (signal: NodeJS.Signals): void => {
     stopping = true;
     log.info({ signal }, 'stopping workers');
@@ -109,6 +155,7 @@ function supervise(config: ProxyConfig): void {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', reload);
 }
 
 function fail(message: string, code: number): never {
