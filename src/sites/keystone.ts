@@ -34,7 +34,8 @@
  * SiteUnavailableError / SiteTimeoutError naming the site, counted by the
  * site's circuit breaker. No password or token ever appears in a message.
  */
-import { Agent, errors as undiciErrors } from 'undici';
+import { Agent } from 'undici';
+import { isTimeout, unreachableReason } from './transport-errors.js';
 import type { KeystoneSiteAuth } from '../config/types.js';
 import { SiteTimeoutError, SiteUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -366,23 +367,8 @@ export class KeystoneAuth implements SiteAuth {
 
   private translate(err: unknown, timeoutMs: number): Error {
     if (err instanceof SiteUnavailableError || err instanceof SiteTimeoutError) return err;
-    const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (
-      err instanceof undiciErrors.HeadersTimeoutError ||
-      err instanceof undiciErrors.BodyTimeoutError ||
-      err instanceof undiciErrors.ConnectTimeoutError ||
-      e.name === 'TimeoutError' ||
-      e.name === 'AbortError'
-    ) {
-      return new SiteTimeoutError(this.opts.site, timeoutMs / 1000, `its ${this.where}`);
-    }
-    const code = e.code ?? e.cause?.code;
-    const reason =
-      code === 'ECONNREFUSED'
-        ? 'connection refused'
-        : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET'
-          ? 'connection reset'
-          : (code ?? e.message ?? 'request failed');
+    if (isTimeout(err)) return new SiteTimeoutError(this.opts.site, timeoutMs / 1000, `its ${this.where}`);
+    const reason = unreachableReason(err);
     return this.unavailable(`${this.where} is unreachable (${this.clean(reason)})`);
   }
 

@@ -4,7 +4,8 @@
  * turns into a typed error. Everything above this layer speaks in sites, not
  * sockets.
  */
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool } from 'undici';
+import { isTimeout, unreachableReason } from './transport-errors.js';
 import type { SiteConfig } from '../config/types.js';
 import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
 import { formatVersion, type Version } from '../ironic/microversion.js';
@@ -206,20 +207,8 @@ export class SiteClient {
 
   private translate(err: unknown, timeoutMs: number): Error {
     if (err instanceof SiteProtocolError) return err;
-    const seconds = timeoutMs / 1000;
-    const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
-    if (
-      err instanceof undiciErrors.HeadersTimeoutError ||
-      err instanceof undiciErrors.BodyTimeoutError ||
-      err instanceof undiciErrors.ConnectTimeoutError ||
-      e.name === 'TimeoutError' ||
-      e.name === 'AbortError'
-    ) {
-      return new SiteTimeoutError(this.name, seconds);
-    }
-    const code = e.code ?? e.cause?.code;
-    const reason = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' ? 'connection reset' : (code ?? e.message ?? 'request failed');
-    return new SiteUnavailableError(this.name, reason);
+    if (isTimeout(err)) return new SiteTimeoutError(this.name, timeoutMs / 1000);
+    return new SiteUnavailableError(this.name, unreachableReason(err));
   }
 }
 
