@@ -23,6 +23,7 @@
  *
  * Needs: scripts/install-system-deps.sh (python3-keystone, python3-gunicorn).
  */
+import { installExitHandlers, liveDirs, liveGroups } from './exit-cleanup.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -363,44 +364,6 @@ export function ironicKeystoneConfig(
 
 // ---------------------------------------------------------------------------
 // Process and dir registry, for the exit handlers.
-
-const liveGroups = new Set<number>();
-const liveDirs = new Set<string>();
-let handlersInstalled = false;
-
-function killAllSync(): void {
-  for (const pgid of liveGroups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-  liveGroups.clear();
-  for (const d of liveDirs) {
-    try {
-      fs.rmSync(d, { recursive: true, force: true });
-    } catch {
-      /* best effort */
-    }
-  }
-  liveDirs.clear();
-}
-
-function installExitHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', killAllSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSync();
-      process.removeListener(sig, onSignal);
-      // Keep the default behaviour (terminate) unless someone else handles it.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Small helpers.

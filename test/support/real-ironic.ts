@@ -31,6 +31,7 @@
  *
  * Needs: scripts/install-system-deps.sh (python3-ironic & co), Linux.
  */
+import { installExitHandlers, liveDirs, liveGroups } from './exit-cleanup.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -144,7 +145,7 @@ export const DEFAULT_PYTHON = '/usr/bin/python3';
 const GROUP_RE = /^[a-z0-9_.-]{0,255}$/;
 
 // ---------------------------------------------------------------------------
-// Registry of live processes and dirs, for the exit handlers.
+// A started process (its group is registered in exit-cleanup.ts while it runs).
 
 interface Proc {
   child: ChildProcess;
@@ -153,45 +154,6 @@ interface Proc {
   done: boolean;
 }
 
-const live = new Set<Proc>();
-const liveDirs = new Set<string>();
-let handlersInstalled = false;
-
-function killAllSync(): void {
-  for (const p of live) {
-    if (!p.done) {
-      try {
-        process.kill(-p.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
-  }
-  live.clear();
-  for (const d of liveDirs) {
-    try {
-      fs.rmSync(d, { recursive: true, force: true });
-    } catch {
-      /* best effort */
-    }
-  }
-  liveDirs.clear();
-}
-
-function installExitHandlers(): void {
-  if (handlersInstalled) return;
-  handlersInstalled = true;
-  process.on('exit', killAllSync);
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    const onSignal = (): void => {
-      killAllSync();
-      process.removeListener(sig, onSignal);
-      // Keep the default behaviour (terminate) unless someone else handles it.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-}
 
 // ---------------------------------------------------------------------------
 // Small helpers.
@@ -352,18 +314,18 @@ function spawnLauncher(
     exited: new Promise<void>((resolve) => {
       child.once('exit', () => {
         proc.done = true;
-        live.delete(proc);
+        liveGroups.delete(proc.pid);
         resolve();
       });
       child.once('error', () => {
         proc.done = true;
-        live.delete(proc);
+        liveGroups.delete(proc.pid);
         resolve();
       });
     }),
   };
   child.unref();
-  live.add(proc);
+  liveGroups.add(proc.pid);
   return proc;
 }
 
@@ -389,7 +351,7 @@ async function stopProcs(procs: Proc[], timeoutMs: number): Promise<void> {
     } catch {
       /* gone */
     }
-    live.delete(p);
+    liveGroups.delete(p.pid);
   }
 }
 
