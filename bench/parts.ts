@@ -68,7 +68,9 @@ export async function startProxy(label: string, sites: Array<BackendSite & { gro
     `[DEFAULT]\ngroups = ${groups}\n\n[api]\nhost_ip = 127.0.0.1\nport = ${port}\napi_workers = 1\n\n[proxy]\n${proxyIni}\n\n${sections}`,
   );
   // Logs (one JSON line per request, the production default) go to a file, as they would in production.
-  const proc = launch(`proxy-${label}`, process.execPath, [path.join(ROOT, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', '1'], {
+  // BENCH_PROXY_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node flags for the proxy only, to profile it.
+  const nodeFlags = (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', '1'], {
     stdoutFile: `proxy-${label}.log`,
   });
   const url = `http://127.0.0.1:${port}`;

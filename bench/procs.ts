@@ -199,6 +199,14 @@ function procTicks(pid: number | 'self', withChildren: boolean): number {
   }
 }
 
+/** CPU seconds (user + system) a process has used so far. */
+export function cpuSecondsOf(pid: number): number {
+  return procTicks(pid, false) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export interface CpuSample {
   /** Busy ticks of the whole machine (all CPUs). */
   busy: number;

@@ -17,11 +17,16 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { startBackend, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
-import { cleanup, cpuSample, foreignShare, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
+import { cleanup, cpuSample, cpuSecondsOf, foreignShare, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
 import type { LoadResult } from './load.js';
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } }, strict: true });
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+  strict: true,
+});
 const QUICK = args.quick ?? false;
+/** `--only single,listing,fetch,memory`: run some sections (while working on one figure). */
+const ONLY = args.only?.split(',').map((s) => s.trim());
 
 const CFG = QUICK
   ? { rounds: 1, connections: 16, warmup: 1, seconds: 3, listingRequests: 10, pagingNodes: 100, memNodes: 1_000 }
@@ -150,14 +155,18 @@ async function benchSingleNode(): Promise<void> {
       if (r.status !== 200) throw new Error(`warm-up GET ${base}${p}: ${r.status} ${r.text.slice(0, 200)}`);
     }
   }
+  // CPU per request: the process in front (nginx, the proxy) and the simulator behind it, from /proc.
   const targets = [
-    { name: 'direct', url: site.url },
-    { name: 'nginx', url: nginx.url },
-    { name: 'ironic-proxy', url: proxy.url },
+    { name: 'direct', url: site.url, front: undefined },
+    { name: 'nginx', url: nginx.url, front: nginx.proc.pid },
+    { name: 'ironic-proxy', url: proxy.url, front: proxy.proc.pid },
   ];
   const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
+  const cpu = new Map<string, { front: number; backend: number; requests: number }>(targets.map((t) => [t.name, { front: 0, backend: 0, requests: 0 }]));
   for (let round = 0; round < CFG.rounds; round++) {
     for (const t of targets) {
+      const front0 = t.front ? cpuSecondsOf(t.front) : 0;
+      const backend0 = cpuSecondsOf(backend.proc.pid);
       const r = await runLoad(t.name, {
         url: t.url,
         paths,
@@ -168,6 +177,10 @@ async function benchSingleNode(): Promise<void> {
       });
       if (r.non2xx > 0 || r.errors > r.requests / 1000) throw new Error(`${t.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       results.get(t.name)!.push(r);
+      const c = cpu.get(t.name)!;
+      c.front += t.front ? cpuSecondsOf(t.front) - front0 : 0;
+      c.backend += cpuSecondsOf(backend.proc.pid) - backend0;
+      c.requests += r.requests + r.warmupRequests;
     }
   }
   await proxy.close();
@@ -189,6 +202,11 @@ async function benchSingleNode(): Promise<void> {
   const d = agg('direct');
   const n = agg('nginx');
   const p = agg('ironic-proxy');
+  /** Microseconds of CPU per request. */
+  const usPer = (name: string, part: 'front' | 'backend'): number => {
+    const c = cpu.get(name)!;
+    return (c[part] / Math.max(1, c.requests)) * 1e6;
+  };
   out(
     `  ${CFG.connections} connections, ${CFG.warmup} s warm-up + ${CFG.seconds} s measured, ${CFG.rounds} round(s) interleaved ` +
       `(median of rounds); ${uuids.length} uuids round-robin; proxy: 1 worker, location cache warm, logging at info to a file`,
@@ -202,6 +220,15 @@ async function benchSingleNode(): Promise<void> {
       ['ironic-proxy', int(p.rps), p.range, ms(p.p50), ms(p.p99), int(p.requests), int(p.errors), x(p.rps / d.rps)],
     ],
   );
+  out();
+  table(
+    ['CPU per request (µs)', 'in front', 'simulator'],
+    [
+      ['direct (simulator)', '-', int(usPer('direct', 'backend'))],
+      ['nginx proxy_pass', int(usPer('nginx', 'front')), int(usPer('nginx', 'backend'))],
+      ['ironic-proxy', int(usPer('ironic-proxy', 'front')), int(usPer('ironic-proxy', 'backend'))],
+    ],
+  );
   const addedP50 = p.p50 - d.p50;
   const vsNginx = p.rps / n.rps;
   out();
@@ -211,6 +238,7 @@ async function benchSingleNode(): Promise<void> {
     `GET /v1/nodes/{uuid}, ${CFG.connections} connections: direct ${int(d.rps)} req/s p50 ${ms(d.p50)} ms p99 ${ms(d.p99)} ms; ` +
       `nginx ${int(n.rps)} req/s p50 ${ms(n.p50)} ms p99 ${ms(n.p99)} ms; ironic-proxy ${int(p.rps)} req/s p50 ${ms(p.p50)} ms p99 ${ms(p.p99)} ms.`,
     `  proxy adds ${ms(addedP50)} ms at p50 (target < 1 ms: ${verdict(addedP50 < 1)}); proxy/nginx throughput ${x(vsNginx)} (target ≥ 0.70: ${verdict(vsNginx >= 0.7)}); nginx/direct ${x(n.rps / d.rps)}.`,
+    `  CPU per request: ironic-proxy ${int(usPer('ironic-proxy', 'front'))} µs, nginx ${int(usPer('nginx', 'front'))} µs, simulator ${int(usPer('direct', 'backend'))} µs.`,
   );
 }
 
@@ -443,12 +471,16 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 process.on('exit', killAllNow);
 
 const started = performance.now();
-const command = `npm run bench${QUICK ? ' -- --quick' : ''}`;
+const command = `npm run bench${QUICK || ONLY ? ` --${QUICK ? ' --quick' : ''}${ONLY ? ` --only ${ONLY.join(',')}` : ''}` : ''}`;
 out(`ironic-proxy benchmark (${QUICK ? 'quick' : 'full'}): ${os.cpus().length} × ${os.cpus()[0]?.model.trim() ?? 'CPU'}, Node.js ${process.version}`);
 out(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
   const foreign: number[] = [];
-  for (const run of [benchSingleNode, benchListingLatency, benchFetchRatio, benchMemory]) {
+  const sections = { single: benchSingleNode, listing: benchListingLatency, fetch: benchFetchRatio, memory: benchMemory };
+  const unknown = ONLY?.filter((n) => !(n in sections)) ?? [];
+  if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(sections).join(', ')}`);
+  for (const [name, run] of Object.entries(sections)) {
+    if (ONLY && !ONLY.includes(name)) continue;
     const before = cpuSample();
     await run();
     const share = foreignShare(before, cpuSample());

@@ -44,24 +44,45 @@ export function relaySiteResponse(
     return reply.send();
   }
   const type = String(res.headers['content-type'] ?? '');
-  if (type.includes('json')) {
-    let doc: unknown;
-    try {
-      doc = JSON.parse(res.body.toString('utf8'));
-    } catch {
-      // A success that is not what it claims would be taken for data by the client: refuse it.
-      if (res.status < 300) throw new SiteProtocolError(siteName, 'body is not JSON');
-      return reply.send(res.body);
-    }
-    if (!from.nextPath) {
-      const text = rewriteLinkText(res.body.toString('utf8'), siteBases, base);
-      if (text !== undefined) return reply.header('content-type', 'application/json').send(text);
-    }
-    rewriteLinks(doc, siteBases, base);
-    if (from.nextPath) keepNextPath(doc, base, from.nextPath);
-    return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
+  if (!type.includes('json')) return reply.send(res.body);
+  const text = res.body.toString('utf8');
+  if (!from.nextPath && looksLikeJsonDocument(text)) {
+    // The hot path: links rewritten in the text, the body never parsed nor re-encoded.
+    const rewritten = rewriteLinkText(text, siteBases, base);
+    if (rewritten !== undefined) return reply.header('content-type', 'application/json').send(rewritten);
   }
-  return reply.send(res.body);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    // A success that is not what it claims would be taken for data by the client: refuse it.
+    if (res.status < 300) throw new SiteProtocolError(siteName, 'body is not JSON');
+    return reply.send(res.body);
+  }
+  rewriteLinks(doc, siteBases, base);
+  if (from.nextPath) keepNextPath(doc, base, from.nextPath);
+  return reply.header('content-type', 'application/json').send(JSON.stringify(doc));
+}
+
+/**
+ * Is the text shaped as a JSON object or array (first and last characters)?
+ * What a misbehaving site sends instead of JSON (an HTML error page from a
+ * front end, a body cut short) is not, and takes the parsing path, where it
+ * is refused. Parsing every relayed body only to check it would cost more
+ * than the rest of the relay.
+ */
+function looksLikeJsonDocument(text: string): boolean {
+  let i = 0;
+  let j = text.length - 1;
+  while (i < j && isJsonSpace(text.charCodeAt(i))) i++;
+  while (j > i && isJsonSpace(text.charCodeAt(j))) j--;
+  const first = text[i];
+  const last = text[j];
+  return i < j && ((first === '{' && last === '}') || (first === '[' && last === ']'));
+}
+
+function isJsonSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
 /** Sends a JSON document the proxy built. */

@@ -4,7 +4,7 @@
  * error rendering, and one plugin per resource.
  */
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ProxyError } from '../errors.js';
 import {
   formatVersion,
@@ -13,6 +13,7 @@ import {
   negotiate,
   VERSION_HEADER,
   V1_1,
+  type Version,
 } from '../ironic/microversion.js';
 import { rootRoutes } from '../resources/root.js';
 import { RESOURCE_PLUGINS } from '../resources/index.js';
@@ -22,6 +23,7 @@ import { makeErrorHandler, sendProxyError } from './errors.js';
 import { normalizeUrl, INVALID_PATH } from './normalize-url.js';
 import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
+import { accessLogger, lazyChildLogger } from './request-logger.js';
 import { keystoneGate } from '../auth/authenticate.js';
 import '../auth/user.js';
 import './context.js';
@@ -32,8 +34,15 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** The top-level collections this proxy serves, for `GET /v1`. */
 const SERVED_RESOURCES = RESOURCE_PLUGINS.flatMap((p) => p.advertises);
 
-type VersionHeaders = 'none' | 'range' | 'full';
-const versionHeaderMode = new WeakMap<object, VersionHeaders>();
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function setRangeHeaders(reply: FastifyReply, range: { min: Version; max: Version }): void {
+  reply.header(MIN_VERSION_HEADER, formatVersion(range.min));
+  reply.header(MAX_VERSION_HEADER, formatVersion(range.max));
+}
 
 export function buildServer(services: ProxyServices): FastifyInstance {
   const { config, registry } = services;
@@ -49,6 +58,8 @@ export function buildServer(services: ProxyServices): FastifyInstance {
       ? { https: { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile), ...serverOptions } }
       : { http: serverOptions }),
     loggerInstance: services.log as FastifyBaseLogger,
+    // request.log is made only when a handler logs (most requests never do): see request-logger.ts.
+    childLoggerFactory: lazyChildLogger,
     // Requests are logged once, on completion, by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     genReqId: () => newRequestId(),
@@ -68,69 +79,91 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  const accessLog = accessLogger(services.log);
   const authtoken = config.keystoneAuthtoken;
   const gate = services.userTokens && authtoken ? keystoneGate(services.userTokens, authtoken.wwwAuthenticateUri) : undefined;
 
-  app.addHook('onRequest', async (request, reply) => {
-    const incoming = request.headers['x-openstack-request-id'];
-    request.ironic = {
-      requestId: request.id,
-      globalRequestId: isValidRequestId(incoming) ? incoming : request.id,
-      version: V1_1,
-      baseUrl: requestBaseUrl(request.headers, {
-        publicEndpoint: config.api.publicEndpoint,
-        trustProxyHeaders: config.api.enableProxyHeadersParsing,
-        tls: Boolean(config.api.tls),
-        fallbackHost: `${config.api.hostIp}:${config.api.port}`,
-      }),
-    };
-    reply.header('openstack-request-id', request.id);
-    reply.header('x-openstack-request-id', request.id);
-    if (gate && !(await gate(request, reply))) return reply;
-    const path = request.url.split('?', 1)[0]!;
+  const baseUrlOptions = {
+    publicEndpoint: config.api.publicEndpoint,
+    trustProxyHeaders: config.api.enableProxyHeadersParsing,
+    tls: Boolean(config.api.tls),
+    fallbackHost: `${config.api.hostIp}:${config.api.port}`,
+  };
+
+  /**
+   * Negotiates the microversion of a /v1 request and sets the version
+   * headers its answer (success or error) carries, as Ironic does: the
+   * supported range on every /v1 answer and on `/`, the chosen version
+   * once negotiated.
+   */
+  const negotiateVersion = (request: FastifyRequest, reply: FastifyReply): void => {
+    const path = pathOf(request.url);
+    const range = registry.commonRange();
     if (path === '/') {
-      versionHeaderMode.set(request, 'range');
+      if (range) setRangeHeaders(reply, range);
       return;
     }
     if (!path.startsWith('/v1')) return;
-    const range = registry.commonRange();
     if (!range) {
       throw new ProxyError(503, 'NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
     }
     const negotiated = negotiate(request.headers, range);
     if (!negotiated.ok) {
-      versionHeaderMode.set(request, negotiated.withRangeHeaders ? 'range' : 'none');
+      if (negotiated.withRangeHeaders) setRangeHeaders(reply, range);
       throw new ProxyError(406, 'NOT_ACCEPTABLE', negotiated.description, 'routing');
     }
     request.ironic.version = negotiated.version;
-    versionHeaderMode.set(request, 'full');
-  });
+    setRangeHeaders(reply, range);
+    reply.header(VERSION_HEADER, formatVersion(negotiated.version));
+  };
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    const mode = versionHeaderMode.get(request) ?? 'none';
-    const range = registry.commonRange();
-    if (mode !== 'none' && range) {
-      reply.header(MIN_VERSION_HEADER, formatVersion(range.min));
-      reply.header(MAX_VERSION_HEADER, formatVersion(range.max));
-      if (mode === 'full') reply.header(VERSION_HEADER, formatVersion(request.ironic.version));
+  // Callback style, not async: this runs on every request, and a promise per hook is measurable there.
+  app.addHook('onRequest', (request, reply, done) => {
+    const incoming = request.headers['x-openstack-request-id'];
+    request.ironic = {
+      requestId: request.id,
+      globalRequestId: isValidRequestId(incoming) ? incoming : request.id,
+      version: V1_1,
+      baseUrl: requestBaseUrl(request.headers, baseUrlOptions),
+    };
+    reply.header('openstack-request-id', request.id);
+    reply.header('x-openstack-request-id', request.id);
+    if (!gate) {
+      try {
+        negotiateVersion(request, reply);
+      } catch (err) {
+        done(err as Error);
+        return;
+      }
+      done();
+      return;
     }
-    return payload;
+    gate(request, reply).then(
+      (ok) => {
+        // Not ok: the gate has answered 401; the request goes no further.
+        if (!ok) return;
+        negotiateVersion(request, reply);
+        done();
+      },
+    ).catch((err: unknown) => done(err as Error));
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     services.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     services.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    request.log.info(
+    accessLog.info(
       {
+        request_id: request.id,
         method: request.method,
-        path: request.url.split('?', 1)[0],
+        path: pathOf(request.url),
         status: reply.statusCode,
         ms: Math.round(reply.elapsedTime * 10) / 10,
         global_request_id: request.ironic?.globalRequestId,
       },
       'request',
     );
+    done();
   });
 
   app.setErrorHandler(makeErrorHandler(registry));

@@ -249,6 +249,19 @@ describe('rewriteLinkText (the text fast path)', () => {
     assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined);
   });
 
+  test('where one base is a prefix of another (a site behind a path), the longer one is replaced', () => {
+    const text = '{"links": [{"href": "http://s:1/baremetal/v1/nodes/a", "rel": "self"}, {"href":"http://s:1/v1", "rel": "x"}]}';
+    assert.equal(
+      rewriteLinkText(text, ['http://s:1', 'http://s:1/baremetal'], 'https://p'),
+      '{"links": [{"href": "https://p/v1/nodes/a", "rel": "self"}, {"href":"https://p/v1", "rel": "x"}]}',
+    );
+  });
+
+  test('a base at the very start or end of the text is not a link', () => {
+    assert.equal(rewriteLinkText('http://s:1/x', ['http://s:1'], 'https://p'), undefined);
+    assert.equal(rewriteLinkText('{"a": "b"}http://s:1', ['http://s:1'], 'https://p'), undefined);
+  });
+
   test('does not take http://s:10 for http://s:1', () => {
     const text = '{"links": [{"href": "http://s:10/v1/nodes/a", "rel": "self"}]}';
     assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined);
