@@ -26,7 +26,8 @@ export interface SiteAuth {
   readonly renewsOn401: boolean;
   /** True when credentials() names the site's endpoint (a Keystone catalog), so endpoint_override may be absent. */
   readonly discoversEndpoint: boolean;
-  credentials(): Promise<SiteCredentials>;
+  /** The credentials to send; a plain value when at hand (no promise on the hot path). */
+  credentials(): SiteCredentials | Promise<SiteCredentials>;
   /**
    * The site answered 401 to a request sent with `used`: cached credentials
    * are dropped. True when a retry with credentials() may succeed.
@@ -35,10 +36,12 @@ export interface SiteAuth {
   close?(): Promise<void>;
 }
 
+const NO_CREDENTIALS: SiteCredentials = Object.freeze({ headers: Object.freeze({}) });
+
 const noAuth: SiteAuth = {
   renewsOn401: false,
   discoversEndpoint: false,
-  credentials: async () => ({ headers: {} }),
+  credentials: () => NO_CREDENTIALS,
   invalidate: () => false,
 };
 
@@ -49,7 +52,7 @@ class HttpBasicAuth implements SiteAuth {
   constructor(username: string, password: string) {
     this.creds = { headers: { authorization: `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}` } };
   }
-  async credentials(): Promise<SiteCredentials> {
+  credentials(): SiteCredentials {
     return this.creds;
   }
   invalidate(): boolean {

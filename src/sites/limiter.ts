@@ -22,12 +22,17 @@ export class ConcurrencyLimiter {
     return this.waiting.length;
   }
 
+  /** A release function when a slot is free now, else undefined (then acquire() queues). */
+  tryAcquire(): (() => void) | undefined {
+    if (this.inFlight >= this.maxInFlight) return undefined;
+    this.inFlight++;
+    return this.releaser();
+  }
+
   /** Resolves to a release function, or undefined when the queue is full. */
   async acquire(): Promise<(() => void) | undefined> {
-    if (this.inFlight < this.maxInFlight) {
-      this.inFlight++;
-      return this.releaser();
-    }
+    const now = this.tryAcquire();
+    if (now) return now;
     if (this.waiting.length >= this.maxQueued) return undefined;
     await new Promise<void>((resolve) => this.waiting.push(resolve));
     return this.releaser();

@@ -4,7 +4,7 @@
  * turns into a typed error. Everything above this layer speaks in sites, not
  * sockets.
  */
-import { Pool } from 'undici';
+import { Pool, type Dispatcher } from 'undici';
 import { isTimeout, unreachableReason } from './transport-errors.js';
 import type { SiteConfig } from '../config/types.js';
 import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
@@ -98,7 +98,8 @@ export class SiteClient {
     if (!this.breaker.allow()) {
       throw this.refused(`not answering (circuit open; next probe in ${Math.ceil(this.breaker.retryInMs() / 1000)} s)`);
     }
-    const release = await this.limiter.acquire();
+    // A free slot is taken without a promise (the common case); only a full site queues.
+    const release = this.limiter.tryAcquire() ?? (await this.limiter.acquire());
     if (!release) {
       // Not the site's fault: leave the circuit as it is (a probe slot, if this was one, is returned).
       this.breaker.abandon();
@@ -135,7 +136,8 @@ export class SiteClient {
    * it is.
    */
   private async send(req: SiteRequest): Promise<SiteResponse> {
-    const creds = await this.auth.credentials();
+    const pending = this.auth.credentials();
+    const creds = pending instanceof Promise ? await pending : pending;
     const res = await this.sendWith(req, creds);
     if (res.status !== 401) return res;
     const retry = this.auth.invalidate(creds);
@@ -156,26 +158,15 @@ export class SiteClient {
     };
     if (req.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
     try {
-      const res = await target.pool.request({
-        method: req.method as 'GET',
+      return await collect(target.pool, {
+        method: req.method,
         path: target.pathPrefix + req.path,
         headers,
         body: req.body,
         // undici's own deadlines (no answer / a stalled body): cheaper than a timer signal per request.
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-      });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_RESPONSE_BYTES) {
-          res.body.destroy();
-          throw new SiteProtocolError(this.name, `response larger than ${MAX_RESPONSE_BYTES} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+      }, this.name);
     } catch (err) {
       throw this.translate(err, timeoutMs);
     }
@@ -210,6 +201,43 @@ export class SiteClient {
     if (isTimeout(err)) return new SiteTimeoutError(this.name, timeoutMs / 1000);
     return new SiteUnavailableError(this.name, unreachableReason(err));
   }
+}
+
+/**
+ * One request on the pool, its whole answer collected in memory (answers are
+ * small JSON documents, bounded by MAX_RESPONSE_BYTES). A dispatch handler
+ * rather than undici's request(): no stream and no async iteration per
+ * answer, which shows on the proxy's hot path.
+ */
+function collect(pool: Pool, opts: Dispatcher.DispatchOptions, site: string): Promise<SiteResponse> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: SiteResponse['headers'] = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    pool.dispatch(opts, {
+      // undici takes a handler for its controller API by the presence of this method.
+      onRequestStart() {},
+      onResponseStart(_controller, statusCode, responseHeaders) {
+        status = statusCode;
+        headers = responseHeaders;
+      },
+      onResponseData(controller, chunk) {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) {
+          controller.abort(new SiteProtocolError(site, `response larger than ${MAX_RESPONSE_BYTES} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      },
+      onResponseEnd() {
+        resolve({ status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
+      },
+      onResponseError(_controller, err) {
+        reject(err);
+      },
+    });
+  });
 }
 
 export function parseJsonBody<T>(site: string, res: SiteResponse): T | undefined {
