@@ -1,0 +1,136 @@
+/**
+ * One site's client, below the proxy: answers are collected whole (status,
+ * headers, body), bounded in size, and transport failures become typed
+ * errors that name the site.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SiteClient } from '../../src/sites/site-client.js';
+import { createSiteAuth } from '../../src/sites/auth.js';
+import type { SiteConfig } from '../../src/config/types.js';
+import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../../src/errors.js';
+
+const V = { major: 1, minor: 80 };
+const LIMITS = { connections: 4, maxQueued: 10, circuitFailureThreshold: 100, circuitOpenSeconds: 60 };
+
+function clientFor(url: string, timeoutSeconds = 5): SiteClient {
+  const cfg: SiteConfig = { name: 'edge-7', ordinal: 0, conductorGroups: [''], authType: 'none', endpointOverride: url, timeoutSeconds, insecure: false };
+  return new SiteClient(cfg, createSiteAuth(cfg), LIMITS);
+}
+
+describe('site client', () => {
+  let server: http.Server;
+  let url: string;
+  const seen: http.IncomingHttpHeaders[] = [];
+  before(async () => {
+    server = http.createServer((req, res) => {
+      seen.push(req.headers);
+      if (req.url === '/huge') {
+        // 65 MiB in 1 MiB chunks: over the 64 MiB bound.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        const chunk = Buffer.alloc(1024 * 1024, 0x20);
+        let left = 65;
+        const more = (): void => {
+          while (left > 0) {
+            left--;
+            if (!res.write(chunk)) return void res.once('drain', more);
+          }
+          res.end();
+        };
+        more();
+        req.socket.on('close', () => (left = 0));
+        return;
+      }
+      if (req.url === '/hang') return; // never answers
+      if (req.url === '/chunked') {
+        res.writeHead(201, { 'content-type': 'application/json', location: 'http://x/v1/nodes/a', 'x-openstack-ironic-api-maximum-version': '1.82' });
+        res.write('{"a": ');
+        setImmediate(() => res.end('[1, 2]}'));
+        return;
+      }
+      res.writeHead(204);
+      res.end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  test('an answer in several chunks is collected whole, with its status and headers', async () => {
+    const client = clientFor(url);
+    try {
+      const res = await client.request({ method: 'GET', path: '/chunked', version: V, requestId: 'req-1' });
+      assert.equal(res.status, 201);
+      assert.equal(res.body.toString(), '{"a": [1, 2]}');
+      assert.equal(res.headers.location, 'http://x/v1/nodes/a');
+      assert.equal(res.headers['x-openstack-ironic-api-maximum-version'], '1.82');
+      const sent = seen.at(-1)!;
+      assert.equal(sent['x-openstack-ironic-api-version'], '1.80');
+      assert.equal(sent['x-openstack-request-id'], 'req-1');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('an empty answer (204) has an empty body', async () => {
+    const client = clientFor(url);
+    try {
+      const res = await client.request({ method: 'DELETE', path: '/v1/nodes/a', version: V, requestId: 'req-2' });
+      assert.equal(res.status, 204);
+      assert.equal(res.body.length, 0);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('an answer over 64 MiB is refused as the site misbehaving, and the client goes on working', async () => {
+    const client = clientFor(url);
+    try {
+      await assert.rejects(client.request({ method: 'GET', path: '/huge', version: V, requestId: 'req-3' }), (err: Error) => {
+        assert.ok(err instanceof SiteProtocolError, String(err));
+        assert.match(err.message, /edge-7.*larger than 67108864 bytes/);
+        return true;
+      });
+      // Not a transport failure: the circuit stays closed, the next request is sent.
+      assert.equal(client.breaker.state, 'closed');
+      assert.equal((await client.request({ method: 'GET', path: '/', version: V, requestId: 'req-4' })).status, 204);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a site that does not answer in time is a timeout naming the site', async () => {
+    const client = clientFor(url, 0.3);
+    try {
+      await assert.rejects(client.request({ method: 'GET', path: '/hang', version: V, requestId: 'req-5' }), (err: Error) => {
+        assert.ok(err instanceof SiteTimeoutError, String(err));
+        assert.match(err.message, /edge-7/);
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a site that refuses connections is unavailable, named', async () => {
+    const probe = http.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const client = clientFor(`http://127.0.0.1:${port}`);
+    try {
+      await assert.rejects(client.request({ method: 'GET', path: '/', version: V, requestId: 'req-6' }), (err: Error) => {
+        assert.ok(err instanceof SiteUnavailableError, String(err));
+        assert.match(err.message, /edge-7/);
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
+  });
+});
