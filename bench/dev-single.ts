@@ -4,8 +4,9 @@
  * the CPU the proxy process spent per request, per thread (main thread,
  * GC helpers, libuv pool). Not part of `npm run bench`.
  *
- *   npx tsx bench/dev-single.ts [seconds] [connections]
+ *   npx tsx bench/dev-single.ts [seconds] [connections] [requests per second]
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { startBackend, startProxy, runLoad, siteSpecs } from './parts.js';
 import { cleanup, getJson, get, LATEST } from './procs.js';
@@ -28,6 +29,7 @@ function threadTicks(pid: number): Map<string, number> {
 
 const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 16);
+const rate = process.argv[4] ? Number(process.argv[4]) : undefined;
 try {
   const backend = await startBackend('dev', siteSpecs(1, 1000));
   const site = backend.sites[0]!;
@@ -35,9 +37,14 @@ try {
   const paths = uuids.map((u) => `/v1/nodes/${u}`);
   const proxy = await startProxy('dev', [{ ...site, group: 'g0' }]);
   for (const p of paths) await get(`${proxy.url}${p}`);
+  if (process.env.PIN) {
+    // The proxy alone on CPU 1, everything else (simulator, load generator, this script) on CPU 0: steadier figures.
+    execFileSync('taskset', ['-a', '-pc', '1', String(proxy.proc.pid)]);
+    for (const pid of [backend.proc.pid, process.pid]) execFileSync('taskset', ['-a', '-pc', '0', String(pid)]);
+  }
   for (const [name, url, pid] of [['direct', site.url, backend.proc.pid], ['proxy', proxy.url, proxy.proc.pid]] as const) {
     const t0 = threadTicks(pid);
-    const r = await runLoad(name, { url, paths, connections, warmupSeconds: 0, seconds, headers: LATEST });
+    const r = await runLoad(name, { url, paths, connections, warmupSeconds: 0, seconds, headers: LATEST, rate });
     const t1 = threadTicks(pid);
     const per = [...t1].map(([k, v]) => [k, ((v - (t0.get(k) ?? 0)) * 1e4) / r.requests] as const).filter(([, v]) => v > 0.5);
     const total = per.reduce((a, [, v]) => a + v, 0);

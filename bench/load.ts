@@ -19,6 +19,8 @@ export interface LoadSpec {
   warmupSeconds: number;
   seconds: number;
   headers: Record<string, string>;
+  /** Requests per second over all connections (open-loop pacing); absent: as fast as answers come. */
+  rate?: number;
 }
 
 export interface LoadResult {
@@ -46,6 +48,7 @@ async function run(spec: LoadSpec, seconds: number): Promise<LoadResult> {
     timeout: 10,
     headers: spec.headers,
     requests: spec.paths.map((path) => ({ method: 'GET', path })),
+    ...(spec.rate ? { overallRate: spec.rate } : {}),
   });
   inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status < 200 || status > 299) non2xx++;

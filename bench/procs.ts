@@ -199,9 +199,19 @@ function procTicks(pid: number | 'self', withChildren: boolean): number {
   }
 }
 
-/** CPU seconds (user + system) a process has used so far. */
+/** CPU seconds (user + system) a process and its live descendants (nginx's workers) have used so far. */
 export function cpuSecondsOf(pid: number): number {
-  return procTicks(pid, false) / CLOCK_TICKS_PER_SECOND;
+  let ticks = procTicks(pid, false);
+  for (const child of childrenOf(pid)) ticks += cpuSecondsOf(child) * CLOCK_TICKS_PER_SECOND;
+  return ticks / CLOCK_TICKS_PER_SECOND;
+}
+
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
 }
 
 /** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */

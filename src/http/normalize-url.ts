@@ -11,9 +11,14 @@
 export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 export const INVALID_PATH = '/\u0000invalid';
 
+/** A path that is already canonical: /v1 and segments without dots, percent signs or empty ones. */
+const CANONICAL_V1_PATH = /^\/v1(?:\/[^/.%]+)*$/;
+
 export function normalizeUrl(rawUrl: string): string {
   const q = rawUrl.indexOf('?');
   const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  // What every client sends: nothing to do (the checks below split and scan every segment).
+  if (CANONICAL_V1_PATH.test(rawPath)) return rawUrl;
   const query = q < 0 ? '' : rawUrl.slice(q);
   const segments = rawPath.split('/').filter((s) => s !== '');
   if (segments.length > 0) {

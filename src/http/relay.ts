@@ -6,7 +6,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SiteResponse } from '../sites/site-client.js';
-import { rebase, rewriteLinks, rewriteLinkText } from './rewrite.js';
+import { rebase, rewriteLinks, rewriteLinkBytes } from './rewrite.js';
 import { SiteProtocolError } from '../errors.js';
 
 /** Which site an answer came from, and the bases its links may start with. */
@@ -45,15 +45,14 @@ export function relaySiteResponse(
   }
   const type = String(res.headers['content-type'] ?? '');
   if (!type.includes('json')) return reply.send(res.body);
-  const text = res.body.toString('utf8');
-  if (!from.nextPath && looksLikeJsonDocument(text)) {
-    // The hot path: links rewritten in the text, the body never parsed nor re-encoded.
-    const rewritten = rewriteLinkText(text, siteBases, base);
+  if (!from.nextPath && looksLikeJsonDocument(res.body)) {
+    // The hot path: links rewritten in the bytes, the body never decoded, parsed nor re-encoded.
+    const rewritten = rewriteLinkBytes(res.body, siteBases, base);
     if (rewritten !== undefined) return reply.header('content-type', 'application/json').send(rewritten);
   }
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(res.body.toString('utf8'));
   } catch {
     // A success that is not what it claims would be taken for data by the client: refuse it.
     if (res.status < 300) throw new SiteProtocolError(siteName, 'body is not JSON');
@@ -65,21 +64,26 @@ export function relaySiteResponse(
 }
 
 /**
- * Is the text shaped as a JSON object or array (first and last characters)?
+ * Is the body shaped as a JSON object or array (first and last characters)?
  * What a misbehaving site sends instead of JSON (an HTML error page from a
  * front end, a body cut short) is not, and takes the parsing path, where it
  * is refused. Parsing every relayed body only to check it would cost more
  * than the rest of the relay.
  */
-function looksLikeJsonDocument(text: string): boolean {
+function looksLikeJsonDocument(body: Buffer): boolean {
   let i = 0;
-  let j = text.length - 1;
-  while (i < j && isJsonSpace(text.charCodeAt(i))) i++;
-  while (j > i && isJsonSpace(text.charCodeAt(j))) j--;
-  const first = text[i];
-  const last = text[j];
-  return i < j && ((first === '{' && last === '}') || (first === '[' && last === ']'));
+  let j = body.length - 1;
+  while (i < j && isJsonSpace(body[i]!)) i++;
+  while (j > i && isJsonSpace(body[j]!)) j--;
+  const first = body[i];
+  const last = body[j];
+  return i < j && ((first === OPEN_BRACE && last === CLOSE_BRACE) || (first === OPEN_BRACKET && last === CLOSE_BRACKET));
 }
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
 function isJsonSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;

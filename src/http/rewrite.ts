@@ -56,41 +56,57 @@ function walk(value: unknown, fromBases: readonly string[], toBase: string): voi
 }
 
 /**
- * The same rewrite on the JSON text, without re-encoding it (the hot path of
- * every relayed answer): possible only when every occurrence of a site base
- * in the text is the start of an `href` or `next` value. When a base appears
- * anywhere else (a URL in driver_info, say), undefined: the caller walks the
- * parsed document instead, which never touches free-form data.
+ * The same rewrite on the JSON bytes, without decoding, parsing or
+ * re-encoding them (the hot path of every relayed answer): possible only
+ * when every occurrence of a site base in the body is the start of an `href`
+ * or `next` value. When a base appears anywhere else (a URL in driver_info,
+ * say), undefined: the caller walks the parsed document instead, which never
+ * touches free-form data.
  *
- * Occurrences are found with indexOf (a native scan, far cheaper than a
- * regular expression over a text full of quotes).
+ * Occurrences are found with Buffer#indexOf (a native scan, far cheaper than
+ * a regular expression over a text full of quotes).
  */
-export function rewriteLinkText(text: string, fromBases: readonly string[], toBase: string): string | undefined {
-  const hits = occurrences(text, fromBases);
-  if (hits.length === 0) return text;
-  const parts: string[] = [];
+export function rewriteLinkBytes(body: Buffer, fromBases: readonly string[], toBase: string): Buffer | undefined {
+  const hits = occurrences(body, fromBases);
+  if (hits.length === 0) return body;
+  const target = Buffer.from(toBase);
+  const parts: Buffer[] = [];
   let copied = 0;
   for (const { at, length } of hits) {
     if (at < copied) continue; // inside a longer base already taken
-    const after = text[at + length];
-    if (!(after === '/' || after === '?' || after === '"') || !LINK_KEYS.some((k) => text.startsWith(k, at - k.length))) return undefined;
-    parts.push(text.slice(copied, at), toBase);
+    const after = body[at + length];
+    if (!(after === SLASH || after === QUESTION || after === QUOTE) || !LINK_KEYS.some((k) => endsAt(body, k, at))) return undefined;
+    parts.push(body.subarray(copied, at), target);
     copied = at + length;
   }
-  parts.push(text.slice(copied));
-  return parts.join('');
+  parts.push(body.subarray(copied));
+  return Buffer.concat(parts);
 }
 
-/** Where each base occurs, in text order; where two bases start at one place, the longer first. */
-function occurrences(text: string, bases: readonly string[]): Array<{ at: number; length: number }> {
+/** rewriteLinkBytes on a string. */
+export function rewriteLinkText(text: string, fromBases: readonly string[], toBase: string): string | undefined {
+  return rewriteLinkBytes(Buffer.from(text), fromBases, toBase)?.toString('utf8');
+}
+
+const SLASH = 0x2f;
+const QUESTION = 0x3f;
+const QUOTE = 0x22;
+
+/** Where each base occurs, in body order; where two bases start at one place, the longer first. */
+function occurrences(body: Buffer, bases: readonly string[]): Array<{ at: number; length: number }> {
   const hits: Array<{ at: number; length: number }> = [];
   for (const base of bases) {
-    if (base.length === 0) continue;
-    for (let i = text.indexOf(base); i >= 0; i = text.indexOf(base, i + 1)) hits.push({ at: i, length: base.length });
+    const length = Buffer.byteLength(base);
+    if (length === 0) continue;
+    for (let i = body.indexOf(base); i >= 0; i = body.indexOf(base, i + 1)) hits.push({ at: i, length });
   }
   if (bases.length > 1) hits.sort((a, b) => a.at - b.at || b.length - a.length);
   return hits;
 }
 
+function endsAt(body: Buffer, key: Buffer, at: number): boolean {
+  return at >= key.length && key.compare(body, at - key.length, at) === 0;
+}
+
 /** `"href": "` as Python's json.dumps writes it, and the compact form. */
-const LINK_KEYS = ['"href": "', '"next": "', '"href":"', '"next":"'];
+const LINK_KEYS = ['"href": "', '"next": "', '"href":"', '"next":"'].map((k) => Buffer.from(k));

@@ -23,6 +23,7 @@ export class SiteRegistry {
   private readonly info = new Map<string, SiteInfo>();
   private common: VersionRange | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly linkSources = new Map<SiteClient, { endpoint?: string; publicBase?: string; source: { site: string; bases: readonly string[] } }>();
 
   constructor(
     config: ProxyConfig,
@@ -68,14 +69,21 @@ export class SiteRegistry {
    * Base URLs a site may write into its links (its endpoint — configured, or
    * from the Keystone catalog once known — and the base it advertises).
    */
-  linkBases(site: SiteClient): string[] {
-    const bases = [site.endpoint, this.info.get(site.name)?.publicBase].filter((b): b is string => !!b);
-    return [...new Set(bases)];
+  linkBases(site: SiteClient): readonly string[] {
+    return this.linkSource(site).bases;
   }
 
-  /** What the relay needs to rewrite a site's links. */
+  /** What the relay needs to rewrite a site's links (the same object while the site's bases stay the same). */
   linkSource(site: SiteClient): { site: string; bases: readonly string[] } {
-    return { site: site.name, bases: this.linkBases(site) };
+    const endpoint = site.endpoint;
+    const publicBase = this.info.get(site.name)?.publicBase;
+    let cached = this.linkSources.get(site);
+    if (!cached || cached.endpoint !== endpoint || cached.publicBase !== publicBase) {
+      const bases = [...new Set([endpoint, publicBase].filter((b): b is string => !!b))];
+      cached = { endpoint, publicBase, source: Object.freeze({ site: site.name, bases: Object.freeze(bases) }) };
+      this.linkSources.set(site, cached);
+    }
+    return cached.source;
   }
 
   /** Asks every site for its version document, in parallel; failures leave the previous knowledge. */
