@@ -130,6 +130,19 @@ http {
   return { proc, url, close: () => stop(proc) };
 }
 
+/** The bare Node.js proxy of floor-proxy.ts in front of `backendUrl` (a reference row, not a product). */
+export async function startFloorProxy(backendUrl: string): Promise<{ proc: Proc; url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  const proc = launchTs('floor-proxy', path.join('bench', 'floor-proxy.ts'), { upstream: new URL(backendUrl).origin, port });
+  try {
+    await readLine(proc, 'READY', 30_000);
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+  return { proc, url: `http://127.0.0.1:${port}`, close: () => stop(proc) };
+}
+
 /** One autocannon run (after its warm-up) in a separate process. */
 export async function runLoad(label: string, spec: LoadSpec): Promise<LoadResult> {
   const proc = launchTs(`load-${label}`, path.join('bench', 'load.ts'), spec);

@@ -6,7 +6,8 @@
  * nginx and the proxy (separate processes too), and prints every figure as a
  * ratio against a baseline measured in the same run:
  *
- *   1. one node GET: direct vs nginx proxy_pass vs ironic-proxy (autocannon)
+ *   1. one node GET: direct vs nginx proxy_pass vs a bare Node.js proxy vs
+ *      ironic-proxy (autocannon), loaded and unloaded, with CPU per request
  *   2. merged listing latency over 1/10/50/100 sites at 20 ms site latency
  *   3. nodes fetched per node returned when paging sorted listings, 100 sites
  *   4. proxy memory while paging 100 sites × 10,000 nodes
@@ -16,7 +17,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { startBackend, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
+import { startBackend, startFloorProxy, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
 import { cleanup, cpuSample, cpuSecondsOf, foreignShare, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
 import type { LoadResult } from './load.js';
 
@@ -140,17 +141,18 @@ async function walk(firstUrl: string, orderKey: string | undefined, onPage?: (pa
 // ---------------------------------------------------------------- 1. single node GET
 
 async function benchSingleNode(): Promise<void> {
-  section('1. GET /v1/nodes/{uuid}: direct vs nginx vs ironic-proxy');
+  section('1. GET /v1/nodes/{uuid}: direct vs nginx vs a bare Node.js proxy vs ironic-proxy');
   const t0 = performance.now();
   const backend = await startBackend('single', siteSpecs(1, 1000));
   const site = backend.sites[0]!;
   const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${site.url}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
   const paths = uuids.map((u) => `/v1/nodes/${u}`);
   const nginx = await startNginx(site.url);
+  const floor = await startFloorProxy(site.url);
   const proxy = await startProxy('single', withGroups(backend.sites));
   // Warm: every uuid once through the proxy (location cache) and nginx (upstream connections).
   for (const p of paths) {
-    for (const base of [proxy.url, nginx.url]) {
+    for (const base of [proxy.url, nginx.url, floor.url]) {
       const r = await get(`${base}${p}`);
       if (r.status !== 200) throw new Error(`warm-up GET ${base}${p}: ${r.status} ${r.text.slice(0, 200)}`);
     }
@@ -159,6 +161,7 @@ async function benchSingleNode(): Promise<void> {
   const targets = [
     { name: 'direct', url: site.url, front: undefined },
     { name: 'nginx', url: nginx.url, front: nginx.proc.pid },
+    { name: 'node-floor', url: floor.url, front: floor.proc.pid },
     { name: 'ironic-proxy', url: proxy.url, front: proxy.proc.pid },
   ];
   const results = new Map<string, LoadResult[]>(targets.map((t) => [t.name, []]));
@@ -183,7 +186,13 @@ async function benchSingleNode(): Promise<void> {
       c.requests += r.requests + r.warmupRequests;
     }
   }
+  // Unloaded: one connection, one request at a time — what a hop adds when nothing queues.
+  const unloaded = new Map<string, LoadResult>();
+  for (const t of targets) {
+    unloaded.set(t.name, await runLoad(`${t.name}-1conn`, { url: t.url, paths, connections: 1, warmupSeconds: CFG.warmup, seconds: CFG.seconds, headers: LATEST }));
+  }
   await proxy.close();
+  await floor.close();
   await nginx.close();
   await backend.close();
 
@@ -202,6 +211,7 @@ async function benchSingleNode(): Promise<void> {
   const d = agg('direct');
   const n = agg('nginx');
   const p = agg('ironic-proxy');
+  const f = agg('node-floor');
   /** Microseconds of CPU per request. */
   const usPer = (name: string, part: 'front' | 'backend'): number => {
     const c = cpu.get(name)!;
@@ -217,7 +227,20 @@ async function benchSingleNode(): Promise<void> {
     [
       ['direct (simulator)', int(d.rps), d.range, ms(d.p50), ms(d.p99), int(d.requests), int(d.errors), x(1)],
       ['nginx proxy_pass', int(n.rps), n.range, ms(n.p50), ms(n.p99), int(n.requests), int(n.errors), x(n.rps / d.rps)],
+      ['bare Node.js proxy (reference)', int(f.rps), f.range, ms(f.p50), ms(f.p99), int(f.requests), int(f.errors), x(f.rps / d.rps)],
       ['ironic-proxy', int(p.rps), p.range, ms(p.p50), ms(p.p99), int(p.requests), int(p.errors), x(p.rps / d.rps)],
+    ],
+  );
+  const u = (name: string): LoadResult => unloaded.get(name)!;
+  out();
+  out('  unloaded (1 connection, one request at a time):');
+  table(
+    ['target', 'req/s', 'p50 ms', 'p99 ms', 'p50 added to direct'],
+    [
+      ['direct (simulator)', int(u('direct').rps), ms(u('direct').p50), ms(u('direct').p99), '-'],
+      ['nginx proxy_pass', int(u('nginx').rps), ms(u('nginx').p50), ms(u('nginx').p99), ms(u('nginx').p50 - u('direct').p50)],
+      ['bare Node.js proxy (reference)', int(u('node-floor').rps), ms(u('node-floor').p50), ms(u('node-floor').p99), ms(u('node-floor').p50 - u('direct').p50)],
+      ['ironic-proxy', int(u('ironic-proxy').rps), ms(u('ironic-proxy').p50), ms(u('ironic-proxy').p99), ms(u('ironic-proxy').p50 - u('direct').p50)],
     ],
   );
   out();
@@ -226,19 +249,24 @@ async function benchSingleNode(): Promise<void> {
     [
       ['direct (simulator)', '-', int(usPer('direct', 'backend'))],
       ['nginx proxy_pass', int(usPer('nginx', 'front')), int(usPer('nginx', 'backend'))],
+      ['bare Node.js proxy (reference)', int(usPer('node-floor', 'front')), int(usPer('node-floor', 'backend'))],
       ['ironic-proxy', int(usPer('ironic-proxy', 'front')), int(usPer('ironic-proxy', 'backend'))],
     ],
   );
   const addedP50 = p.p50 - d.p50;
+  const addedUnloaded = u('ironic-proxy').p50 - u('direct').p50;
   const vsNginx = p.rps / n.rps;
+  const vsFloor = p.rps / f.rps;
   out();
-  out(`  proxy p50 − direct p50 = ${ms(addedP50)} ms (nginx adds ${ms(n.p50 - d.p50)} ms); proxy/nginx throughput = ${x(vsNginx)}; nginx/direct = ${x(n.rps / d.rps)}`);
-  out(`  verdict: added p50 < 1 ms: ${verdict(addedP50 < 1)}; proxy/nginx throughput ≥ 0.70: ${verdict(vsNginx >= 0.7)}   (${elapsed(t0)})`);
+  out(`  proxy p50 − direct p50 = ${ms(addedP50)} ms at ${CFG.connections} connections (nginx adds ${ms(n.p50 - d.p50)} ms), ${ms(addedUnloaded)} ms unloaded`);
+  out(`  throughput: proxy/nginx = ${x(vsNginx)}; proxy/bare Node.js proxy = ${x(vsFloor)}; bare Node.js proxy/nginx = ${x(f.rps / n.rps)}; nginx/direct = ${x(n.rps / d.rps)}`);
+  out(`  verdict: added p50 < 1 ms: ${verdict(addedP50 < 1)} (loaded), ${verdict(addedUnloaded < 1)} (unloaded); proxy/nginx throughput ≥ 0.70: ${verdict(vsNginx >= 0.7)}   (${elapsed(t0)})`);
   summary.push(
     `GET /v1/nodes/{uuid}, ${CFG.connections} connections: direct ${int(d.rps)} req/s p50 ${ms(d.p50)} ms p99 ${ms(d.p99)} ms; ` +
       `nginx ${int(n.rps)} req/s p50 ${ms(n.p50)} ms p99 ${ms(n.p99)} ms; ironic-proxy ${int(p.rps)} req/s p50 ${ms(p.p50)} ms p99 ${ms(p.p99)} ms.`,
-    `  proxy adds ${ms(addedP50)} ms at p50 (target < 1 ms: ${verdict(addedP50 < 1)}); proxy/nginx throughput ${x(vsNginx)} (target ≥ 0.70: ${verdict(vsNginx >= 0.7)}); nginx/direct ${x(n.rps / d.rps)}.`,
-    `  CPU per request: ironic-proxy ${int(usPer('ironic-proxy', 'front'))} µs, nginx ${int(usPer('nginx', 'front'))} µs, simulator ${int(usPer('direct', 'backend'))} µs.`,
+    `  proxy adds ${ms(addedP50)} ms at p50 loaded, ${ms(addedUnloaded)} ms unloaded (target < 1 ms: ${verdict(addedP50 < 1)}); proxy/nginx throughput ${x(vsNginx)} (target ≥ 0.70: ${verdict(vsNginx >= 0.7)}); nginx/direct ${x(n.rps / d.rps)}.`,
+    `  bare Node.js proxy (node:http + undici, no features) ${int(f.rps)} req/s = ${x(f.rps / n.rps)} of nginx; ironic-proxy = ${x(vsFloor)} of it.`,
+    `  CPU per request: ironic-proxy ${int(usPer('ironic-proxy', 'front'))} µs, bare Node.js proxy ${int(usPer('node-floor', 'front'))} µs, nginx ${int(usPer('nginx', 'front'))} µs, simulator ${int(usPer('direct', 'backend'))} µs.`,
   );
 }
 

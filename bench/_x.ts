@@ -1,0 +1,60 @@
+/**
+ * Working on the single-node GET figure: starts one simulated site and the
+ * proxy over it, loads the proxy with autocannon, and prints throughput and
+ * the CPU the proxy process spent per request, per thread (main thread,
+ * GC helpers, libuv pool). Not part of `npm run bench`.
+ *
+ *   npx tsx bench/dev-single.ts [seconds] [connections] [requests per second]
+ */
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { startBackend, startProxy, runLoad, siteSpecs } from './parts.js';
+import { cleanup, getJson, get, LATEST, launch, waitReady } from './procs.js';
+
+function threadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : 'other threads';
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(`${name} user`, (out.get(`${name} user`) ?? 0) + Number(f[11]));
+      out.set(`${name} sys`, (out.get(`${name} sys`) ?? 0) + Number(f[12]));
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
+}
+
+const seconds = Number(process.argv[2] ?? 5);
+const connections = Number(process.argv[3] ?? 16);
+const rate = process.argv[4] ? Number(process.argv[4]) : undefined;
+try {
+  const backend = await startBackend('dev', siteSpecs(1, 1000));
+  const site = backend.sites[0]!;
+  const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${site.url}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
+  const paths = uuids.map((u) => `/v1/nodes/${u}`);
+  const f = launch('floor', process.execPath, [...(process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean), process.env.FLOOR!, site.url, '7777']);
+  await waitReady(f, 'http://127.0.0.1:7777/v1/nodes', 10000);
+  const proxy = { url: 'http://127.0.0.1:7777', proc: f };
+  for (const p of paths) await get(`${proxy.url}${p}`);
+  if (process.env.PIN) {
+    // The proxy alone on CPU 1, everything else (simulator, load generator, this script) on CPU 0: steadier figures.
+    execFileSync('taskset', ['-a', '-pc', '1', String(proxy.proc.pid)]);
+    for (const pid of [backend.proc.pid, process.pid]) execFileSync('taskset', ['-a', '-pc', '0', String(pid)]);
+  }
+  for (const [name, url, pid] of [['direct', site.url, backend.proc.pid], ['proxy', proxy.url, proxy.proc.pid]] as const) {
+    const t0 = threadTicks(pid);
+    const r = await runLoad(name, { url, paths, connections, warmupSeconds: 0, seconds, headers: LATEST, rate });
+    const t1 = threadTicks(pid);
+    const per = [...t1].map(([k, v]) => [k, ((v - (t0.get(k) ?? 0)) * 1e4) / r.requests] as const).filter(([, v]) => v > 0.5);
+    const total = per.reduce((a, [, v]) => a + v, 0);
+    console.log(
+      `${name}: ${Math.round(r.rps)} req/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms; CPU µs/request ${total.toFixed(0)}: ` +
+        per.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '),
+    );
+  }
+} finally {
+  await cleanup();
+}
