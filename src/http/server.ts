@@ -128,24 +128,18 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     };
     reply.header('openstack-request-id', request.id);
     reply.header('x-openstack-request-id', request.id);
-    if (!gate) {
+    const proceed = (): void => {
+      let error: Error | undefined;
       try {
         negotiateVersion(request, reply);
       } catch (err) {
-        done(err as Error);
-        return;
+        error = err as Error;
       }
-      done();
-      return;
-    }
-    gate(request, reply).then(
-      (ok) => {
-        // Not ok: the gate has answered 401; the request goes no further.
-        if (!ok) return;
-        negotiateVersion(request, reply);
-        done();
-      },
-    ).catch((err: unknown) => done(err as Error));
+      done(error);
+    };
+    if (!gate) return proceed();
+    // Not ok: the gate has answered 401 and the request goes no further.
+    gate(request, reply).then((ok) => ok && proceed(), (err: unknown) => done(err as Error));
   });
 
   app.addHook('onResponse', (request, reply, done) => {
