@@ -1,4 +1,4 @@
-import { pino, destination, type Logger as PinoLogger } from 'pino';
+import { pino, destination, type DestinationStream, type Logger as PinoLogger } from 'pino';
 
 export type Logger = PinoLogger;
 
@@ -27,7 +27,8 @@ export const REDACT_PATHS = [
 /** Log lines wait in memory at most this long (a quiet proxy still writes its lines promptly). */
 const FLUSH_INTERVAL_MS = 1000;
 
-export function createLogger(opts: { debug?: boolean; level?: string } = {}): Logger {
+/** `to`: where lines go instead of standard output (tests read them). */
+export function createLogger(opts: { debug?: boolean; level?: string; to?: DestinationStream } = {}): Logger {
   const log = pino(
     {
       level: opts.level ?? (opts.debug ? 'debug' : 'info'),
@@ -37,7 +38,7 @@ export function createLogger(opts: { debug?: boolean; level?: string } = {}): Lo
     // Buffered writes: a line per request must not cost a write system call per request; 8 KiB
     // holds about 35 access lines (sonic-boom's limit is below 16 KiB), and the timer below
     // bounds how long a line waits.
-    destination({ sync: false, minLength: 8 * 1024 }),
+    opts.to ?? destination({ sync: false, minLength: 8 * 1024 }),
   );
   setInterval(() => log.flush(), FLUSH_INTERVAL_MS).unref();
   return log;

@@ -3,7 +3,7 @@
  * contract runs through the proxy and benchmarks.
  */
 import { loadConfigText } from '../../src/config/load.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
 import { startSimSite, type SimSite, type SimSiteOptions } from '../../src/sim/index.js';
 import { startProxy, type RunningProxy } from '../../src/start.js';
 
@@ -21,7 +21,7 @@ export interface Fleet {
   close(): Promise<void>;
 }
 
-export async function startFleet(sites: FleetSite[], opts: { proxyIni?: string; apiIni?: string } = {}): Promise<Fleet> {
+export async function startFleet(sites: FleetSite[], opts: { proxyIni?: string; apiIni?: string; log?: Logger } = {}): Promise<Fleet> {
   const sims = await Promise.all(sites.map((s) => startSimSite(s)));
   const groups = sites
     .flatMap((s) => (s.conductorGroups ?? ['']).map((g) => `${g === '' ? '_' : g}:${s.name}`))
@@ -30,7 +30,7 @@ export async function startFleet(sites: FleetSite[], opts: { proxyIni?: string; 
     .map((sim, i) => `[group:${sim.name}]\nauth_type = none\nendpoint_override = ${sim.url}\n${sites[i]!.sectionExtra ?? ''}\n`)
     .join('\n');
   const ini = `[DEFAULT]\ngroups = ${groups}\n\n[api]\nport = 0\n${opts.apiIni ?? ''}\n\n[proxy]\n${opts.proxyIni ?? ''}\n\n${sections}`;
-  const proxy = await startProxy(loadConfigText(ini), { log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
+  const proxy = await startProxy(loadConfigText(ini), { log: opts.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });
   return {
     proxy,
     sims,
