@@ -455,6 +455,17 @@ async function benchMemory(): Promise<void> {
   });
   const after = await listingCounters(proxy);
   const end = proxy.memory();
+  // What the RSS is made of, from the proxy's own metrics (prom-client's process metrics).
+  const metricsText = (await get(`${proxy.url}/metrics`, {})).text;
+  const gauge = (name: string): number => {
+    let sum = 0;
+    for (const m of metricsText.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))) sum += Number(m[1]);
+    return sum;
+  };
+  const heapUsedMB = gauge('ironic_proxy_nodejs_heap_size_used_bytes') / 2 ** 20;
+  const heapTotalMB = gauge('ironic_proxy_nodejs_heap_size_total_bytes') / 2 ** 20;
+  const externalMB = gauge('ironic_proxy_nodejs_external_memory_bytes') / 2 ** 20;
+  const cacheEntries = gauge('ironic_proxy_location_cache_entries');
   const simMem = memoryOf(backend.proc.pid);
   await proxy.close();
   await backend.close();
@@ -474,6 +485,8 @@ async function benchMemory(): Promise<void> {
       ['proxy VmRSS at end', `${end.rssMB.toFixed(0)} MB`],
       ['proxy VmRSS max sampled', `${Math.max(peakRss, end.rssMB).toFixed(0)} MB`],
       ['proxy VmHWM (peak)', `${end.hwmMB.toFixed(0)} MB`],
+      ['proxy JS heap used / total, external at the end', `${heapUsedMB.toFixed(0)} / ${heapTotalMB.toFixed(0)} MB, ${externalMB.toFixed(0)} MB`],
+      ['location cache entries at the end', int(cacheEntries)],
       ['simulator VmRSS / VmHWM', `${simMem.rssMB.toFixed(0)} / ${simMem.hwmMB.toFixed(0)} MB`],
     ],
   );
