@@ -5,6 +5,7 @@
  * the port. Without: the embedded demo (simulated sites), for a first look.
  */
 import cluster from 'node:cluster';
+import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile } from './config/load.js';
 import type { ProxyConfig } from './config/types.js';
@@ -61,8 +62,25 @@ export async function main(argv: string[]): Promise<void> {
   await serve(config);
 }
 
+/**
+ * V8 lets the heap grow up to about four times what survived the last full
+ * collection before collecting again. A proxy's live set is mostly its
+ * location cache (about 25 MB at the default 100,000 entries) while listings
+ * make garbage fast, so the default growth turned that into ~280 MB of RSS
+ * when paging a million nodes; at 1.5 × the peak is ~170 MB, with no
+ * measurable cost in throughput (README, Performance). An operator's own
+ * --heap-growing-percent (NODE_OPTIONS or node flags) wins.
+ */
+const HEAP_GROWING_PERCENT = 50;
+
+function boundHeapGrowth(): void {
+  const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => /^--heap[-_]growing[-_]percent/.test(a));
+  if (!given) v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
+}
+
 /** One serving process: starts, then stops gracefully on SIGTERM/SIGINT (in-flight requests finish). */
 async function serve(config: ProxyConfig): Promise<void> {
+  boundHeapGrowth();
   const log = createLogger({ debug: config.debug });
   let proxy: RunningProxy;
   try {
