@@ -446,7 +446,7 @@ async function benchMemory(): Promise<void> {
   const backend = await startBackend('memory', siteSpecs(100, perSite), { heapMB: 12_288, timeoutMs: 300_000 });
   out(`  backend: ${int(total)} nodes seeded in ${(backend.seedMs / 1000).toFixed(1)} s, simulator RSS ${int(backend.rssMB)} MB`);
   noteRenames(backend);
-  const proxy = await startProxy('memory', withGroups(backend.sites), process.env.MEM_INI ?? '');
+  const proxy = await startProxy('memory', withGroups(backend.sites));
   const start = proxy.memory();
   const before = await listingCounters(proxy);
   let peakRss = start.rssMB;
