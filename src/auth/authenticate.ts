@@ -7,6 +7,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { TokenRejected, type UserTokenValidator } from './token-validator.js';
+import { pathOf } from '../http/normalize-url.js';
 
 const PUBLIC_PATHS = new Set(['/', '/v1']);
 
@@ -17,7 +18,7 @@ const UNAUTHORIZED_BODY = JSON.stringify({
 export function keystoneGate(validator: UserTokenValidator, wwwAuthenticateUri: string) {
   /** True when the request may go on; false when the 401 has been sent. */
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const path = request.url.split('?', 1)[0]!;
+    const path = pathOf(request.url);
     if (PUBLIC_PATHS.has(path)) return true;
     const token = request.headers['x-auth-token'];
     if (typeof token === 'string' && token.length > 0 && token.length <= 8192) {

@@ -11,6 +11,12 @@
 export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 export const INVALID_PATH = '/\u0000invalid';
 
+/** The path of a request URL, without its query. */
+export function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
 /** A path that is already canonical: /v1 and segments without dots, percent signs or empty ones. */
 const CANONICAL_V1_PATH = /^\/v1(?:\/[^/.%]+)*$/;
 

@@ -38,7 +38,7 @@ class LazyChildLogger {
   }
 
   get level(): string {
-    return this.parent.level;
+    return (this.made ?? this.parent).level;
   }
 
   set level(level: string) {

@@ -83,11 +83,6 @@ export function rewriteLinkBytes(body: Buffer, fromBases: readonly string[], toB
   return Buffer.concat(parts);
 }
 
-/** rewriteLinkBytes on a string. */
-export function rewriteLinkText(text: string, fromBases: readonly string[], toBase: string): string | undefined {
-  return rewriteLinkBytes(Buffer.from(text), fromBases, toBase)?.toString('utf8');
-}
-
 const SLASH = 0x2f;
 const QUESTION = 0x3f;
 const QUOTE = 0x22;

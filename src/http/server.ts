@@ -20,7 +20,7 @@ import { RESOURCE_PLUGINS } from '../resources/index.js';
 import type { ProxyServices } from '../services.js';
 import { requestBaseUrl } from './base-url.js';
 import { makeErrorHandler, sendProxyError } from './errors.js';
-import { normalizeUrl, INVALID_PATH } from './normalize-url.js';
+import { normalizeUrl, INVALID_PATH, pathOf } from './normalize-url.js';
 import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
 import { accessLogger, lazyChildLogger } from './request-logger.js';
@@ -33,11 +33,6 @@ const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** The top-level collections this proxy serves, for `GET /v1`. */
 const SERVED_RESOURCES = RESOURCE_PLUGINS.flatMap((p) => p.advertises);
-
-function pathOf(url: string): string {
-  const q = url.indexOf('?');
-  return q < 0 ? url : url.slice(0, q);
-}
 
 function setRangeHeaders(reply: FastifyReply, range: { min: Version; max: Version }): void {
   reply.header(MIN_VERSION_HEADER, formatVersion(range.min));

@@ -23,6 +23,7 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { markMissingSites } from '../http/missing-sites.js';
 import type { ResourcePlugin } from './plugin.js';
+import { pathOf } from '../http/normalize-url.js';
 
 export const driversPlugin: ResourcePlugin = {
   name: 'drivers',
@@ -217,7 +218,7 @@ async function driverSite(services: ProxyServices, req: FastifyRequest, name: st
 }
 
 async function forwardToDriverSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
-  const sub = /^\/v1\/drivers\/[^/]+\/(.*)$/.exec(req.url.split('?', 1)[0]!)?.[1] ?? '';
+  const sub = /^\/v1\/drivers\/[^/]+\/(.*)$/.exec(pathOf(req.url))?.[1] ?? '';
   if (sub.startsWith('vendor_passthru')) {
     // Ironic's default: vendor passthru is for admins.
     services.policy.admin(req.user, 'baremetal:driver:vendor_passthru');

@@ -18,6 +18,7 @@ import { parseJsonBody } from '../sites/site-client.js';
 import { assertNodeIdentFree, patchEffects, siteOfGroup } from './node-invariants.js';
 import { listNodes } from './node-list.js';
 import type { ResourcePlugin } from './plugin.js';
+import { pathOf } from '../http/normalize-url.js';
 
 /** Configdrives travel in provision requests; Ironic allows them 64 MiB, everything else 1 MiB. */
 const PROVISION_BODY_LIMIT = 64 * 1024 * 1024;
@@ -75,7 +76,7 @@ async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply
   await authorizeNode(services, req, ident);
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   if (res.status < 300) after?.(site, res);
-  const path = req.url.split('?', 1)[0]!;
+  const path = pathOf(req.url);
   const nextPath = req.method === 'GET' && NODE_SCOPED_LISTING.test(path) ? path : undefined;
   return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, res);
 }
@@ -90,7 +91,7 @@ const NODE_SCOPED_LISTING = /^\/v1\/nodes\/[^/]+\/(ports|portgroups|volume\/conn
  */
 async function authorizeNode(services: ProxyServices, req: FastifyRequest, ident: string): Promise<void> {
   if (!req.user) return;
-  const path = req.url.split('?', 1)[0]!;
+  const path = pathOf(req.url);
   const whole = /^\/v1\/nodes\/[^/]+$/.test(path);
   const [action, rule] =
     req.method === 'GET' || req.method === 'HEAD'

@@ -26,6 +26,7 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
 import type { ResourcePlugin } from './plugin.js';
+import { pathOf } from '../http/normalize-url.js';
 
 export const portNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORT_NOT_FOUND', `Port ${ident} could not be found.`);
 
@@ -215,7 +216,7 @@ async function toOwner(services: ProxyServices, req: FastifyRequest, reply: Fast
   await authorizeObject(services, req, spec, ident);
   const locator = spec.def.locator;
   const { site, res } = await routeToOwner(locator, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
-  const path = req.url.split('?', 1)[0]!;
+  const path = pathOf(req.url);
   if (req.method === 'DELETE' && res.status < 300 && path === `${spec.def.path}/${ident}`) locator.forget(ident);
   // A portgroup's ports: keep the scope in `next` (Ironic points it at /v1/ports).
   const nextPath = req.method === 'GET' && /\/ports(\/detail)?$/.test(path) && path !== spec.def.path ? path : undefined;

@@ -1,7 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { INVALID_PATH, normalizeUrl } from '../../src/http/normalize-url.js';
-import { rebase, rewriteLinks, rewriteLinkText } from '../../src/http/rewrite.js';
+import { rebase, rewriteLinks, rewriteLinkBytes } from '../../src/http/rewrite.js';
+
+/** The byte rewrite, read and written as text. */
+const rewriteLinkText = (text: string, bases: string[], to: string): string | undefined => rewriteLinkBytes(Buffer.from(text), bases, to)?.toString('utf8');
 import { requestBaseUrl, type BaseUrlOptions } from '../../src/http/base-url.js';
 
 describe('normalizeUrl', () => {
@@ -235,7 +238,7 @@ describe('requestBaseUrl', () => {
   });
 });
 
-describe('rewriteLinkText (the text fast path)', () => {
+describe('rewriteLinkBytes (the relay fast path)', () => {
   test('rewrites href and next values that start with a site base, at a boundary', () => {
     const text = '{"links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}, {"href": "http://s:1/nodes/a", "rel": "bookmark"}], "next": "http://s:1/v1/nodes?marker=a"}';
     assert.equal(
