@@ -4,8 +4,9 @@
  * starts on a configuration with a single error.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseOsloIni, IniSyntaxError, type IniDocument } from './oslo-ini.js';
-import type { AuthType, KeystoneAuthtokenConfig, KeystoneSiteAuth, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
+import type { AuthType, KeystoneAuthtokenConfig, KeystoneSiteAuth, OsloPolicyConfig, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -24,7 +25,11 @@ const AUTH_TYPES: readonly AuthType[] = ['none', 'http_basic', 'password', 'v3pa
 const AUTH_TYPE_ALIASES: Record<string, AuthType> = { noauth: 'none', v3token: 'v3token' };
 
 const KNOWN_OPTIONS: Record<string, readonly string[]> = {
-  DEFAULT: ['groups', 'debug', 'auth_strategy', 'host', 'log_file', 'use_stderr'],
+  DEFAULT: [
+    'groups', 'debug', 'auth_strategy', 'host', 'log_file', 'use_stderr',
+    'rbac_service_role_elevated_access', 'rbac_service_project_name', 'policy_file', 'policy_dirs',
+  ],
+  oslo_policy: ['enforce_scope', 'enforce_new_defaults', 'policy_file', 'policy_dirs'],
   api: ['auth_strategy', 'host_ip', 'port', 'public_endpoint', 'max_limit', 'api_workers', 'enable_ssl_api'],
   ssl: ['cert_file', 'key_file'],
   oslo_middleware: ['enable_proxy_headers_parsing'],
@@ -56,7 +61,10 @@ export function loadConfigFile(path: string): ProxyConfig {
   } catch (err) {
     throw new ConfigError([`cannot read config file ${path}: ${(err as Error).message}`]);
   }
-  return loadConfigText(text);
+  const config = loadConfigText(text);
+  // oslo.config looks a relative policy_file up next to the configuration file.
+  config.osloPolicy.configDir = dirname(resolve(path));
+  return config;
 }
 
 export function loadConfigText(text: string): ProxyConfig {
@@ -109,8 +117,10 @@ class ConfigReader {
       readerRoles: this.list('proxy_policy', 'reader_roles', ['reader']),
     };
 
+    const osloPolicy = this.readOsloPolicy();
+
     if (this.problems.length > 0) throw new ConfigError(this.problems);
-    return { sites, groups, api, proxy, keystoneAuthtoken, policy, debug, unknownOptions: this.unknown };
+    return { sites, groups, api, proxy, keystoneAuthtoken, policy, osloPolicy, debug, unknownOptions: this.unknown };
   }
 
   /** `[DEFAULT]groups = _:loc1,grp1:loc2`: conductor group → site; `_` is the default (empty) group. */
@@ -201,6 +211,30 @@ class ConfigReader {
       tokenCacheTime: this.number(section, 'token_cache_time', 300, 0),
       insecure: this.bool(section, 'insecure', false),
       cafile: this.str(section, 'cafile'),
+    };
+  }
+
+  /**
+   * oslo.policy 4.0's [oslo_policy] options (policy_file and policy_dirs also
+   * under [DEFAULT], their deprecated group) with Ironic 21.4's policy_file
+   * default, and Ironic's [DEFAULT]rbac_service_* options.
+   */
+  private readOsloPolicy(): OsloPolicyConfig {
+    const section = 'oslo_policy';
+    const pick = (key: string): [string, string] =>
+      this.str(section, key) === undefined && this.str('DEFAULT', key) !== undefined ? ['DEFAULT', key] : [section, key];
+    const [fileSection, fileKey] = pick('policy_file');
+    const policyFile = this.str(fileSection, fileKey) ?? 'policy.yaml';
+    if (policyFile.trim() === '') this.problems.push(`[${fileSection}]${fileKey} is empty (leave it out for policy.yaml)`);
+    const [dirsSection, dirsKey] = pick('policy_dirs');
+    return {
+      enforceScope: this.bool(section, 'enforce_scope', false),
+      enforceNewDefaults: this.bool(section, 'enforce_new_defaults', false),
+      policyFile,
+      // oslo repeats the option for several directories; this INI reader keeps one line, so: comma-separated.
+      policyDirs: this.list(dirsSection, dirsKey, ['policy.d']),
+      rbacServiceRoleElevatedAccess: this.bool('DEFAULT', 'rbac_service_role_elevated_access', false),
+      rbacServiceProjectName: this.str('DEFAULT', 'rbac_service_project_name') ?? 'service',
     };
   }
 

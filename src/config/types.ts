@@ -106,6 +106,28 @@ export interface PolicyConfig {
   readerRoles: string[];
 }
 
+/**
+ * `[oslo_policy]` (oslo.policy 4.0's options, Ironic 21.4's policy_file
+ * default) and the two `[DEFAULT]` options Ironic's policy credentials read:
+ * how the proxy's policy engine (src/policy/) applies Ironic's default rules.
+ */
+export interface OsloPolicyConfig {
+  /** enforce_scope: refuse a token whose scope is not in the rule's scope_types (default false). */
+  enforceScope: boolean;
+  /** enforce_new_defaults: drop the deprecated rules OR'ed into the new defaults (default false). */
+  enforceNewDefaults: boolean;
+  /** policy_file: operator overrides, relative to the configuration file's directory (default policy.yaml). */
+  policyFile: string;
+  /** policy_dirs: directories of further override files (default policy.d; missing ones are skipped). */
+  policyDirs?: string[];
+  /** [DEFAULT]rbac_service_role_elevated_access: the service role of the service project acts system-wide (default false). */
+  rbacServiceRoleElevatedAccess: boolean;
+  /** [DEFAULT]rbac_service_project_name (default "service"). */
+  rbacServiceProjectName: string | null;
+  /** Where a relative policy_file / policy_dirs is looked up: the configuration file's directory (set by loadConfigFile). */
+  configDir?: string;
+}
+
 export interface ProxyConfig {
   sites: SiteConfig[];
   /** Conductor group (lower case) → site name. */
@@ -115,6 +137,8 @@ export interface ProxyConfig {
   /** Present when [api]auth_strategy = keystone. */
   keystoneAuthtoken?: KeystoneAuthtokenConfig;
   policy: PolicyConfig;
+  /** Ironic's policy engine settings ([oslo_policy], [DEFAULT]rbac_service_*). */
+  osloPolicy: OsloPolicyConfig;
   debug: boolean;
   /** Options present in the file that the proxy does not know (reported, not fatal, as in oslo.config). */
   unknownOptions: string[];

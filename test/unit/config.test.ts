@@ -1,7 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseOsloIni, IniSyntaxError } from '../../src/config/oslo-ini.js';
-import { ConfigError, loadConfigText } from '../../src/config/load.js';
+import { ConfigError, loadConfigFile, loadConfigText } from '../../src/config/load.js';
 import type { ProxyConfig } from '../../src/config/types.js';
 
 /** A configuration written the way the original proof of concept documented it. */
@@ -486,5 +489,64 @@ describe('loadConfigText: Keystone for users', () => {
 
   test('auth_strategy = keystone without [keystone_authtoken] is refused, naming it', () => {
     assertProblem(minimal('\n[api]\nauth_strategy = keystone\n'), '[keystone_authtoken]', /required with \[api\]auth_strategy = keystone/);
+  });
+});
+
+describe('loadConfigText: Ironic policy ([oslo_policy], [DEFAULT]rbac_service_*)', () => {
+  test('defaults: oslo.policy 4.0 and Ironic 21.4 (policy.yaml, policy.d, no scope, old defaults OR-ed in, service project "service")', () => {
+    const cfg = loadConfigText(minimal());
+    assert.deepEqual(cfg.osloPolicy, {
+      enforceScope: false,
+      enforceNewDefaults: false,
+      policyFile: 'policy.yaml',
+      policyDirs: ['policy.d'],
+      rbacServiceRoleElevatedAccess: false,
+      rbacServiceProjectName: 'service',
+    });
+  });
+
+  test('every option read, none reported unknown', () => {
+    const cfg = loadConfigText(
+      minimal(
+        '\n[DEFAULT]\nrbac_service_role_elevated_access = true\nrbac_service_project_name = services\n' +
+          '\n[oslo_policy]\nenforce_scope = True\nenforce_new_defaults = yes\npolicy_file = /etc/ironic-proxy/policy.yaml\npolicy_dirs = policy.d, /etc/ironic-proxy/more.d\n',
+      ),
+    );
+    assert.deepEqual(cfg.osloPolicy, {
+      enforceScope: true,
+      enforceNewDefaults: true,
+      policyFile: '/etc/ironic-proxy/policy.yaml',
+      policyDirs: ['policy.d', '/etc/ironic-proxy/more.d'],
+      rbacServiceRoleElevatedAccess: true,
+      rbacServiceProjectName: 'services',
+    });
+    assert.deepEqual(cfg.unknownOptions, []);
+  });
+
+  test('policy_file and policy_dirs are also read from [DEFAULT] (their deprecated group); [oslo_policy] wins', () => {
+    const old = loadConfigText(minimal('\n[DEFAULT]\npolicy_file = old.json\npolicy_dirs = old.d\n'));
+    assert.equal(old.osloPolicy.policyFile, 'old.json');
+    assert.deepEqual(old.osloPolicy.policyDirs, ['old.d']);
+    const both = loadConfigText(minimal('\n[DEFAULT]\npolicy_file = old.json\n\n[oslo_policy]\npolicy_file = new.yaml\n'));
+    assert.equal(both.osloPolicy.policyFile, 'new.yaml');
+  });
+
+  test('bad values name their [section]key', () => {
+    assertProblem(minimal('\n[oslo_policy]\nenforce_scope = maybe\n'), '[oslo_policy]enforce_scope', /not a boolean/);
+    assertProblem(minimal('\n[oslo_policy]\nenforce_new_defaults = 2\n'), '[oslo_policy]enforce_new_defaults', /not a boolean/);
+    assertProblem(minimal('\n[oslo_policy]\npolicy_file = ""\n'), '[oslo_policy]policy_file', /empty/);
+    assertProblem(minimal('\n[DEFAULT]\nrbac_service_role_elevated_access = sometimes\n'), '[DEFAULT]rbac_service_role_elevated_access', /not a boolean/);
+  });
+
+  test('loadConfigFile: a relative policy_file is looked up next to the configuration file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ironic-proxy-config-'));
+    try {
+      const file = join(dir, 'ironic-proxy.conf');
+      writeFileSync(file, minimal());
+      assert.equal(loadConfigFile(file).osloPolicy.configDir, dir);
+      assert.equal(loadConfigText(minimal()).osloPolicy.configDir, undefined);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
