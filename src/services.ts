@@ -8,7 +8,7 @@ import { Locator } from './federation/locator.js';
 import type { Logger } from './log.js';
 import { answerMetricsCollection, ProxyMetrics } from './metrics.js';
 import { Policy } from './auth/policy.js';
-import { ServiceToken } from './auth/service-token.js';
+import { serviceTokenSession } from './auth/service-token.js';
 import { UserTokenValidator } from './auth/token-validator.js';
 import { SiteRegistry } from './sites/registry.js';
 import type { Version } from './ironic/microversion.js';
@@ -41,7 +41,7 @@ export class ProxyServices {
     const authtoken = config.keystoneAuthtoken;
     if (authtoken) {
       const timeoutMs = config.proxy.keystoneTimeoutSeconds * 1000;
-      this.userTokens = new UserTokenValidator(new ServiceToken(authtoken.credentials, timeoutMs), authtoken.tokenCacheTime * 1000, timeoutMs);
+      this.userTokens = new UserTokenValidator(serviceTokenSession(authtoken, timeoutMs, { log }), authtoken.tokenCacheTime * 1000);
     }
   }
 
@@ -56,6 +56,6 @@ export class ProxyServices {
   }
 
   async close(): Promise<void> {
-    await this.registry.close();
+    await Promise.all([this.registry.close(), this.userTokens?.close()]);
   }
 }

@@ -3,20 +3,28 @@
  * documents (`/` and `/v1`, after path normalisation, so `//v1/../v1/nodes`
  * is not one of them) needs a valid X-Auth-Token. Missing, unknown, expired
  * or revoked tokens get exactly what Ironic's keystonemiddleware answers:
- * 401, `WWW-Authenticate: Keystone uri="…"`, and its JSON body.
+ * 401, `WWW-Authenticate: Keystone uri="…"`, and its JSON body. When Keystone
+ * cannot be asked, the 503 is keystonemiddleware's too (webob's body, no
+ * address in it); why is logged.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { TokenRejected, type UserTokenValidator } from './token-validator.js';
+import { KeystoneUnavailable, TokenRejected, type UserTokenValidator } from './token-validator.js';
+import { keystoneUnavailableBody } from './keystone-unavailable.js';
 import { pathOf } from '../http/normalize-url.js';
 
 const PUBLIC_PATHS = new Set(['/', '/v1']);
 
-const UNAUTHORIZED_BODY = JSON.stringify({
-  error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' },
-});
+/**
+ * keystonemiddleware's 401 body as it writes it (Python's JSON separators),
+ * and its Content-Type without a charset. Bodies are sent as bytes: Fastify
+ * would append `; charset=utf-8` to a JSON type given a string.
+ */
+const UNAUTHORIZED_BODY = Buffer.from(
+  '{"error": {"code": 401, "title": "Unauthorized", "message": "The request you have made requires authentication."}}',
+);
 
 export function keystoneGate(validator: UserTokenValidator, wwwAuthenticateUri: string) {
-  /** True when the request may go on; false when the 401 has been sent. */
+  /** True when the request may go on; false when the answer (401, 503) has been sent. */
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     const path = pathOf(request.url);
     if (PUBLIC_PATHS.has(path)) return true;
@@ -26,6 +34,12 @@ export function keystoneGate(validator: UserTokenValidator, wwwAuthenticateUri: 
         request.user = await validator.validate(token);
         return true;
       } catch (err) {
+        if (err instanceof KeystoneUnavailable) {
+          request.log.error({ reason: err.detail }, 'Unable to validate token: Keystone unavailable');
+          const { contentType, body } = keystoneUnavailableBody(request.headers.accept);
+          reply.code(503).header('content-type', contentType).send(Buffer.from(body));
+          return false;
+        }
         if (!(err instanceof TokenRejected)) throw err;
       }
     }

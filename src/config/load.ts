@@ -37,7 +37,7 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
     'auth_type', 'auth_plugin', 'auth_url', 'www_authenticate_uri', 'auth_uri', 'username', 'password', 'user_id',
     'user_domain_id', 'user_domain_name', 'project_id', 'project_name', 'project_domain_id', 'project_domain_name',
     'system_scope', 'region_name', 'interface', 'service_type', 'token_cache_time', 'insecure', 'cafile',
-    'memcached_servers', 'service_token_roles_required', 'delay_auth_decision',
+    'certfile', 'keyfile', 'memcached_servers', 'service_token_roles_required', 'delay_auth_decision',
   ],
   proxy_policy: ['admin_roles', 'member_roles', 'reader_roles'],
   proxy: [
@@ -211,6 +211,8 @@ class ConfigReader {
       tokenCacheTime: this.number(section, 'token_cache_time', 300, 0),
       insecure: this.bool(section, 'insecure', false),
       cafile: this.str(section, 'cafile'),
+      certfile: this.str(section, 'certfile'),
+      keyfile: this.str(section, 'keyfile'),
     };
   }
 

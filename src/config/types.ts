@@ -92,8 +92,11 @@ export interface KeystoneAuthtokenConfig {
   wwwAuthenticateUri: string;
   /** Seconds a validation is trusted before Keystone is asked again (never past the token's expiry). */
   tokenCacheTime: number;
+  /** TLS to Keystone (the service token and the validations), keystonemiddleware's option names. */
   insecure: boolean;
   cafile?: string;
+  certfile?: string;
+  keyfile?: string;
 }
 
 /** `[proxy_policy]`: which roles may do what (modelled on Ironic's default policy). */

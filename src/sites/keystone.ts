@@ -1,17 +1,24 @@
 /**
- * The proxy's own service credentials at one site's Keystone
- * (`auth_type = password | v3password | token | v3token` in `[group:SITE]`):
- * a scoped token, cached, renewed shortly before it expires and once after
- * the site said 401, and the site's Bare Metal endpoint found in that
- * token's catalog unless `endpoint_override` is set.
+ * The one Keystone client of the proxy: a token obtained with configured
+ * credentials (POST /v3/auth/tokens), cached, renewed shortly before it
+ * expires and once after it was refused, over one connection pool with the
+ * configured TLS options. It serves the proxy's service credentials at each
+ * site's Keystone (`auth_type = password | v3password | token | v3token` in
+ * `[group:SITE]`: KeystoneAuth, which also finds the site's Bare Metal
+ * endpoint in the token's catalog unless `endpoint_override` is set) and the
+ * proxy's own service token at the users' Keystone (`[keystone_authtoken]`,
+ * with which users' tokens are validated over the same session, as
+ * keystonemiddleware does).
  *
  * Token lifecycle (all times on the proxy's clock):
  *
  * - expiry E = t_sent + L, t_sent being when the proxy sent the
- *   authentication and L = expires_at - issued_at the lifetime measured on
- *   Keystone's clock: a clock difference between the proxy and Keystone
- *   does not matter (keystoneauth compares expires_at with the local clock;
- *   a proxy clock an hour ahead would then see every token expired). E is
+ *   authentication and L the lifetime measured on Keystone's clock:
+ *   expires_at - issued_at, or without issued_at expires_at - Keystone's
+ *   `Date` header (less the second that header truncates). A clock
+ *   difference between the proxy and Keystone does not matter (keystoneauth
+ *   compares expires_at with the local clock; a proxy clock an hour ahead
+ *   would then see every token expired, and renew it on every request). E is
  *   moved back by up to 1 s when expires_at says it is earlier (Keystone
  *   truncates issued_at to the second), so with synchronised clocks E is
  *   expires_at.
@@ -24,15 +31,17 @@
  *   is really about to expire; from E - M/2 requests wait for the renewal.
  * - every authentication is shared: concurrent requests that need a token
  *   wait for the same POST /v3/auth/tokens.
- * - a 401 from the site drops the token it was sent with (if it is still the
- *   cached one) and the request is retried once with a fresh token (see
- *   SiteClient). Forced renewals are limited to one a second, so a site that
- *   answers 401 to every token cannot make the proxy hammer Keystone.
+ * - a 401 to a request sent with the token drops it (if it is still the
+ *   cached one) and the request may be retried once with a fresh token (see
+ *   SiteClient, UserTokenValidator). Forced renewals are limited to one a
+ *   second, so a peer that answers 401 to every token cannot make the proxy
+ *   hammer Keystone.
  *
  * Failures (Keystone refusing, resetting, timing out, rejecting the
- * credentials, a catalog without the endpoint) are the site's failures:
- * SiteUnavailableError / SiteTimeoutError naming the site, counted by the
- * site's circuit breaker. No password or token ever appears in a message.
+ * credentials, a catalog without the endpoint) are KeystoneTokenError here;
+ * for a site they are the site's failures (SiteUnavailableError /
+ * SiteTimeoutError naming the site, counted by the site's circuit breaker).
+ * No password or token ever appears in a message.
  */
 import { Agent } from 'undici';
 import { isTimeout, unreachableReason } from './transport-errors.js';
@@ -57,23 +66,8 @@ const MAX_TOKEN_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export type KeystoneMethod = 'password' | 'token';
 
-export interface KeystoneAuthOptions {
-  /** Site name, for errors and logs. */
-  site: string;
-  method: KeystoneMethod;
-  auth: KeystoneSiteAuth;
-  /** Bound of one authentication request (the site's timeout). */
-  timeoutMs: number;
-  tls: SiteTlsOptions;
-  /** Find the site's endpoint in the catalog (false with endpoint_override). */
-  discover: boolean;
-  /** Clock (ms), for tests. Default Date.now. */
-  now?: () => number;
-  log?: Pick<Logger, 'warn' | 'info' | 'debug'>;
-}
-
-/** A token the proxy holds for one site. */
-export interface SiteToken {
+/** A token the proxy holds. */
+export interface KeystoneToken {
   id: string;
   /** When it was obtained (proxy clock). */
   obtainedAt: number;
@@ -83,7 +77,7 @@ export interface SiteToken {
   renewAt: number;
   /** E - M/2: requests wait for a new token from here. */
   mustRenewAt: number;
-  /** The site's API root from the token's catalog (when discovering). */
+  /** An endpoint from the token's catalog (KeystoneSessionOptions.endpointFrom). */
   endpoint?: string;
 }
 
@@ -187,27 +181,70 @@ function printable(url: string): string {
   }
 }
 
-export class KeystoneAuth implements SiteAuth {
-  readonly renewsOn401 = true;
-  readonly discoversEndpoint: boolean;
+/**
+ * Keystone could not give what was asked: unreachable, timed out, refused
+ * the credentials, answered something unusable. The message names Keystone
+ * (its URL, without user info) and never a secret: fit for logs; whether a
+ * client sees it is the holder's choice.
+ */
+export class KeystoneTokenError extends Error {
+  constructor(
+    message: string,
+    /** True when Keystone did not answer within the timeout. */
+    readonly timedOut = false,
+  ) {
+    super(message);
+  }
+}
+
+/** One answer of Keystone, read whole (bounded). */
+export interface KeystoneAnswer {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+export interface KeystoneSessionOptions {
+  method: KeystoneMethod;
+  auth: KeystoneSiteAuth;
+  /** Bound of one request to Keystone. */
+  timeoutMs: number;
+  tls: SiteTlsOptions;
+  /** Clock (ms), for tests. Default Date.now. */
+  now?: () => number;
+  log?: Pick<Logger, 'warn' | 'info' | 'debug'>;
+  /** Fields of every log line, naming whose token it is (`{ site }`). */
+  logFields?: Record<string, unknown>;
+  /** What log lines call the token ("site token", "service token"). */
+  label?: string;
+  /** The endpoint the holder needs from the token's catalog; throws KeystoneTokenError when it is not there. */
+  endpointFrom?: (catalog: CatalogService[]) => string;
+}
+
+/** The proxy's token at one Keystone and the connections to that Keystone (see the header comment). */
+export class KeystoneSession {
   /** POST /v3/auth/tokens sent (successful or not). */
   authentications = 0;
-  private current: SiteToken | undefined;
-  private inflight: Promise<SiteToken> | undefined;
+  /** The Identity v3 base URL (`…/v3`). */
+  readonly base: string;
+  /** "Keystone at URL", for messages. */
+  readonly where: string;
+  private current: KeystoneToken | undefined;
+  private inflight: Promise<KeystoneToken> | undefined;
   private nextBackgroundAt = 0;
   private lastForcedAt = Number.NEGATIVE_INFINITY;
   private readonly now: () => number;
-  private readonly tokensUrl: string;
-  private readonly where: string;
+  private readonly label: string;
+  private readonly logFields: Record<string, unknown>;
   private readonly agent: Agent;
   private readonly secrets: string[];
 
-  constructor(private readonly opts: KeystoneAuthOptions) {
+  constructor(private readonly opts: KeystoneSessionOptions) {
     this.now = opts.now ?? Date.now;
-    this.discoversEndpoint = opts.discover;
-    const base = identityV3Url(opts.auth.authUrl);
-    this.tokensUrl = `${base}/auth/tokens`;
-    this.where = `Keystone at ${printable(base)}`;
+    this.label = opts.label ?? 'Keystone token';
+    this.logFields = opts.logFields ?? {};
+    this.base = identityV3Url(opts.auth.authUrl);
+    this.where = `Keystone at ${printable(this.base)}`;
     this.secrets = [opts.auth.password, opts.auth.token].filter((s): s is string => !!s && s.length >= 3);
     this.agent = new Agent({
       connections: 4,
@@ -216,18 +253,17 @@ export class KeystoneAuth implements SiteAuth {
     });
   }
 
+  get timeoutMs(): number {
+    return this.opts.timeoutMs;
+  }
+
   /** The token currently held (tests, diagnostics). */
-  get token(): SiteToken | undefined {
+  get token(): KeystoneToken | undefined {
     return this.current;
   }
 
-  async credentials(): Promise<SiteCredentials> {
-    const t = await this.getToken();
-    return { headers: { 'x-auth-token': t.id }, endpoint: t.endpoint, authId: t.id };
-  }
-
   /** A usable token: the cached one, or a fresh one (shared with every concurrent caller). */
-  async getToken(): Promise<SiteToken> {
+  async getToken(): Promise<KeystoneToken> {
     const t = this.current;
     const now = this.now();
     if (t && now < t.renewAt) return t;
@@ -239,18 +275,63 @@ export class KeystoneAuth implements SiteAuth {
   }
 
   /**
-   * The site answered 401 to a request sent with `used`. Drops that token
-   * if it is still the cached one; true when a retry with credentials() may
-   * get another token (already renewed by someone else, or renewal allowed now).
+   * A request sent with token `id` was answered 401. Drops that token if it
+   * is still the cached one (saying `why` in the log); true when a retry
+   * with getToken() may get another token (already renewed by someone else,
+   * or renewal allowed now).
    */
-  invalidate(used: SiteCredentials): boolean {
-    if (this.current?.id !== used.authId) return true;
+  invalidate(id: string | undefined, why: string): boolean {
+    if (this.current?.id !== id) return true;
     const now = this.now();
     if (now - this.lastForcedAt < FORCED_RENEW_INTERVAL_MS) return false;
     this.lastForcedAt = now;
     this.current = undefined;
-    this.opts.log?.info({ site: this.opts.site }, 'site refused the proxy token (401); authenticating again');
+    this.opts.log?.info(this.logFields, why);
     return true;
+  }
+
+  /**
+   * One request to Keystone over this session's connections: `path` is
+   * below the v3 base (`/auth/tokens?nocatalog`). Failures to get an answer
+   * are KeystoneTokenError.
+   */
+  async send(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: string): Promise<KeystoneAnswer> {
+    const url = new URL(`${this.base}${path}`);
+    const timeoutMs = this.opts.timeoutMs;
+    try {
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method,
+        headers: { accept: 'application/json', 'user-agent': 'ironic-proxy', ...headers },
+        body,
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body) {
+        size += (chunk as Buffer).length;
+        if (size > MAX_TOKEN_RESPONSE_BYTES) {
+          res.body.destroy();
+          throw new KeystoneTokenError(`${this.where} sent an answer larger than ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
+        }
+        chunks.push(chunk as Buffer);
+      }
+      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
+    } catch (err) {
+      if (err instanceof KeystoneTokenError) throw err;
+      if (isTimeout(err)) throw new KeystoneTokenError(`${this.where} did not answer within ${timeoutMs / 1000} seconds`, true);
+      throw new KeystoneTokenError(`${this.where} is unreachable (${this.clean(unreachableReason(err))})`);
+    }
+  }
+
+  /** Belt and braces: no configured secret survives into a message. */
+  clean(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('***');
+    return out;
   }
 
   async close(): Promise<void> {
@@ -261,11 +342,11 @@ export class KeystoneAuth implements SiteAuth {
     if (this.inflight || now < this.nextBackgroundAt) return;
     this.nextBackgroundAt = now + BACKGROUND_RETRY_MS;
     this.authenticate().catch((err: Error) => {
-      this.opts.log?.warn({ site: this.opts.site, err: err.message }, 'site token renewal failed; the current token is used until it expires');
+      this.opts.log?.warn({ ...this.logFields, err: err.message }, `${this.label} renewal failed; the current token is used until it expires`);
     });
   }
 
-  private authenticate(): Promise<SiteToken> {
+  private authenticate(): Promise<KeystoneToken> {
     if (!this.inflight) {
       const p = this.requestToken().then((t) => {
         this.current = t;
@@ -281,106 +362,148 @@ export class KeystoneAuth implements SiteAuth {
     return this.inflight;
   }
 
-  private async requestToken(): Promise<SiteToken> {
+  private async requestToken(): Promise<KeystoneToken> {
     const sentAt = this.now();
     this.authentications++;
-    const { status, headers, body } = await this.post();
+    const body = JSON.stringify(authRequestBody(this.opts.method, this.opts.auth));
+    const answer = await this.send('POST', '/auth/tokens', { 'content-type': 'application/json' }, body);
+    const { status, headers } = answer;
     if (status === 401 || (this.opts.method === 'token' && status === 404)) {
-      throw this.unavailable(
-        this.opts.method === 'token'
-          ? `${this.where} rejected the configured token (HTTP ${status})`
-          : `${this.where} rejected the proxy's credentials for user ${this.opts.auth.username ?? this.opts.auth.userId} (HTTP ${status})`,
+      throw new KeystoneTokenError(
+        this.clean(
+          this.opts.method === 'token'
+            ? `${this.where} rejected the configured token (HTTP ${status})`
+            : `${this.where} rejected the proxy's credentials for user ${this.opts.auth.username ?? this.opts.auth.userId} (HTTP ${status})`,
+        ),
       );
     }
     if (status !== 201 && status !== 200) {
-      throw this.unavailable(`${this.where} answered HTTP ${status} to the authentication${errorDetail(body)}`);
+      throw new KeystoneTokenError(this.clean(`${this.where} answered HTTP ${status} to the authentication${errorDetail(answer.body)}`));
     }
     const subject = headers['x-subject-token'];
     const id = Array.isArray(subject) ? subject[0] : subject;
     let doc: { token?: { expires_at?: string; issued_at?: string; catalog?: CatalogService[] } } | undefined;
     try {
-      doc = JSON.parse(body.toString('utf8')) as typeof doc;
+      doc = JSON.parse(answer.body.toString('utf8')) as typeof doc;
     } catch {
       doc = undefined;
     }
     const expiresAtServer = Date.parse(doc?.token?.expires_at ?? '');
     if (!id || !doc?.token || !Number.isFinite(expiresAtServer)) {
-      throw this.unavailable(`${this.where} sent an unusable token response (no X-Subject-Token or expires_at)`);
+      throw new KeystoneTokenError(`${this.where} sent an unusable token response (no X-Subject-Token or expires_at)`);
     }
-    const issuedAtServer = Date.parse(doc.token.issued_at ?? '');
-    const lifetime = Number.isFinite(issuedAtServer) ? expiresAtServer - issuedAtServer : expiresAtServer - sentAt;
-    const expiresAt = sentAt + lifetime - Math.min(MAX_TRUNCATION_MS, Math.max(0, sentAt + lifetime - expiresAtServer));
-    const margin = Math.min(RENEW_MARGIN_MAX_MS, Math.max(0, lifetime) * RENEW_FRACTION);
-
-    let endpoint: string | undefined;
-    if (this.opts.discover) endpoint = this.discover(doc.token.catalog ?? []);
-    this.opts.log?.debug({ site: this.opts.site, expiresAt: new Date(expiresAt).toISOString(), endpoint }, 'site token obtained');
+    const date = headers.date;
+    const expiresAt = tokenExpiry(sentAt, expiresAtServer, Date.parse(doc.token.issued_at ?? ''), Date.parse((Array.isArray(date) ? date[0] : date) ?? ''));
+    if (expiresAt <= sentAt) {
+      throw new KeystoneTokenError(`${this.where} sent a token that expires as it is issued (expires_at ${doc.token.expires_at})`);
+    }
+    const margin = Math.min(RENEW_MARGIN_MAX_MS, (expiresAt - sentAt) * RENEW_FRACTION);
+    const endpoint = this.opts.endpointFrom?.(doc.token.catalog ?? []);
+    this.opts.log?.debug({ ...this.logFields, expiresAt: new Date(expiresAt).toISOString(), endpoint }, `${this.label} obtained`);
     return { id, obtainedAt: sentAt, expiresAt, renewAt: expiresAt - margin, mustRenewAt: expiresAt - margin / 2, endpoint };
+  }
+}
+
+/**
+ * E on the proxy's clock for a token asked for at `sentAt` (proxy clock):
+ * its lifetime on Keystone's clock, from issued_at or else from Keystone's
+ * `Date` header (whole seconds: Keystone's time was up to 1 s later, so that
+ * second is taken off), added to `sentAt`; moved back by at most 1 s when
+ * expires_at is earlier (issued_at truncated). With neither, expires_at on
+ * the proxy's clock is all there is. NaN for what Keystone did not send.
+ */
+export function tokenExpiry(sentAt: number, expiresAtServer: number, issuedAtServer: number, dateServer: number): number {
+  let lifetime: number;
+  if (Number.isFinite(issuedAtServer)) lifetime = expiresAtServer - issuedAtServer;
+  else if (Number.isFinite(dateServer)) lifetime = expiresAtServer - dateServer - 1000;
+  else return expiresAtServer;
+  return sentAt + lifetime - Math.min(MAX_TRUNCATION_MS, Math.max(0, sentAt + lifetime - expiresAtServer));
+}
+
+/** The session's options for one site (timeoutMs: the site's timeout). */
+export interface KeystoneAuthOptions extends Pick<KeystoneSessionOptions, 'method' | 'auth' | 'timeoutMs' | 'tls' | 'now' | 'log'> {
+  /** Site name, for errors and logs. */
+  site: string;
+  /** Find the site's endpoint in the catalog (false with endpoint_override). */
+  discover: boolean;
+}
+
+/** A site's credentials from its Keystone: the session's token, its failures as the site's. */
+export class KeystoneAuth implements SiteAuth {
+  readonly renewsOn401 = true;
+  readonly discoversEndpoint: boolean;
+  readonly session: KeystoneSession;
+
+  constructor(private readonly opts: KeystoneAuthOptions) {
+    this.discoversEndpoint = opts.discover;
+    const { site, discover, ...session } = opts;
+    this.session = new KeystoneSession({
+      ...session,
+      logFields: { site },
+      label: 'site token',
+      endpointFrom: discover ? (catalog) => this.discover(catalog) : undefined,
+    });
+  }
+
+  /** The token currently held (tests, diagnostics). */
+  get token(): KeystoneToken | undefined {
+    return this.session.token;
+  }
+
+  /** POST /v3/auth/tokens sent (successful or not). */
+  get authentications(): number {
+    return this.session.authentications;
+  }
+
+  async credentials(): Promise<SiteCredentials> {
+    let t: KeystoneToken;
+    try {
+      t = await this.session.getToken();
+    } catch (err) {
+      throw this.translate(err);
+    }
+    return { headers: { 'x-auth-token': t.id }, endpoint: t.endpoint, authId: t.id };
+  }
+
+  /**
+   * The site answered 401 to a request sent with `used`. Drops that token
+   * if it is still the cached one; true when a retry with credentials() may
+   * get another token (already renewed by someone else, or renewal allowed now).
+   */
+  invalidate(used: SiteCredentials): boolean {
+    return this.session.invalidate(used.authId, 'site refused the proxy token (401); authenticating again');
+  }
+
+  async close(): Promise<void> {
+    await this.session.close();
   }
 
   private discover(catalog: CatalogService[]): string {
     const a = this.opts.auth;
+    const where = this.session.where;
     const url = selectEndpoint(catalog, { serviceType: a.serviceType, interface: a.interface, region: a.regionName });
     if (!url) {
       const region = a.regionName !== undefined ? ` in region ${a.regionName}` : '';
-      throw this.unavailable(
-        `the catalog from ${this.where} has no ${a.serviceType} endpoint for interface ${a.interface}${region} (${describeOffers(catalog, a.serviceType)})`,
+      throw new KeystoneTokenError(
+        `the catalog from ${where} has no ${a.serviceType} endpoint for interface ${a.interface}${region} (${describeOffers(catalog, a.serviceType)})`,
       );
     }
     try {
       const u = new URL(url);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
     } catch {
-      throw this.unavailable(`the catalog from ${this.where} gives "${this.clean(url)}" as the ${a.serviceType} endpoint, not an http(s) URL`);
+      throw new KeystoneTokenError(
+        `the catalog from ${where} gives "${this.session.clean(url)}" as the ${a.serviceType} endpoint, not an http(s) URL`,
+      );
     }
     return apiRootFromCatalog(url);
   }
 
-  private async post(): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
-    const timeoutMs = this.opts.timeoutMs;
-    try {
-      const res = await this.agent.request({
-        origin: new URL(this.tokensUrl).origin,
-        path: new URL(this.tokensUrl).pathname,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'ironic-proxy' },
-        body: JSON.stringify(authRequestBody(this.opts.method, this.opts.auth)),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of res.body) {
-        size += (chunk as Buffer).length;
-        if (size > MAX_TOKEN_RESPONSE_BYTES) {
-          res.body.destroy();
-          throw this.unavailable(`${this.where} sent a token response larger than ${MAX_TOKEN_RESPONSE_BYTES} bytes`);
-        }
-        chunks.push(chunk as Buffer);
-      }
-      return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) };
-    } catch (err) {
-      throw this.translate(err, timeoutMs);
-    }
-  }
-
-  private translate(err: unknown, timeoutMs: number): Error {
-    if (err instanceof SiteUnavailableError || err instanceof SiteTimeoutError) return err;
-    if (isTimeout(err)) return new SiteTimeoutError(this.opts.site, timeoutMs / 1000, `its ${this.where}`);
-    const reason = unreachableReason(err);
-    return this.unavailable(`${this.where} is unreachable (${this.clean(reason)})`);
-  }
-
-  private unavailable(reason: string): SiteUnavailableError {
-    return new SiteUnavailableError(this.opts.site, this.clean(reason));
-  }
-
-  /** Belt and braces: no configured secret survives into a message. */
-  private clean(text: string): string {
-    let out = text;
-    for (const s of this.secrets) out = out.split(s).join('***');
-    return out;
+  /** Keystone's failures are the site's: a timeout naming its Keystone, or the site unavailable for Keystone's reason. */
+  private translate(err: unknown): unknown {
+    if (!(err instanceof KeystoneTokenError)) return err;
+    if (err.timedOut) return new SiteTimeoutError(this.opts.site, this.opts.timeoutMs / 1000, `its ${this.session.where}`);
+    return new SiteUnavailableError(this.opts.site, this.session.clean(err.message));
   }
 }
 

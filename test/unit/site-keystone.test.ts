@@ -10,7 +10,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -33,11 +32,13 @@ import {
   identityV3Url,
   KeystoneAuth,
   selectEndpoint,
+  tokenExpiry,
   type CatalogService,
 } from '../../src/sites/keystone.js';
 import { SiteClient, type SiteResponse } from '../../src/sites/site-client.js';
 import type { Logger } from '../../src/log.js';
 import { startProxy, type RunningProxy } from '../../src/start.js';
+import { hasOpenssl, rejectsWith, selfSignedCert } from '../support/tls-and-errors.js';
 
 const PASSWORD = 'right-pw-3f9a';
 const WRONG_PASSWORD = 'wrong-pw-77c1';
@@ -325,16 +326,6 @@ async function until(cond: () => boolean, what: string, ms = 5000): Promise<void
   }
 }
 
-async function rejectsWith<E extends Error>(p: Promise<unknown>, type: new (...a: any[]) => E): Promise<E> {
-  try {
-    await p;
-  } catch (err) {
-    assert.ok(err instanceof type, `expected ${type.name}, got ${(err as Error)?.constructor?.name}: ${(err as Error)?.message}`);
-    return err as E;
-  }
-  assert.fail(`expected ${type.name}, but it succeeded`);
-}
-
 // ---------------------------------------------------------------------------
 
 describe('Keystone helpers', () => {
@@ -399,6 +390,23 @@ describe('Keystone helpers', () => {
     assert.deepEqual(authRequestBody('token', { ...base, token: 't', projectId: 'pid' }), {
       auth: { identity: { methods: ['token'], token: { id: 't' } }, scope: { project: { id: 'pid' } } },
     });
+  });
+
+  test('tokenExpiry: the lifetime on Keystone\'s clock (issued_at, else its Date header less a second) from the proxy\'s send time', () => {
+    const sentAt = Date.parse('2031-03-01T12:00:00Z');
+    const hour = 3600_000;
+    const behind = sentAt - 5 * hour; // Keystone's clock five hours behind
+    // Keystone behind: expires_at is in the proxy's past, so the truncation second is always taken off.
+    assert.equal(tokenExpiry(sentAt, behind + hour, behind, NaN), sentAt + hour - 1000, 'issued_at');
+    assert.equal(tokenExpiry(sentAt, behind + hour, NaN, behind), sentAt + hour - 2000, 'Date header (whole seconds: one more)');
+    assert.equal(tokenExpiry(sentAt, behind + hour, behind, behind - 7000), sentAt + hour - 1000, 'issued_at wins over Date');
+    const ahead = sentAt + 5 * hour;
+    assert.equal(tokenExpiry(sentAt, ahead + hour, ahead, NaN), sentAt + hour, 'Keystone ahead: issued_at');
+    assert.equal(tokenExpiry(sentAt, ahead + hour, NaN, ahead), sentAt + hour - 1000, 'Keystone ahead: Date header');
+    // Synchronised clocks.
+    assert.equal(tokenExpiry(sentAt, sentAt + hour + 400, sentAt, NaN), sentAt + hour + 400, 'E is expires_at');
+    assert.equal(tokenExpiry(sentAt, sentAt + hour, sentAt - 300, NaN), sentAt + hour, 'issued_at truncated: never later than expires_at');
+    assert.equal(tokenExpiry(sentAt, sentAt + hour, NaN, NaN), sentAt + hour, 'neither: expires_at on the local clock');
   });
 
   test('configuration: one scope only, system_scope = all, no endpoint_override needed', () => {
@@ -687,11 +695,8 @@ describe('a site behind its Keystone (fake Keystone + fake Ironic)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ks-tls-'));
     let tlsKs: FakeKeystone | undefined;
     try {
-      execFileSync('openssl', [
-        'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-      ], { stdio: 'ignore' });
-      tlsKs = new FakeKeystone({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) });
+      const pem = selfSignedCert(dir, 'keystone');
+      tlsKs = new FakeKeystone({ key: readFileSync(pem.key), cert: readFileSync(pem.cert) });
       await tlsKs.start();
       tlsKs.catalog = catalogFor(ironic, tlsKs);
       tlsKs.onIssue = (t) => ironic.valid.add(t);
@@ -701,7 +706,7 @@ describe('a site behind its Keystone (fake Keystone + fake Ironic)', () => {
       assert.match(err.message, /Keystone at https:\/\/127\.0\.0\.1:\d+\/v3 is unreachable \((DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|.*self.signed.*)\)/i);
       assert.equal(tlsKs.authCount, 0);
 
-      const trusted = track(makeClient(siteConfig(tlsKs, { auth_url: `${tlsKs.url}/v3`, cafile: join(dir, 'cert.pem') })));
+      const trusted = track(makeClient(siteConfig(tlsKs, { auth_url: `${tlsKs.url}/v3`, cafile: pem.cert })));
       assert.equal((await get(trusted.client)).status, 200);
       const insecure = track(makeClient(siteConfig(tlsKs, { auth_url: `${tlsKs.url}/v3`, insecure: 'true' })));
       assert.equal((await get(insecure.client)).status, 200);
@@ -828,11 +833,3 @@ test('no unhandled rejection in this file', () => {
   assert.deepEqual(unhandled, []);
 });
 
-function hasOpenssl(): boolean {
-  try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}

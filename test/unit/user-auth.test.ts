@@ -3,74 +3,203 @@
  * the integration suite): nothing but the version documents passes without a
  * valid token, whatever the path or header trick; tokens are validated with
  * the proxy's service token and revocations take effect; roles decide, and a
- * project member sees and acts only on its own nodes.
+ * project member sees and acts only on its own nodes. As keystonemiddleware:
+ * a token is good until its expiry (no margin), Keystone down or failing is
+ * webob's 503 naming no address, [keystone_authtoken]'s TLS options are
+ * honoured, and a Keystone clock hours off does not make the service token
+ * look expired.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { loadConfigText } from '../../src/config/load.js';
+import type { KeystoneAuthtokenConfig } from '../../src/config/types.js';
+import { createLogger } from '../../src/log.js';
+import { preferredForm } from '../../src/auth/keystone-unavailable.js';
+import { serviceTokenSession } from '../../src/auth/service-token.js';
+import { KeystoneUnavailable, TokenRejected, UserTokenValidator } from '../../src/auth/token-validator.js';
+import type { KeystoneSession } from '../../src/sites/keystone.js';
 import { startFleet, type Fleet } from '../support/sim-fleet.js';
+import { hasOpenssl, rejectsWith, selfSignedCert } from '../support/tls-and-errors.js';
+
+const PASSWORD = 'svc-pw-5e1d0c';
+
+interface Ref {
+  id: string;
+  name: string;
+}
 
 interface FakeUser {
-  project?: { id: string; name: string };
+  project?: Ref & { domain?: Ref };
+  domain?: Ref;
+  userDomain?: Ref;
   system?: boolean;
   roles: string[];
+  /** expires_at, as written (no skew added); default an hour from the validation on Keystone's clock. */
+  expiresAt?: number;
+  isAdminProject?: boolean;
 }
+
+type Mode = 'ok' | 'reset' | 'http500' | 'revoke-service';
 
 class FakeKeystone {
   readonly tokens = new Map<string, FakeUser>();
   validations = 0;
-  down = false;
+  /** POST /v3/auth/tokens answered 201. */
+  authentications = 0;
+  mode: Mode = 'ok';
+  /** Keystone's clock minus the proxy's: its Date header, issued_at and expires_at say so. */
+  skewMs = 0;
+  /** Without it, only the Date header tells Keystone's time. */
+  sendIssuedAt = true;
   server!: Server;
   url = '';
 
+  constructor(private readonly tls?: { key: Buffer; cert: Buffer; ca?: Buffer }) {}
+
+  private stamp(ms: number): string {
+    return new Date(ms + this.skewMs).toISOString().replace('Z', '000Z');
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): void {
+    if (this.mode === 'reset') {
+      res.destroy();
+      return;
+    }
+    res.setHeader('date', new Date(Date.now() + this.skewMs).toUTCString());
+    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
+      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+    if (this.mode === 'http500') {
+      json(500, { error: { code: 500, title: 'Internal Server Error', message: `boom at ${this.url}` } });
+      return;
+    }
+    if (req.method === 'POST' && req.url?.startsWith('/v3/auth/tokens')) {
+      let raw = '';
+      req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
+      req.on('end', () => {
+        const user = (JSON.parse(raw) as any).auth?.identity?.password?.user;
+        if (this.mode === 'revoke-service' || user?.password !== PASSWORD) {
+          json(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+          return;
+        }
+        this.authentications++;
+        const now = Date.now();
+        const token: Record<string, unknown> = { expires_at: this.stamp(now + 3600_000) };
+        if (this.sendIssuedAt) token.issued_at = this.stamp(now);
+        json(201, { token }, { 'x-subject-token': 'svc-token' });
+      });
+      return;
+    }
+    if (req.method === 'GET' && req.url?.startsWith('/v3/auth/tokens')) {
+      this.validations++;
+      if (req.headers['x-auth-token'] !== 'svc-token' || this.mode === 'revoke-service') {
+        json(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+        return;
+      }
+      const user = this.tokens.get(String(req.headers['x-subject-token']));
+      if (!user) {
+        json(404, { error: { code: 404 } });
+        return;
+      }
+      const token: Record<string, unknown> = {
+        expires_at: user.expiresAt === undefined ? this.stamp(Date.now() + 3600_000) : new Date(user.expiresAt).toISOString(),
+        user: { id: 'u', name: 'u', domain: user.userDomain ?? { id: 'default', name: 'Default' } },
+        roles: user.roles.map((name) => ({ name })),
+      };
+      if (user.system) token.system = { all: true };
+      if (user.project) token.project = user.project;
+      if (user.domain) token.domain = user.domain;
+      if (user.isAdminProject !== undefined) token.is_admin_project = user.isAdminProject;
+      json(200, { token });
+      return;
+    }
+    res.writeHead(404).end();
+  }
+
   async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      if (this.down) {
-        res.destroy();
-        return;
-      }
-      if (req.method === 'POST' && req.url?.startsWith('/v3/auth/tokens')) {
-        res.writeHead(201, { 'x-subject-token': 'svc-token', 'content-type': 'application/json' });
-        res.end(JSON.stringify({ token: { expires_at: new Date(Date.now() + 3600_000).toISOString() } }));
-        return;
-      }
-      if (req.method === 'GET' && req.url?.startsWith('/v3/auth/tokens')) {
-        this.validations++;
-        if (req.headers['x-auth-token'] !== 'svc-token') {
-          res.writeHead(401).end();
-          return;
-        }
-        const user = this.tokens.get(String(req.headers['x-subject-token']));
-        if (!user) {
-          res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":404}}');
-          return;
-        }
-        const token: Record<string, unknown> = {
-          expires_at: new Date(Date.now() + 3600_000).toISOString(),
-          user: { id: 'u', name: 'u' },
-          roles: user.roles.map((name) => ({ name })),
-        };
-        if (user.system) token.system = { all: true };
-        if (user.project) token.project = user.project;
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token }));
-        return;
-      }
-      res.writeHead(404).end();
-    });
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.answer(req, res);
+    this.server = this.tls
+      ? createHttpsServer({ key: this.tls.key, cert: this.tls.cert, ca: this.tls.ca, requestCert: !!this.tls.ca, rejectUnauthorized: !!this.tls.ca }, handler)
+      : createServer(handler);
     this.server.listen(0, '127.0.0.1');
     await once(this.server, 'listening');
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v3`;
+    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}/v3`;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((r) => this.server.close(r));
   }
 }
+
+/** [keystone_authtoken] for this Keystone, read as the proxy reads it. */
+function authtokenConfig(ks: FakeKeystone, extra = ''): KeystoneAuthtokenConfig {
+  return loadConfigText(
+    `[DEFAULT]\ngroups = _:a\n[api]\nauth_strategy = keystone\n[keystone_authtoken]\nauth_url = ${ks.url}\n` +
+      `username = proxy\npassword = ${PASSWORD}\nuser_domain_name = Default\nproject_name = service\n` +
+      `project_domain_name = Default\n${extra}\n[group:a]\nendpoint_override = http://127.0.0.1:9\n`,
+  ).keystoneAuthtoken!;
+}
+
+class Clock {
+  t = Date.now();
+  readonly now = (): number => this.t;
+}
+
+/** A validator over its own service session, closed by the caller. */
+function validatorFor(ks: FakeKeystone, opts: { extra?: string; cacheMs?: number; now?: () => number } = {}): { validator: UserTokenValidator; session: KeystoneSession } {
+  const session = serviceTokenSession(authtokenConfig(ks, opts.extra), 2000, { now: opts.now });
+  return { validator: new UserTokenValidator(session, opts.cacheMs ?? 0, opts.now), session };
+}
+
+/** A raw GET (fetch always sends an Accept header; this one only the headers given). */
+function rawGet(url: string, headers: Record<string, string>): Promise<{ status: number; headers: IncomingMessage['headers']; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { headers }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** webob 1.8's renderings of HTTPServiceUnavailable('The Keystone service is temporarily unavailable.'), as Ironic sends them. */
+const WEBOB_503 = {
+  'text/plain': {
+    contentType: 'text/plain; charset=UTF-8',
+    body: '503 Service Unavailable\n\nThe server is currently unavailable. Please try again at a later time.\n\n The Keystone service is temporarily unavailable.  ',
+  },
+  'text/html': {
+    contentType: 'text/html; charset=UTF-8',
+    body:
+      '<html>\n <head>\n  <title>503 Service Unavailable</title>\n </head>\n <body>\n  <h1>503 Service Unavailable</h1>\n' +
+      '  The server is currently unavailable. Please try again at a later time.<br /><br />\nThe Keystone service is temporarily unavailable.\n\n\n </body>\n</html>',
+  },
+  'application/json': {
+    contentType: 'application/json',
+    body:
+      '{"message": "The server is currently unavailable. Please try again at a later time.<br /><br />\\nThe Keystone service is temporarily unavailable.\\n\\n", ' +
+      '"code": "503 Service Unavailable", "title": "Service Unavailable"}',
+  },
+};
 
 const V = { 'x-openstack-ironic-api-version': 'latest' };
 
 describe('users through Keystone', () => {
   const ks = new FakeKeystone();
   let fleet: Fleet;
+  const logLines: string[] = [];
   const call = async (method: string, path: string, token?: string, body?: unknown, extra: Record<string, string> = {}) => {
     const headers: Record<string, string> = { ...V, ...extra };
     if (token !== undefined) headers['x-auth-token'] = token;
@@ -95,7 +224,16 @@ describe('users through Keystone', () => {
         { name: 'b', conductorGroups: ['gb'], nodes: 2 },
       ],
       {
-        apiIni: `auth_strategy = keystone\n\n[keystone_authtoken]\nauth_url = ${ks.url}\nwww_authenticate_uri = ${ks.url}\nusername = proxy\npassword = secret\nuser_domain_name = Default\nproject_name = service\nproject_domain_name = Default\ntoken_cache_time = 0`,
+        apiIni: `auth_strategy = keystone\n\n[keystone_authtoken]\nauth_url = ${ks.url}\nwww_authenticate_uri = ${ks.url}\nusername = proxy\npassword = ${PASSWORD}\nuser_domain_name = Default\nproject_name = service\nproject_domain_name = Default\ntoken_cache_time = 0`,
+        log: createLogger({
+          level: 'info',
+          to: new Writable({
+            write(chunk: Buffer, _enc, cb) {
+              logLines.push(chunk.toString('utf8'));
+              cb();
+            },
+          }),
+        }),
       },
     );
     // Give p1 one node at each site: one owned, one leased.
@@ -104,7 +242,7 @@ describe('users through Keystone', () => {
   });
   after(async () => {
     await fleet.close();
-    ks.server.close();
+    await ks.close();
   });
 
   test('the version documents need no token', async () => {
@@ -119,6 +257,7 @@ describe('users through Keystone', () => {
       assert.equal(r.status, 401, `token ${token}`);
       assert.equal(r.headers.get('www-authenticate'), `Keystone uri="${ks.url}"`);
       assert.deepEqual(r.body, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+      assert.equal(r.headers.get('content-type'), 'application/json', 'as webob sends it: no charset');
     }
     for (const path of ['/healthz/../v1/nodes', '/metrics', '/readyz', '/nodes', '/v1/nodes/a-node-0/states']) {
       assert.equal((await call('GET', path)).status, 401, path);
@@ -189,15 +328,281 @@ describe('users through Keystone', () => {
     assert.equal((await call('GET', '/metrics', 'admin')).status, 200);
   });
 
-  test('Keystone down: 503, not 401 and not a crash', async () => {
-    ks.down = true;
+  test('a token in its last seconds is still accepted (no margin before expires_at)', async () => {
+    ks.tokens.set('short', { system: true, roles: ['reader'], expiresAt: Date.now() + 3000 });
     try {
-      const r = await call('GET', '/v1/nodes', 'admin');
-      assert.equal(r.status, 503);
-      assert.match(faultOf(r), /Authentication service unavailable/);
+      assert.equal((await call('GET', '/v1/nodes', 'short')).status, 200);
     } finally {
-      ks.down = false;
+      ks.tokens.delete('short');
     }
-    assert.equal((await call('GET', '/v1/nodes', 'admin')).status, 200);
+  });
+
+  test('Keystone down or failing: keystonemiddleware\'s 503 (webob body for the Accept header), no address in it, the reason logged without secrets', async () => {
+    const { hostname, port } = new URL(ks.url);
+    const path = '/v1/nodes';
+    for (const mode of ['reset', 'http500', 'revoke-service'] as const) {
+      ks.mode = mode;
+      try {
+        for (const [accept, form] of [[undefined, 'text/plain'], ['application/json', 'application/json'], ['*/*', 'text/html']] as const) {
+          const headers: Record<string, string> = { 'x-openstack-ironic-api-version': 'latest', 'x-auth-token': 'admin' };
+          if (accept) headers.accept = accept;
+          const r = await rawGet(`${fleet.url}${path}`, headers);
+          assert.equal(r.status, 503, `${mode} ${accept}`);
+          assert.equal(r.headers['content-type'], WEBOB_503[form].contentType, `${mode} ${accept}`);
+          assert.equal(r.body, WEBOB_503[form].body, `${mode} ${accept}`);
+          assert.equal(r.headers['www-authenticate'], undefined, 'not a 401');
+          const everything = `${JSON.stringify(r.headers)}\n${r.body}`;
+          for (const address of [hostname, `:${port}`, ks.url, 'localhost']) {
+            assert.ok(!everything.includes(address), `${mode}: ${address} in ${everything}`);
+          }
+        }
+      } finally {
+        ks.mode = 'ok';
+      }
+    }
+    assert.equal((await call('GET', path, 'admin')).status, 200, 'back once Keystone is');
+    const logged = logLines.filter((l) => l.includes('Unable to validate token'));
+    assert.ok(logged.some((l) => l.includes(`Keystone at ${ks.url}`) && l.includes('connection reset')), logged.join(''));
+    assert.ok(logged.some((l) => l.includes('HTTP 500')), logged.join(''));
+    assert.ok(logged.some((l) => l.includes("rejected the proxy's credentials for user proxy (HTTP 401)")), logged.join(''));
+    const all = logLines.join('');
+    for (const secret of [PASSWORD, 'svc-token']) assert.ok(!all.includes(secret), `${secret} in the log`);
+  });
+});
+
+describe('token expiry as keystonemiddleware: accepted until expires_at, refused after, cached or not', () => {
+  const ks = new FakeKeystone();
+  before(() => ks.start());
+  after(() => ks.close());
+
+  test('a fresh validation: accepted at expiry - 1 s and at expiry - 4 s, refused 1 s after expiry', async () => {
+    const clock = new Clock();
+    const { validator } = validatorFor(ks, { now: clock.now });
+    try {
+      const expiresAt = clock.t + 60_000;
+      ks.tokens.set('fresh', { system: true, roles: ['reader'], expiresAt });
+      clock.t = expiresAt - 4000;
+      assert.equal((await validator.validate('fresh')).expiresAt, expiresAt);
+      clock.t = expiresAt - 1000;
+      assert.ok(await validator.validate('fresh'));
+      // A Keystone that still vouches for it (its own clock behind): the proxy refuses it all the same.
+      clock.t = expiresAt + 1000;
+      const before = ks.validations;
+      await rejectsWith(validator.validate('fresh'), TokenRejected);
+      assert.equal(ks.validations - before, 1, 'asked Keystone, then refused on expires_at');
+    } finally {
+      await validator.close();
+    }
+  });
+
+  test('a cached validation: accepted from the cache up to expires_at inclusive, refused 1 ms after without asking Keystone', async () => {
+    const clock = new Clock();
+    const { validator } = validatorFor(ks, { now: clock.now, cacheMs: 300_000 });
+    try {
+      const expiresAt = clock.t + 10_000;
+      ks.tokens.set('cached', { project: { id: 'p1', name: 'p1' }, roles: ['member'], expiresAt });
+      assert.ok(await validator.validate('cached'));
+      const before = ks.validations;
+      clock.t = expiresAt - 1000;
+      assert.ok(await validator.validate('cached'));
+      clock.t = expiresAt;
+      assert.ok(await validator.validate('cached'), 'expires_at itself is not yet expired (expires < now is)');
+      clock.t = expiresAt + 1;
+      await rejectsWith(validator.validate('cached'), TokenRejected);
+      assert.equal(ks.validations, before, 'all from the cache');
+    } finally {
+      await validator.close();
+    }
+  });
+});
+
+describe('Keystone unavailable: webob\'s choice of body by Accept', () => {
+  test('plain text without Accept, JSON only when preferred, HTML on ties and invalid headers (checked against webob 1.8)', () => {
+    const expected: Array<[string | undefined, string]> = [
+      [undefined, 'text/plain'],
+      ['', 'text/plain'],
+      ['application/json', 'application/json'],
+      ['*/*', 'text/html'],
+      ['application/json, */*', 'text/html'],
+      ['application/json, text/html', 'text/html'],
+      ['application/json;q=0.9, text/html;q=0.8', 'application/json'],
+      ['application/json; charset=utf-8', 'text/plain'],
+      ['*/*;q=0.1, application/json', 'application/json'],
+      ['application/*', 'application/json'],
+      ['text/*, application/json;q=0.5', 'text/html'],
+      ['application/json;q=0, */*', 'text/html'],
+      ['text/plain', 'text/plain'],
+      ['image/png', 'text/plain'],
+      ['garbage', 'text/html'],
+      ['APPLICATION/JSON', 'application/json'],
+      ['application/json;q=1.5', 'text/html'],
+      ['application/json ; q=0.7, text/html;q=0.6', 'application/json'],
+      ['text/html;q=0, text/html', 'text/plain'],
+    ];
+    for (const [accept, form] of expected) assert.equal(preferredForm(accept), form, String(accept));
+  });
+});
+
+describe('TLS to Keystone: [keystone_authtoken] cafile, insecure, certfile/keyfile', { skip: !hasOpenssl() }, () => {
+  let dir: string;
+  let server: { key: string; cert: string };
+  let client: { key: string; cert: string };
+  let tlsKs: FakeKeystone;
+  let mtlsKs: FakeKeystone;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ks-authtoken-tls-'));
+    server = selfSignedCert(dir, 'server');
+    client = selfSignedCert(dir, 'client');
+    writeFileSync(join(dir, 'client-combined.pem'), Buffer.concat([readFileSync(client.cert), readFileSync(client.key)]));
+    tlsKs = new FakeKeystone({ key: readFileSync(server.key), cert: readFileSync(server.cert) });
+    // This one also wants the proxy's client certificate.
+    mtlsKs = new FakeKeystone({ key: readFileSync(server.key), cert: readFileSync(server.cert), ca: readFileSync(client.cert) });
+    await Promise.all([tlsKs.start(), mtlsKs.start()]);
+    for (const ks of [tlsKs, mtlsKs]) ks.tokens.set('user', { system: true, roles: ['reader'] });
+  });
+  after(async () => {
+    await Promise.all([tlsKs?.close(), mtlsKs?.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const outcome = async (ks: FakeKeystone, extra: string): Promise<string> => {
+    const { validator } = validatorFor(ks, { extra });
+    try {
+      await validator.validate('user');
+      return 'ok';
+    } catch (err) {
+      if (err instanceof KeystoneUnavailable) return err.detail;
+      throw err;
+    } finally {
+      await validator.close();
+    }
+  };
+
+  test('a self-signed Keystone: refused without cafile, trusted with it, accepted with insecure', async () => {
+    assert.match(await outcome(tlsKs, ''), /Keystone at https:\/\/127\.0\.0\.1:\d+\/v3 is unreachable \(.*(SELF_SIGNED|self.signed).*\)/i);
+    assert.equal(tlsKs.authentications, 0);
+    assert.equal(await outcome(tlsKs, `cafile = ${server.cert}`), 'ok');
+    assert.equal(await outcome(tlsKs, 'insecure = true'), 'ok');
+    assert.equal(tlsKs.authentications, 2, 'the service token and the validation over the same TLS options');
+  });
+
+  test('a Keystone that wants a client certificate: certfile + keyfile (or one combined certfile) sent', async () => {
+    assert.match(await outcome(mtlsKs, `cafile = ${server.cert}`), /is unreachable/);
+    assert.equal(await outcome(mtlsKs, `cafile = ${server.cert}\ncertfile = ${client.cert}\nkeyfile = ${client.key}`), 'ok');
+    assert.equal(await outcome(mtlsKs, `cafile = ${server.cert}\ncertfile = ${join(dir, 'client-combined.pem')}`), 'ok');
+  });
+
+  test('through the proxy: [keystone_authtoken] cafile lets users in, the options are known', async () => {
+    const fleet = await startFleet([{ name: 'a', nodes: 1 }], {
+      apiIni:
+        `auth_strategy = keystone\n[keystone_authtoken]\nauth_url = ${tlsKs.url}\nusername = proxy\npassword = ${PASSWORD}\n` +
+        `user_domain_name = Default\nproject_name = service\nproject_domain_name = Default\ncafile = ${server.cert}\n` +
+        `certfile = ${client.cert}\nkeyfile = ${client.key}`,
+    });
+    try {
+      const r = await fetch(`${fleet.url}/v1/nodes`, { headers: { 'x-openstack-ironic-api-version': 'latest', 'x-auth-token': 'user' } });
+      assert.equal(r.status, 200, await r.text());
+      assert.deepEqual(fleet.proxy.services.config.unknownOptions, []);
+    } finally {
+      await fleet.close();
+    }
+  });
+});
+
+describe('the service token on Keystone\'s clock', () => {
+  const ks = new FakeKeystone();
+  before(() => ks.start());
+  after(() => ks.close());
+
+  for (const [skewHours, issuedAt] of [[-5, true], [-5, false], [5, false], [5, true]] as const) {
+    test(`Keystone ${Math.abs(skewHours)} h ${skewHours < 0 ? 'behind' : 'ahead'} (${issuedAt ? 'issued_at' : 'Date header only'}): one token for its hour, not expired, not renewed`, async () => {
+      ks.skewMs = skewHours * 3600_000;
+      ks.sendIssuedAt = issuedAt;
+      const { validator, session } = validatorFor(ks);
+      // A user token still valid on the proxy's clock (keystonemiddleware compares its expires_at with the local clock).
+      ks.tokens.set('skewed', { system: true, roles: ['reader'], expiresAt: Date.now() + 3600_000 });
+      const before = ks.authentications;
+      try {
+        const sentAt = Date.now();
+        for (let i = 0; i < 10; i++) assert.ok(await validator.validate('skewed'));
+        assert.equal(ks.authentications - before, 1, 'one service token for ten validations');
+        const t = session.token!;
+        assert.ok(Math.abs(t.expiresAt - (sentAt + 3600_000)) < 3000, `expires in an hour on the proxy's clock, not ${new Date(t.expiresAt).toISOString()}`);
+        assert.ok(t.renewAt > Date.now() + 3000_000, 'renewal is an hour away');
+      } finally {
+        ks.skewMs = 0;
+        ks.sendIssuedAt = true;
+        await validator.close();
+      }
+    });
+  }
+
+  test('with Keystone hours behind, the renewal near expiry happens once, in the background, and the new token lasts', async () => {
+    ks.skewMs = -3 * 3600_000;
+    ks.sendIssuedAt = false;
+    const clock = new Clock();
+    const { validator, session } = validatorFor(ks, { now: clock.now });
+    ks.tokens.set('later', { system: true, roles: ['reader'], expiresAt: clock.t + 4 * 3600_000 });
+    const before = ks.authentications;
+    try {
+      assert.ok(await validator.validate('later'));
+      const first = session.token!;
+      clock.t = first.renewAt + 1000; // inside the renewal margin, before E - M/2
+      assert.ok(await validator.validate('later'));
+      for (let i = 0; i < 50 && session.token === first; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.notEqual(session.token, first, 'renewed in the background');
+      for (let i = 0; i < 10; i++) assert.ok(await validator.validate('later'));
+      assert.equal(ks.authentications - before, 2, 'the first token and one renewal');
+      assert.ok(session.token!.renewAt > clock.t + 3000_000);
+    } finally {
+      ks.skewMs = 0;
+      ks.sendIssuedAt = true;
+      await validator.close();
+    }
+  });
+});
+
+describe('what the validated token says about the caller (for oslo.context\'s to_policy_values)', () => {
+  const ks = new FakeKeystone();
+  before(() => ks.start());
+  after(() => ks.close());
+
+  test('user, project and domain ids with their domains, system scope, roles, is_admin_project', async () => {
+    ks.tokens.set('project', {
+      project: { id: 'p1', name: 'proj', domain: { id: 'd-p', name: 'ProjDomain' } },
+      userDomain: { id: 'd-u', name: 'UserDomain' },
+      roles: ['member', 'reader'],
+      isAdminProject: false,
+    });
+    ks.tokens.set('domain', { domain: { id: 'd-1', name: 'Dom' }, roles: ['admin'] });
+    ks.tokens.set('system', { system: true, roles: ['reader'] });
+    const { validator } = validatorFor(ks);
+    try {
+      const p = await validator.validate('project');
+      assert.deepEqual(
+        {
+          userId: p.userId, userDomainId: p.userDomainId, userDomainName: p.userDomainName, projectId: p.projectId, projectName: p.projectName,
+          projectDomainId: p.projectDomainId, projectDomainName: p.projectDomainName, domainId: p.domainId, system: p.system, roles: p.roles,
+          isAdminProject: p.isAdminProject,
+        },
+        {
+          userId: 'u', userDomainId: 'd-u', userDomainName: 'UserDomain', projectId: 'p1', projectName: 'proj',
+          projectDomainId: 'd-p', projectDomainName: 'ProjDomain', domainId: undefined, system: false, roles: ['member', 'reader'],
+          isAdminProject: false,
+        },
+      );
+      const d = await validator.validate('domain');
+      assert.equal(d.domainId, 'd-1');
+      assert.equal(d.domainName, 'Dom');
+      assert.equal(d.projectId, undefined);
+      assert.equal(d.userDomainId, 'default');
+      assert.equal(d.isAdminProject, true, 'true when Keystone does not say, as keystoneauth reads it');
+      const s = await validator.validate('system');
+      assert.equal(s.system, true);
+      assert.equal(s.domainId, undefined);
+    } finally {
+      await validator.close();
+    }
   });
 });
