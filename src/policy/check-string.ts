@@ -222,12 +222,12 @@ export function parseRuleValue(value: unknown): ParsedCheck {
   if (typeof value === 'string') return parseCheckString(value);
   if (!truthyRuleValue(value)) return { check: TRUE };
   const outer = iterableOf(value);
-  if (!outer) throw new TypeError(`a rule must be a string or a list of lists, not ${JSON.stringify(value)}`);
+  if (!outer) throw new TypeError(`a rule must be a string or a list of lists, not ${describe(value)}`);
   const ors: CheckNode[] = [];
   for (const inner of outer) {
     if (!truthyRuleValue(inner)) continue;
     const items = typeof inner === 'string' ? [inner] : iterableOf(inner);
-    if (!items) throw new TypeError(`an inner rule must be a string or a list, not ${JSON.stringify(inner)}`);
+    if (!items) throw new TypeError(`an inner rule must be a string or a list, not ${describe(inner)}`);
     // oslo's _parse_check fails closed on a non-string item (it has no split()).
     const ands = items.map((item) => (typeof item === 'string' ? parseBaseCheck(item) : FALSE));
     ors.push(ands.length === 1 ? ands[0]! : { type: 'and', rules: ands });
@@ -236,17 +236,28 @@ export function parseRuleValue(value: unknown): ParsedCheck {
   return { check: ors.length === 1 ? ors[0]! : { type: 'or', rules: ors } };
 }
 
+function describe(v: unknown): string {
+  return v instanceof Date ? `the date ${v.toISOString()}` : JSON.stringify(v) ?? String(v);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
 function truthyRuleValue(v: unknown): boolean {
   if (v === null || v === undefined || v === false || v === 0 || v === '') return false;
   if (Array.isArray(v)) return v.length > 0;
-  if (typeof v === 'object') return Object.keys(v).length > 0;
+  if (isPlainObject(v)) return Object.keys(v).length > 0;
+  // Anything else (true, a number, a YAML date) is truthy: Python then fails to iterate it.
   return true;
 }
 
 /** What Python iterates over: a list's items, a dict's keys. */
 function iterableOf(v: unknown): unknown[] | undefined {
   if (Array.isArray(v)) return v;
-  if (typeof v === 'object' && v !== null) return Object.keys(v);
+  if (isPlainObject(v)) return Object.keys(v);
   return undefined;
 }
 
