@@ -83,6 +83,11 @@ export type Target = Record<string, unknown>;
 
 export type Decision = 'allow' | 'deny' | 'invalid-scope' | 'unknown';
 
+/** What the enforcer reads of the configuration ([oslo_policy]). */
+export type EnforcerOptions = Pick<OsloPolicyConfig, 'enforceScope' | 'enforceNewDefaults' | 'policyFile' | 'policyDirs' | 'configDir'>;
+/** What the credentials read of it ([DEFAULT]rbac_service_*). */
+export type CredentialOptions = Pick<OsloPolicyConfig, 'rbacServiceRoleElevatedAccess' | 'rbacServiceProjectName'>;
+
 /** oslo.policy's [oslo_policy]policy_default_rule default: the rule an unknown `rule:NAME` falls back to. */
 const DEFAULT_RULE = 'default';
 const DEFAULT_POLICY_DIRS = ['policy.d'];
@@ -161,7 +166,7 @@ export class PolicyEnforcer {
    * them; relative paths are looked up in configDir (else cfg.configDir, which
    * loadConfigFile sets, else the working directory).
    */
-  static load(cfg: OsloPolicyConfig, configDir?: string): PolicyEnforcer {
+  static load(cfg: EnforcerOptions, configDir?: string): PolicyEnforcer {
     const base = configDir ?? cfg.configDir ?? process.cwd();
     const { rules, sources } = readPolicyFiles(cfg, base);
     return new PolicyEnforcer(cfg.enforceScope, cfg.enforceNewDefaults, ironicDefaults(), rules, sources);
@@ -274,7 +279,7 @@ function parseDefault(name: string, checkStr: string): CheckNode {
  * The operator's rules (`load_rules`): the policy file, then each policy_dirs
  * directory's files (names in order, dot files skipped), later ones winning.
  */
-function readPolicyFiles(cfg: OsloPolicyConfig, base: string): { rules: Map<string, FileRule>; sources: string[] } {
+function readPolicyFiles(cfg: EnforcerOptions, base: string): { rules: Map<string, FileRule>; sources: string[] } {
   const rules = new Map<string, FileRule>();
   const sources: string[] = [];
   const find = (p: string): string | undefined => {
@@ -390,7 +395,7 @@ export function credentialsOf(
     /** A route Ironic serves without authentication (the agent's lookup and heartbeat). */
     isPublicApi?: boolean;
   },
-  cfg: OsloPolicyConfig,
+  cfg: CredentialOptions,
 ): Credentials {
   const creds: Credentials = {
     user_id: user.userId,

@@ -493,9 +493,15 @@ describe('loadConfigText: Keystone for users', () => {
 });
 
 describe('loadConfigText: Ironic policy ([oslo_policy], [DEFAULT]rbac_service_*)', () => {
+  /** The options read from [oslo_policy] and [DEFAULT]rbac_service_*. */
+  const policyOptions = (cfg: ProxyConfig): Partial<ProxyConfig['osloPolicy']> => {
+    const { enforceScope, enforceNewDefaults, policyFile, policyDirs, rbacServiceRoleElevatedAccess, rbacServiceProjectName } = cfg.osloPolicy;
+    return { enforceScope, enforceNewDefaults, policyFile, policyDirs, rbacServiceRoleElevatedAccess, rbacServiceProjectName };
+  };
+
   test('defaults: oslo.policy 4.0 and Ironic 21.4 (policy.yaml, policy.d, no scope, old defaults OR-ed in, service project "service")', () => {
     const cfg = loadConfigText(minimal());
-    assert.deepEqual(cfg.osloPolicy, {
+    assert.deepEqual(policyOptions(cfg), {
       enforceScope: false,
       enforceNewDefaults: false,
       policyFile: 'policy.yaml',
@@ -512,7 +518,7 @@ describe('loadConfigText: Ironic policy ([oslo_policy], [DEFAULT]rbac_service_*)
           '\n[oslo_policy]\nenforce_scope = True\nenforce_new_defaults = yes\npolicy_file = /etc/ironic-proxy/policy.yaml\npolicy_dirs = policy.d, /etc/ironic-proxy/more.d\n',
       ),
     );
-    assert.deepEqual(cfg.osloPolicy, {
+    assert.deepEqual(policyOptions(cfg), {
       enforceScope: true,
       enforceNewDefaults: true,
       policyFile: '/etc/ironic-proxy/policy.yaml',

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OsloPolicyConfig } from '../../src/config/types.js';
 import {
   credentialsOf,
   PolicyEnforcer,
@@ -11,19 +10,22 @@ import {
   PolicyNotRegisteredError,
   targetOf,
   UNKNOWN,
+  type CredentialOptions,
   type Credentials,
+  type EnforcerOptions,
   type PolicyDefault,
   type Target,
 } from '../../src/policy/enforcer.js';
 
-const BASE: OsloPolicyConfig = {
+type Options = EnforcerOptions & CredentialOptions;
+const BASE: Options = {
   enforceScope: false,
   enforceNewDefaults: false,
   policyFile: 'policy.yaml',
   rbacServiceRoleElevatedAccess: false,
   rbacServiceProjectName: 'service',
 };
-const cfgOf = (over: Partial<OsloPolicyConfig> = {}): OsloPolicyConfig => ({ ...BASE, ...over });
+const cfgOf = (over: Partial<Options> = {}): Options => ({ ...BASE, ...over });
 
 interface Who {
   system?: boolean;
@@ -43,7 +45,7 @@ const P1_NO_ROLE: Who = { projectId: 'P1', projectName: 'p1', roles: [] };
 const SERVICE: Who = { projectId: 'SVC', projectName: 'service', roles: ['service'] };
 const DOMAIN_ADMIN: Who = { domainId: 'D1', roles: ['admin', 'member', 'reader'] };
 
-function credsOf(who: Who, cfg: OsloPolicyConfig = BASE): Credentials {
+function credsOf(who: Who, cfg: Options = BASE): Credentials {
   return credentialsOf({ userId: 'u1', system: false, ...who }, cfg);
 }
 
@@ -51,7 +53,7 @@ const node = (owner: string | null, lessee?: string | null): Target =>
   lessee === undefined ? { 'node.owner': owner } : { 'node.owner': owner, 'node.lessee': lessee };
 
 /** Decides `rule` for `who` on a target made as Ironic makes it (creds + fields). */
-function decider(cfg: OsloPolicyConfig = BASE, overrides?: Record<string, unknown>) {
+function decider(cfg: Options = BASE, overrides?: Record<string, unknown>) {
   const enforcer = PolicyEnforcer.fromRules(cfg, overrides);
   return (rule: string, who: Who, fields: Target = {}) => {
     const creds = credsOf(who, cfg);
