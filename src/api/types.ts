@@ -94,12 +94,71 @@ export type Authz =
        * node is always "Node <uuid> could not be found.".
        */
       parentNotFound?: 'node' | 'portgroup';
+      /**
+       * A portgroup's ports (/v1/portgroups/{portgroup_ident}/ports…,
+       * check_port_list_policy(parent_portgroup=…)): before the list rules,
+       * the portgroup named by this path argument is looked up BY UUID ONLY
+       * (a name, like a missing portgroup, is 404 "Portgroup <ident> could
+       * not be found."), and its node must pass `baremetal:node:get` with the
+       * node's owner/lessee as target (denied: the same portgroup 404).
+       */
+      parentPortgroup?: string;
+      /**
+       * A query parameter naming a node to filter by, whose existence and
+       * visibility Ironic checks after the list rules (allocations' `node`):
+       * a node that does not exist → 400 "Node <ident> could not be found.";
+       * one denied `baremetal:node:get` (owner/lessee target, not concealed)
+       * → 404 "Resource could not be found.".
+       */
+      nodeParam?: string;
+      /**
+       * Every object of the page is then checked against this rule with
+       * `<kind>.owner` (the object's owner) as target; one denial makes the
+       * whole listing a 403 naming it (allocations: baremetal:allocation:get).
+       */
+      itemRule?: string;
     }
   /**
    * A creation whose target is a node named in the body (ports, portgroups,
    * volume objects: `check_owner_policy('node', rule, node.owner, node.lessee)`).
    */
-  | { check: 'create-on-node'; rules: string[] };
+  | { check: 'create-on-node'; rules: string[] }
+  /**
+   * POST /v1/allocations (AllocationsController._authorize_create_allocation
+   * and post), after the body was validated (400). `rules` (create) with the
+   * caller's credentials as target; while [oslo_policy]enforce_new_defaults
+   * is false (the default) and the body names no `owner`, `preRbac` too.
+   * If either is denied: a project-scoped caller whose body names another
+   * owner → that 403; a body naming an owner (defaults not enforced) →
+   * `preRbac` (403); then `restricted` (403), and the allocation's owner
+   * becomes the caller's project. With enforce_new_defaults, a caller that is
+   * not system-scoped gets owner := its project when the body names none,
+   * and a body naming another owner needs `restricted` (else 403
+   * "Cannot create allocation with an owner Project ID value …").
+   * Then the body's references: `node` (backfill, 1.58) must exist (400) and
+   * pass `baremetal:node:get` (owner/lessee, concealed: 400 "Node … could not
+   * be found."); `candidate_nodes` are looked up restricted to the caller's
+   * project (owner or lessee) unless `restricted` passes (400 for one not
+   * found). See src/api/table/allocations.ts.
+   */
+  | { check: 'allocation-create'; rules: string[]; preRbac: string; restricted: string }
+  /**
+   * Runbooks (1.92, modelled on upstream Ironic, not 21.4):
+   * `check_runbook_policy_and_retrieve` — the runbook (from `object`, UUID or
+   * name) must exist (404, before any policy), then the FIRST rule with
+   * `runbook.owner` as target (403, NOT concealed), then each further rule
+   * (403). `publicFallback` (GET): when the first rule is denied, a runbook
+   * whose `public` is true is shown anyway (else the 403 of the policy).
+   * `patchRules`: PATCH computes its rules from the body — a path starting
+   * with one of these prefixes adds that rule; any other path (or a patch
+   * matching none) adds `rules`; the list is checked in patch order.
+   */
+  | {
+      check: 'runbook';
+      rules: string[];
+      publicFallback?: boolean;
+      patchRules?: readonly { prefix: string; rule: string }[];
+    };
 
 /** The kinds of object an entry acts on: how the proxy finds its site and its policy target. */
 export type ObjectKind =
