@@ -7,7 +7,7 @@ import { nodeNotFound } from './errors.js';
 import { Locator } from './federation/locator.js';
 import type { Logger } from './log.js';
 import { answerMetricsCollection, ProxyMetrics } from './metrics.js';
-import { Policy } from './auth/policy.js';
+import { PolicyEnforcer } from './policy/enforcer.js';
 import { serviceTokenSession } from './auth/service-token.js';
 import { UserTokenValidator } from './auth/token-validator.js';
 import { SiteRegistry } from './sites/registry.js';
@@ -20,7 +20,8 @@ export class ProxyServices {
   readonly registry: SiteRegistry;
   readonly nodes: Locator;
   readonly metrics: ProxyMetrics;
-  readonly policy: Policy;
+  /** Ironic's policy (its defaults, the operator's policy file, [oslo_policy] options): who may do what. */
+  readonly enforcer: PolicyEnforcer;
   /** Present under auth_strategy = keystone. */
   readonly userTokens?: UserTokenValidator;
 
@@ -37,7 +38,7 @@ export class ProxyServices {
     );
     this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size);
     answerMetricsCollection(this.metrics);
-    this.policy = new Policy(config.policy);
+    this.enforcer = PolicyEnforcer.load(config.osloPolicy);
     const authtoken = config.keystoneAuthtoken;
     if (authtoken) {
       const timeoutMs = config.proxy.keystoneTimeoutSeconds * 1000;

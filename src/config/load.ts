@@ -30,7 +30,7 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
     'rbac_service_role_elevated_access', 'rbac_service_project_name', 'policy_file', 'policy_dirs',
   ],
   oslo_policy: ['enforce_scope', 'enforce_new_defaults', 'policy_file', 'policy_dirs'],
-  api: ['auth_strategy', 'host_ip', 'port', 'public_endpoint', 'max_limit', 'api_workers', 'enable_ssl_api'],
+  api: ['auth_strategy', 'host_ip', 'port', 'public_endpoint', 'max_limit', 'api_workers', 'enable_ssl_api', 'project_admin_can_manage_own_nodes'],
   ssl: ['cert_file', 'key_file'],
   oslo_middleware: ['enable_proxy_headers_parsing'],
   keystone_authtoken: [
@@ -39,7 +39,6 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
     'system_scope', 'region_name', 'interface', 'service_type', 'token_cache_time', 'insecure', 'cafile',
     'certfile', 'keyfile', 'memcached_servers', 'service_token_roles_required', 'delay_auth_decision',
   ],
-  proxy_policy: ['admin_roles', 'member_roles', 'reader_roles'],
   proxy: [
     'site_timeout', 'strict_listing', 'location_cache_size', 'version_refresh_interval', 'site_connections',
     'site_max_queue', 'circuit_failure_threshold', 'circuit_open_seconds', 'client_header_timeout',
@@ -111,16 +110,11 @@ class ConfigReader {
     };
     const debug = this.bool('DEFAULT', 'debug', false);
     const keystoneAuthtoken = api.authStrategy === 'keystone' ? this.readAuthtoken() : undefined;
-    const policy = {
-      adminRoles: this.list('proxy_policy', 'admin_roles', ['admin']),
-      memberRoles: this.list('proxy_policy', 'member_roles', ['member']),
-      readerRoles: this.list('proxy_policy', 'reader_roles', ['reader']),
-    };
 
     const osloPolicy = this.readOsloPolicy();
 
     if (this.problems.length > 0) throw new ConfigError(this.problems);
-    return { sites, groups, api, proxy, keystoneAuthtoken, policy, osloPolicy, debug, unknownOptions: this.unknown };
+    return { sites, groups, api, proxy, keystoneAuthtoken, osloPolicy, debug, unknownOptions: this.unknown };
   }
 
   /** `[DEFAULT]groups = _:loc1,grp1:loc2`: conductor group → site; `_` is the default (empty) group. */
@@ -237,6 +231,7 @@ class ConfigReader {
       policyDirs: this.list(dirsSection, dirsKey, ['policy.d']),
       rbacServiceRoleElevatedAccess: this.bool('DEFAULT', 'rbac_service_role_elevated_access', false),
       rbacServiceProjectName: this.str('DEFAULT', 'rbac_service_project_name') ?? 'service',
+      projectAdminCanManageOwnNodes: this.bool('api', 'project_admin_can_manage_own_nodes', true),
     };
   }
 

@@ -99,16 +99,6 @@ export interface KeystoneAuthtokenConfig {
   keyfile?: string;
 }
 
-/** `[proxy_policy]`: which roles may do what (modelled on Ironic's default policy). */
-export interface PolicyConfig {
-  /** May do everything, at any scope. */
-  adminRoles: string[];
-  /** May read and act on (not create or delete) the nodes of their project, or every node when system-scoped. */
-  memberRoles: string[];
-  /** May only read: their project's nodes, or every node when system-scoped. */
-  readerRoles: string[];
-}
-
 /**
  * `[oslo_policy]` (oslo.policy 4.0's options, Ironic 21.4's policy_file
  * default) and the two `[DEFAULT]` options Ironic's policy credentials read:
@@ -127,6 +117,8 @@ export interface OsloPolicyConfig {
   rbacServiceRoleElevatedAccess: boolean;
   /** [DEFAULT]rbac_service_project_name (default "service"). */
   rbacServiceProjectName: string | null;
+  /** [api]project_admin_can_manage_own_nodes: a project admin may create and delete nodes its project owns (Ironic's default true). */
+  projectAdminCanManageOwnNodes: boolean;
   /** Where a relative policy_file / policy_dirs is looked up: the configuration file's directory (set by loadConfigFile). */
   configDir?: string;
 }
@@ -139,7 +131,6 @@ export interface ProxyConfig {
   proxy: ProxyOptions;
   /** Present when [api]auth_strategy = keystone. */
   keystoneAuthtoken?: KeystoneAuthtokenConfig;
-  policy: PolicyConfig;
   /** Ironic's policy engine settings ([oslo_policy], [DEFAULT]rbac_service_*). */
   osloPolicy: OsloPolicyConfig;
   debug: boolean;

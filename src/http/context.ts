@@ -1,5 +1,6 @@
 /** What every handler knows about the request it serves. */
 import type { Version } from '../ironic/microversion.js';
+import type { Credentials } from '../policy/enforcer.js';
 
 export interface RequestContext {
   /** This proxy's id for the request (`req-<uuid>`), returned to the client. */
@@ -10,6 +11,8 @@ export interface RequestContext {
   version: Version;
   /** Base URL written into links: `http(s)://host[:port][/prefix]`. */
   baseUrl: string;
+  /** The caller's policy credentials (Keystone only), made once per request when first needed. */
+  credentials?: Credentials;
 }
 
 declare module 'fastify' {

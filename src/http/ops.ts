@@ -3,20 +3,31 @@
  * liveness, readiness (at least one site has told its version range, so the
  * API can answer), and a per-site view for operators.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { forbidden, requestCredentials } from '../api/authorize.js';
 import type { ProxyServices } from '../services.js';
 import { formatVersion } from '../ironic/microversion.js';
 import { sendJson } from './relay.js';
 
+/**
+ * The operational endpoints are the operator's: under Keystone they need
+ * Ironic's `admin_api` rule (role admin or administrator; a policy file may
+ * change it), like the admin-only parts of Ironic's API.
+ */
+function requireAdmin(services: ProxyServices, req: FastifyRequest): void {
+  const creds = requestCredentials(services, req);
+  if (creds && services.enforcer.decide('admin_api', creds, creds) !== 'allow') throw forbidden('admin_api');
+}
+
 export function opsRoutes(app: FastifyInstance, services: ProxyServices): void {
   app.get('/metrics', async (req, reply) => {
-    services.policy.admin(req.user, 'ironic-proxy:metrics');
+    requireAdmin(services, req);
     const { contentType, text } = await services.metrics.exposition();
     return reply.header('content-type', contentType).send(text);
   });
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
   app.get('/readyz', async (req, reply) => {
-    services.policy.admin(req.user, 'ironic-proxy:readyz');
+    requireAdmin(services, req);
     const range = services.registry.commonRange();
     const sites = services.registry.sites.map((s) => {
       const info = services.registry.siteInfo(s.name);

@@ -1,7 +1,7 @@
 /**
  * The HTTP front: one Fastify instance with the hooks every request passes
  * (request ids, base URL, microversion negotiation, version headers), the
- * error rendering, and one plugin per resource.
+ * error rendering, and the API table (src/api/).
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -15,8 +15,9 @@ import {
   V1_1,
   type Version,
 } from '../ironic/microversion.js';
-import { rootRoutes } from '../resources/root.js';
-import { RESOURCE_PLUGINS } from '../resources/index.js';
+import { API_TABLE } from '../api/table/index.js';
+import { buildEngines } from '../api/engines.js';
+import { DEFAULT_BODY_LIMIT, registerApiTable } from '../api/router.js';
 import type { ProxyServices } from '../services.js';
 import { requestBaseUrl } from './base-url.js';
 import { makeErrorHandler, sendProxyError } from './errors.js';
@@ -27,12 +28,6 @@ import { accessLogger, lazyChildLogger } from './request-logger.js';
 import { keystoneGate } from '../auth/authenticate.js';
 import '../auth/user.js';
 import './context.js';
-
-/** Ironic's own limit for request bodies (the provision route raises it for configdrives). */
-const DEFAULT_BODY_LIMIT = 1024 * 1024;
-
-/** The top-level collections this proxy serves, for `GET /v1`. */
-const SERVED_RESOURCES = RESOURCE_PLUGINS.flatMap((p) => p.advertises);
 
 function setRangeHeaders(reply: FastifyReply, range: { min: Version; max: Version }): void {
   reply.header(MIN_VERSION_HEADER, formatVersion(range.min));
@@ -159,7 +154,7 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   app.setNotFoundHandler((_request, reply) => sendProxyError(reply, new ProxyError(404, 'PATH_NOT_FOUND', '', 'routing')));
 
   opsRoutes(app, services);
-  rootRoutes(app, registry, () => SERVED_RESOURCES);
-  for (const plugin of RESOURCE_PLUGINS) plugin.register(app, services);
+  // The API: only what the table names reaches a site (src/api/).
+  registerApiTable(app, services, API_TABLE, buildEngines(services, API_TABLE));
   return app;
 }

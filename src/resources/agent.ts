@@ -10,11 +10,11 @@
  * nodes (no valid MAC and no node_uuid, or a node_uuid that is not a UUID),
  * with Ironic's own 400. They are not advertised in `GET /v1`.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { badRequest, ProxyError } from '../errors.js';
 import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
 
 const LOOKUP_HEARTBEAT_MINOR = 22;
 
@@ -22,10 +22,11 @@ export const AGENT_NOT_SERVED =
   'Agent endpoints (lookup, heartbeat, continue_inspection) are served by the Ironic of each site, not by this proxy: ' +
   "point the ramdisk at its own site's API ([service_catalog]endpoint_override at each site).";
 
-export const agentPlugin: ResourcePlugin = {
+export const agentModule: ResourceModule = {
   name: 'agent',
-  advertises: [],
-  register: (app) => agentRoutes(app),
+  engines: () => ({
+    'agent.not-served': (c) => (c.entry.path === '/v1/lookup' ? lookup(c.req) : Promise.reject(notServed())),
+  }),
 };
 
 const notServed = (): ProxyError => new ProxyError(404, 'AGENT_ENDPOINT_NOT_SERVED', AGENT_NOT_SERVED, 'routing');
@@ -33,19 +34,9 @@ const notServed = (): ProxyError => new ProxyError(404, 'AGENT_ENDPOINT_NOT_SERV
 /** oslo_utils.netutils.is_valid_mac: six colon-separated hex pairs. */
 export const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
 
-function agentRoutes(app: FastifyInstance): void {
-  const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'] as const;
-  app.route({ method: [...methods], url: '/v1/lookup', handler: async (req) => lookup(req) });
-  app.route({ method: [...methods], url: '/v1/lookup/*', handler: async () => { throw notServed(); } });
-  app.route({ method: [...methods], url: '/v1/heartbeat', handler: async () => { throw notServed(); } });
-  app.route({ method: [...methods], url: '/v1/heartbeat/*', handler: async () => { throw notServed(); } });
-  app.route({ method: [...methods], url: '/v1/continue_inspection', handler: async () => { throw notServed(); } });
-  app.route({ method: [...methods], url: '/v1/continue_inspection/*', handler: async () => { throw notServed(); } });
-}
-
 /** Ironic's lookup checks its arguments before it looks for a node: those 400s are kept. */
 function lookup(req: FastifyRequest): never {
-  if (req.method !== 'GET' || !atLeast(req.ironic.version, LOOKUP_HEARTBEAT_MINOR)) throw notServed();
+  if (!atLeast(req.ironic.version, LOOKUP_HEARTBEAT_MINOR)) throw notServed();
   const query = new URL(req.url, 'http://proxy').searchParams;
   const nodeUuid = query.get('node_uuid');
   if (nodeUuid !== null && !isUuidLike(nodeUuid)) throw badRequest(`Expected UUID for node_uuid: ${nodeUuid}`);

@@ -20,8 +20,10 @@
  *  - a name is unique over all sites (409, Ironic's text).
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { denied } from '../auth/policy.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
+import type { Engine, EngineContext } from '../api/engine.js';
+import { locatorOf } from '../api/targets.js';
 import { badRequest, conflict, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { Locator } from '../federation/locator.js';
@@ -34,7 +36,7 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
 
 const ALLOCATIONS_MINOR = 52;
 const UPDATE_MINOR = 57;
@@ -52,21 +54,15 @@ const ALLOCATION_FIELDS = [
 export const allocationNotFound = (ident: string): ProxyError =>
   new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation ${ident} could not be found.`);
 
-export const allocationsPlugin: ResourcePlugin = {
+export const allocationsModule: ResourceModule = {
   name: 'allocations',
-  advertises: [{ key: 'allocations', sinceMinor: ALLOCATIONS_MINOR }],
-  register: (app, services) => allocationRoutes(app, services),
+  engines: (services) => allocationEngines(services),
 };
 
 type Doc = Record<string, unknown>;
 
-function allocationRoutes(app: FastifyInstance, services: ProxyServices): void {
-  const locator = new Locator(
-    () => services.registry.sites,
-    { collectionPath: '/v1/allocations', notFound: allocationNotFound, noun: 'allocation' },
-    services.config.proxy.locationCacheSize,
-    () => services.internalVersion(),
-  );
+function allocationEngines(services: ProxyServices): Record<string, Engine> {
+  const locator = locatorOf(services, 'allocation');
   const def: CollectionDef = {
     path: '/v1/allocations',
     collectionKey: 'allocations',
@@ -78,24 +74,14 @@ function allocationRoutes(app: FastifyInstance, services: ProxyServices): void {
     notFound: allocationNotFound,
   };
   const ctx: Ctx = { services, locator, def };
-  // Below 1.52 (and for methods Ironic does not have) a site answers, exactly as Ironic (404/405).
-  const tooOld = (req: FastifyRequest): boolean => !atLeast(req.ironic.version, ALLOCATIONS_MINOR);
-
-  app.get('/v1/allocations', (req, reply) => (tooOld(req) ? forwardTo(services, req, reply, services.defaultSite) : listAllocations(ctx, req, reply)));
-  app.post('/v1/allocations', (req, reply) => (tooOld(req) ? forwardTo(services, req, reply, services.defaultSite) : createAllocation(ctx, req, reply)));
-  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/allocations', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({
-    method: ['GET', 'PATCH', 'DELETE'],
-    url: '/v1/allocations/:ident',
-    handler: (req, reply) => {
-      if (tooOld(req)) return forwardTo(services, req, reply, services.defaultSite);
-      const { ident } = req.params as { ident: string };
-      if (req.method === 'PATCH') return updateAllocation(ctx, req, reply, ident);
-      return forwardToAllocation(ctx, req, reply, ident);
-    },
-  });
-  app.route({ method: ['POST', 'PUT', 'HEAD'], url: '/v1/allocations/:ident', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/allocations/:ident/*', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  const ident = (c: EngineContext): string => c.params[c.entry.object?.param ?? ''] ?? '';
+  return {
+    'allocation.list': (c) => listAllocations(ctx, c.req, c.reply, c.authz.listProject),
+    'allocation.create': (c) => createAllocation(ctx, c.req, c.reply),
+    'allocation.show': (c) => forwardToAllocation(ctx, c.req, c.reply, ident(c), c.authz.allocation?.site),
+    'allocation.delete': (c) => forwardToAllocation(ctx, c.req, c.reply, ident(c), c.authz.allocation?.site),
+    'allocation.update': (c) => updateAllocation(ctx, c.req, c.reply, ident(c)),
+  };
 }
 
 interface Ctx {
@@ -118,17 +104,16 @@ async function nodeSite(services: ProxyServices, ident: string, requestId: strin
 
 // ---------------------------------------------------------------- listing
 
-async function listAllocations(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function listAllocations(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, listProject: string | undefined): Promise<FastifyReply> {
   const { services } = ctx;
-  const grant = services.policy.nodes(req.user, 'read', 'baremetal:allocation:list');
   const query = new URL(req.url, 'http://proxy').searchParams;
   let request = req;
-  if (grant.project) {
-    // A project sees its own allocations: Ironic forces the owner filter, and refuses another owner.
-    const asked = query.get('owner');
-    if ((asked !== null && asked !== grant.project) || !atLeast(req.ironic.version, OWNER_MINOR)) throw denied('baremetal:allocation:list_all');
-    if (asked === null) {
-      query.append('owner', grant.project);
+  if (listProject) {
+    // A project sees its own allocations: Ironic forces the owner filter (the table refused another owner).
+    // Below 1.60 the sites cannot be asked for an owner filter: refused rather than answered unfiltered.
+    if (!atLeast(req.ironic.version, OWNER_MINOR)) throw denied('baremetal:allocation:list_all');
+    if (!query.has('owner')) {
+      query.append('owner', listProject);
       request = Object.create(req, { url: { value: `/v1/allocations?${query.toString()}` } }) as FastifyRequest;
     }
   }
@@ -140,26 +125,10 @@ async function listAllocations(ctx: Ctx, req: FastifyRequest, reply: FastifyRepl
 
 // ---------------------------------------------------------------- one allocation
 
-/** A project-scoped caller sees only its project's allocations; others are "not found", as in Ironic. */
-async function authorize(ctx: Ctx, req: FastifyRequest, ident: string, action: 'read' | 'admin', rule: string): Promise<void> {
-  const { services } = ctx;
-  if (!req.user) return;
-  const grant = services.policy.nodes(req.user, 'read', 'baremetal:allocation:get');
-  if (grant.project) {
-    const requestId = req.ironic.globalRequestId;
-    const { site, res } = await routeToOwner(ctx.locator, ident, { requestId }, (s) =>
-      s.request({ method: 'GET', path: `/v1/allocations/${encodeURIComponent(ident)}?fields=uuid,owner`, version: services.internalVersion(), requestId }),
-    );
-    const doc = res.status === 200 ? parseJsonBody<Doc>(site.name, res) : undefined;
-    if (!doc || doc.owner !== grant.project) throw allocationNotFound(ident);
-  }
-  if (action === 'admin') services.policy.admin(req.user, rule);
-}
-
-async function forwardToAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
+async function forwardToAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, ident: string, known: SiteClient | undefined): Promise<FastifyReply> {
   const { services, locator } = ctx;
   const isDelete = req.method === 'DELETE';
-  await authorize(ctx, req, ident, isDelete ? 'admin' : 'read', 'baremetal:allocation:delete');
+  if (known) locator.remember(known, ident);
   const { site, res } = await routeToOwner(locator, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   if (isDelete && res.status === 204) locator.forget(ident);
   if (req.method === 'GET' && res.status === 200) {
@@ -173,7 +142,6 @@ async function updateAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
   const { services, locator } = ctx;
   // Below 1.57 Ironic refuses any update (405) before it looks for the allocation.
   if (!atLeast(req.ironic.version, UPDATE_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
-  await authorize(ctx, req, ident, 'admin', 'baremetal:allocation:update');
   const requestId = req.ironic.globalRequestId;
   const name = patchedName(readJson(req));
   let site: SiteClient;
@@ -242,11 +210,14 @@ interface Attempt {
 
 async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const { services } = ctx;
-  services.policy.admin(req.user, 'baremetal:allocation:create');
   const parsed = readJson(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return forwardTo(services, req, reply, services.defaultSite);
   const body = parsed as Doc;
+  if (authorizeCreate(services, req, body)) {
+    // The owner Ironic would set for a restricted create: written into the request the sites get.
+    (req as { body: unknown }).body = Buffer.from(JSON.stringify(body));
+  }
   const requestId = req.ironic.globalRequestId;
   const asIs = (): Promise<FastifyReply> => forwardTo(services, req, reply, services.defaultSite);
 
@@ -390,5 +361,31 @@ async function settle(site: SiteClient, uuid: string, req: FastifyRequest): Prom
     if (Date.now() + delay > deadline) return undefined;
     await new Promise((r) => setTimeout(r, delay));
     delay = Math.min(delay * 2, 500);
+  }
+}
+
+/**
+ * AllocationsController._authorize_create_allocation: `create` (plus
+ * `create_pre_rbac` for an owner-less allocation under the old defaults),
+ * else the restricted form for a project (`create_restricted`), whose
+ * allocation is owned by the caller's project. True when the body was changed.
+ */
+function authorizeCreate(services: ProxyServices, req: FastifyRequest, body: Doc): boolean {
+  const creds = requestCredentials(services, req);
+  if (!creds) return false;
+  const policy = new Decider(services, creds);
+  const newDefaults = services.config.osloPolicy.enforceNewDefaults;
+  try {
+    policy.require('baremetal:allocation:create', creds);
+    if (!newDefaults && !body.owner) policy.require('baremetal:allocation:create_pre_rbac', creds);
+    return false;
+  } catch (err) {
+    if (!(err instanceof ProxyError) || err.status !== 403) throw err;
+    const project = typeof creds.project_id === 'string' && creds.project_id ? creds.project_id : null;
+    if (project && body.owner && project !== body.owner) throw err;
+    if (body.owner && !newDefaults) policy.require('baremetal:allocation:create_pre_rbac', creds);
+    policy.require('baremetal:allocation:create_restricted', creds);
+    body.owner = project;
+    return true;
   }
 }

@@ -8,8 +8,7 @@
  * anything is deleted when any site still has a node in the chassis.
  */
 import { accountMergedPage } from '../http/missing-sites.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { denied } from '../auth/policy.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, nodeNotFound, ProxyError } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
@@ -23,9 +22,9 @@ import { isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, n
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { globalObjectRoutes } from './deploy-templates.js';
+import { globalObjectEngines } from './deploy-templates.js';
 import { mergedPage, nextLink, parseListParams } from './list-params.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
 
 export const CHASSIS: GlobalFamily = {
   noun: 'Chassis',
@@ -36,17 +35,14 @@ export const CHASSIS: GlobalFamily = {
 };
 
 
-export const chassisPlugin: ResourcePlugin = {
+export const chassisModule: ResourceModule = {
   name: 'chassis',
-  advertises: [{ key: 'chassis', sinceMinor: 1 }],
-  register: (app, services) =>
-    globalObjectRoutes(app, services, CHASSIS, {
-      rule: 'baremetal:chassis',
-      belowVersion: 'site',
-      detailPath: true,
+  engines: (services) => ({
+    ...globalObjectEngines(services, CHASSIS, 'chassis', {
       deleteOptions: (svc, req) => ({ precheck: (uuid, holders) => assertNoNodes(svc, req, uuid, holders) }),
-      subRoutes: chassisNodeRoutes,
     }),
+    'chassis.nodes': (c) => listChassisNodes(services, c.req, c.reply, c.entry.path.endsWith('/detail'), c.params[c.entry.object?.param ?? ''] ?? '', c.authz.listProject),
+  }),
 };
 
 /** Ironic answers ChassisNotEmpty from one site; here every site is asked before anything is deleted. */
@@ -76,16 +72,15 @@ async function assertNoNodes(services: ProxyServices, req: FastifyRequest, uuid:
   }
 }
 
-function chassisNodeRoutes(app: FastifyInstance, services: ProxyServices): void {
-  app.get('/v1/chassis/:ident/nodes', (req, reply) => listChassisNodes(services, req, reply, false));
-  app.get('/v1/chassis/:ident/nodes/detail', (req, reply) => listChassisNodes(services, req, reply, true));
-}
-
 /** The chassis's nodes at every site, merged (by uuid unless asked otherwise) with the node listing's paging guarantees. */
-async function listChassisNodes(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, detail: boolean): Promise<FastifyReply> {
-  const grant = services.policy.nodes(req.user, 'read', 'baremetal:node:list');
-  if (grant.project) throw denied('baremetal:chassis:get');
-  const { ident } = req.params as { ident: string };
+async function listChassisNodes(
+  services: ProxyServices,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  detail: boolean,
+  ident: string,
+  listProject: string | undefined,
+): Promise<FastifyReply> {
   const { version, baseUrl, globalRequestId } = req.ironic;
   const query = new URL(req.url, 'http://proxy').searchParams;
   const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: true });
@@ -96,6 +91,8 @@ async function listChassisNodes(services: ProxyServices, req: FastifyRequest, re
   }
   // The merge needs every item's uuid and sort key; the client gets only what it asked for.
   const siteParams = params.passthrough.map(([k, v]) => [k, v] as [string, string]);
+  // A project sees its own nodes of the chassis: Ironic's forced `project` filter.
+  if (listProject && !siteParams.some(([k]) => k === 'project')) siteParams.push(['project', listProject]);
   let extra: string[] = [];
   const fieldsAt = siteParams.findIndex(([k]) => k === 'fields');
   if (fieldsAt >= 0) {

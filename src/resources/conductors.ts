@@ -20,11 +20,11 @@ import { parseListParam, parseStrictBool } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { authorizeSystemRead } from './drivers.js';
+
 import { accountMergedPage } from '../http/missing-sites.js';
 import { forwardTo } from '../http/forward.js';
 import { mergedPage, nextLink, parseListParams } from './list-params.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
 
 const CONDUCTORS_MINOR = 49;
 const DEFAULT_FIELDS = ['hostname', 'conductor_group', 'alive'];
@@ -36,25 +36,17 @@ const LOGICAL_NAME = /^[a-z0-9._~-]{1,255}$/i;
 
 const conductorNotFound = (hostname: string): ProxyError => new ProxyError(404, 'CONDUCTOR_NOT_FOUND', `Conductor ${hostname} could not be found.`);
 
-export const conductorsPlugin: ResourcePlugin = {
+export const conductorsModule: ResourceModule = {
   name: 'conductors',
-  advertises: [{ key: 'conductors', sinceMinor: CONDUCTORS_MINOR }],
-  register: (app, services) => conductorRoutes(app, services),
+  engines: (services) => ({
+    'conductor.list': (c) => listConductors(services, c.req, c.reply),
+    'conductor.show': (c) => showConductor(services, c.req, c.reply, c.params[c.entry.object?.param ?? ''] ?? ''),
+  }),
 };
-
-function conductorRoutes(app: FastifyInstance, services: ProxyServices): void {
-  app.get('/v1/conductors', (req, reply) => listConductors(services, req, reply));
-  app.get('/v1/conductors/:hostname', (req, reply) => showConductor(services, req, reply, (req.params as { hostname: string }).hostname));
-  // Other methods and deeper paths: a site answers, exactly as Ironic (405, 404).
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/conductors', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/conductors/:hostname', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/conductors/:hostname/*', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-}
 
 async function listConductors(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   // Below 1.49 Ironic has no conductors (404): a site says so in its words.
   if (!atLeast(req.ironic.version, CONDUCTORS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
-  authorizeSystemRead(services, req, 'baremetal:conductor:get');
   const { baseUrl, globalRequestId } = req.ironic;
   const query = new URL(req.url, 'http://proxy').searchParams;
   const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: false });
@@ -133,7 +125,6 @@ async function resolveConductorMarker(services: ProxyServices, marker: string, s
 
 async function showConductor(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, hostname: string): Promise<FastifyReply> {
   if (!atLeast(req.ironic.version, CONDUCTORS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
-  authorizeSystemRead(services, req, 'baremetal:conductor:get');
   const outcomes = await fanOut(services.registry.sites, (s) =>
     s.request({ method: 'GET', path: req.url, version: req.ironic.version, requestId: req.ironic.globalRequestId }),
   );

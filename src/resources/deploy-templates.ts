@@ -1,6 +1,6 @@
 /**
  * The deploy-templates API (1.55), and the routes every family of global
- * objects shares (chassis and runbooks use `globalObjectRoutes` too).
+ * objects shares (chassis and runbooks use `globalObjectEngines` too).
  *
  * Federation rule (docs/federation/global-objects.md): a global object exists
  * at every site with one UUID. Writes are replicated by
@@ -11,15 +11,13 @@
  * is the reconcile command's business, not the listing's.
  */
 import { sendAsIs } from '../http/forward.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { denied } from '../auth/policy.js';
-import { ProxyError } from '../errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readFromOne, readObject, replicateCreate, replicateDelete, replicateUpdate, type DeleteOptions, type GlobalFamily, type WriteContext } from '../federation/replicate.js';
 import { relaySiteResponse } from '../http/relay.js';
-import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
+import type { Engine, EngineContext } from '../api/engine.js';
 
 export const DEPLOY_TEMPLATES: GlobalFamily = {
   noun: 'Deploy template',
@@ -29,101 +27,38 @@ export const DEPLOY_TEMPLATES: GlobalFamily = {
   sinceMinor: 55,
 };
 
-export const deployTemplatesPlugin: ResourcePlugin = {
+export const deployTemplatesModule: ResourceModule = {
   name: 'deploy-templates',
-  advertises: [{ key: 'deploy_templates', sinceMinor: DEPLOY_TEMPLATES.sinceMinor }],
-  register: (app, services) => globalObjectRoutes(app, services, DEPLOY_TEMPLATES, { rule: 'baremetal:deploy_template', belowVersion: 'site' }),
+  engines: (services) => globalObjectEngines(services, DEPLOY_TEMPLATES, 'deploy_template', {}),
 };
 
-export interface GlobalRouteOptions {
-  /** Policy rule prefix, e.g. `baremetal:chassis`. */
-  rule: string;
-  /**
-   * Below the family's microversion: `site` lets a site answer (it knows the
-   * family and answers as Ironic does); `proxy` answers here, as Ironic does
-   * (404 for GET, 405 otherwise) — for families the sites may not have yet.
-   */
-  belowVersion: 'site' | 'proxy';
-  /** `GET <collection>/detail` exists (chassis). */
-  detailPath?: boolean;
+export interface GlobalEngineOptions {
   /** Checks before a delete (chassis: no nodes at any site). */
   deleteOptions?: (services: ProxyServices, req: FastifyRequest) => DeleteOptions;
-  /** Sub-resources of one object (chassis: its nodes), registered before the catch-all. */
-  subRoutes?: (app: FastifyInstance, services: ProxyServices) => void;
 }
 
-export function globalObjectRoutes(app: FastifyInstance, services: ProxyServices, family: GlobalFamily, opts: GlobalRouteOptions): void {
-  const base = family.collectionPath;
+/**
+ * The engines of a replicated family (`<family>.list|show|create|update|delete`):
+ * reads from one site, writes replicated to every site with one UUID.
+ * Policy and microversion gates are the table's.
+ */
+export function globalObjectEngines(services: ProxyServices, family: GlobalFamily, key: string, opts: GlobalEngineOptions): Record<string, Engine> {
   const sites = (): readonly SiteClient[] => [...services.registry.sites].sort((a, b) => a.ordinal - b.ordinal);
-  const first = (): SiteClient => sites()[0]!;
-
-  /** Below the family's version nothing here applies: Ironic's answer, from a site or from the proxy. */
-  const gate = (handler: (req: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply>) => async (req: FastifyRequest, reply: FastifyReply) => {
-    if (atLeast(req.ironic.version, family.sinceMinor)) return handler(req, reply);
-    if (opts.belowVersion === 'site') return relay(services, req, reply, await readFromOne(sites(), (s) => sendAsIs(s, req)));
-    const msg = `The API version does not allow ${family.collectionKey}`;
-    if (req.method === 'GET') throw new ProxyError(404, 'NOT_FOUND', msg, 'routing');
-    throw new ProxyError(405, 'METHOD_NOT_ALLOWED', msg, 'routing');
-  };
-  const read = (req: FastifyRequest): void => {
-    const grant = services.policy.nodes(req.user, 'read', `${opts.rule}:get`);
-    // Global objects hang off no project: a project-scoped reader may not list them, as in Ironic 21.4.
-    if (grant.project) throw denied(`${opts.rule}:get`);
-  };
   const ctx = (req: FastifyRequest): WriteContext => ({
     sites: sites(),
     version: req.ironic.version,
     internalVersion: services.internalVersion(),
     requestId: req.ironic.globalRequestId,
   });
-  const forwardFirst = gate(async (req, reply) => relay(services, req, reply, { site: first(), res: await sendAsIs(first(), req) }));
-
-  const list = gate(async (req, reply) => {
-    read(req);
-    return relay(services, req, reply, await readFromOne(sites(), (s) => sendAsIs(s, req)));
-  });
-  app.get(base, list);
-  if (opts.detailPath) app.get(`${base}/detail`, list);
-  app.post(
-    base,
-    gate(async (req, reply) => {
-      services.policy.nodes(req.user, 'admin', `${opts.rule}:create`);
-      return relay(services, req, reply, await replicateCreate(family, ctx(req), rawBody(req)));
-    }),
-  );
-  // Other methods on the collection: Ironic's answer (405 with Allow), from a site.
-  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: base, handler: forwardFirst });
-  if (opts.detailPath) app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: `${base}/detail`, handler: forwardFirst });
-
-  app.route({
-    method: ['GET', 'PATCH', 'DELETE'],
-    url: `${base}/:ident`,
-    handler: gate(async (req, reply) => {
-      const { ident } = req.params as { ident: string };
-      if (req.method === 'GET') {
-        read(req);
-        return relay(services, req, reply, await readObject(sites(), (s) => sendAsIs(s, req)));
-      }
-      if (req.method === 'PATCH') {
-        services.policy.nodes(req.user, 'admin', `${opts.rule}:update`);
-        return relay(services, req, reply, await replicateUpdate(family, ctx(req), ident, rawBody(req)));
-      }
-      services.policy.nodes(req.user, 'admin', `${opts.rule}:delete`);
-      return relay(services, req, reply, await replicateDelete(family, ctx(req), ident, opts.deleteOptions?.(services, req)));
-    }),
-  });
-  app.route({ method: ['POST', 'PUT', 'HEAD'], url: `${base}/:ident`, handler: forwardFirst });
-  opts.subRoutes?.(app, services);
-  app.route({ method: ['GET', 'HEAD'], url: `${base}/:ident/*`, handler: forwardFirst });
-  // A write below an object (runbook traits, 1.112) would change one site's copy only: refused
-  // until it is replicated like the object itself, never half-applied.
-  app.route({
-    method: ['PUT', 'POST', 'PATCH', 'DELETE'],
-    url: `${base}/:ident/*`,
-    handler: gate(async () => {
-      throw new ProxyError(405, 'NOT_REPLICATED', `Writes below a ${family.noun.toLowerCase()} are not replicated to every site by this proxy yet`, 'routing');
-    }),
-  });
+  const identOf = (c: EngineContext): string => c.params[c.entry.object?.param ?? ''] ?? '';
+  return {
+    [`${key}.list`]: async (c) => relay(services, c.req, c.reply, await readFromOne(sites(), (s) => sendAsIs(s, c.req))),
+    [`${key}.show`]: async (c) => relay(services, c.req, c.reply, await readObject(sites(), (s) => sendAsIs(s, c.req))),
+    [`${key}.create`]: async (c) => relay(services, c.req, c.reply, await replicateCreate(family, ctx(c.req), rawBody(c.req))),
+    [`${key}.update`]: async (c) => relay(services, c.req, c.reply, await replicateUpdate(family, ctx(c.req), identOf(c), rawBody(c.req))),
+    [`${key}.delete`]: async (c) =>
+      relay(services, c.req, c.reply, await replicateDelete(family, ctx(c.req), identOf(c), opts.deleteOptions?.(services, c.req))),
+  };
 }
 
 function relay(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, answer: { site: SiteClient; res: SiteResponse }): FastifyReply {

@@ -12,7 +12,6 @@
  */
 import { forwardTo, sendAsIs } from '../http/forward.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { denied } from '../auth/policy.js';
 import { SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { relaySiteResponse, sendJson } from '../http/relay.js';
@@ -22,43 +21,28 @@ import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { markMissingSites } from '../http/missing-sites.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
+import type { Engine, EngineContext } from '../api/engine.js';
 import { pathOf } from '../http/normalize-url.js';
 
-export const driversPlugin: ResourcePlugin = {
+export const driversModule: ResourceModule = {
   name: 'drivers',
-  advertises: [{ key: 'drivers', sinceMinor: 1 }],
-  register: (app, services) => driverRoutes(app, services),
+  engines: (services) => {
+    const name = (c: EngineContext): string => c.params[c.entry.object?.param ?? ''] ?? '';
+    // properties, raid/logical_disk_properties, vendor_passthru[/methods]: one site that has the driver.
+    const toDriverSite: Engine = (c) => forwardToDriverSite(services, c.req, c.reply, name(c));
+    return {
+      'driver.list': (c) => listDrivers(services, c.req, c.reply),
+      'driver.show': (c) => showDriver(services, c.req, c.reply, name(c)),
+      'driver.properties': toDriverSite,
+      'driver.raid-properties': toDriverSite,
+      'driver.vendor-methods': toDriverSite,
+      'driver.vendor-call': toDriverSite,
+    };
+  },
 };
 
 type Doc = Record<string, unknown>;
-
-function driverRoutes(app: FastifyInstance, services: ProxyServices): void {
-  app.get('/v1/drivers', (req, reply) => listDrivers(services, req, reply));
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/drivers', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.get('/v1/drivers/:name', (req, reply) => showDriver(services, req, reply, (req.params as { name: string }).name));
-  app.route({
-    method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'],
-    url: '/v1/drivers/:name',
-    handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite),
-  });
-  // properties, raid/logical_disk_properties, vendor_passthru[/methods]: one site that has the driver.
-  app.route({
-    method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'],
-    url: '/v1/drivers/:name/*',
-    handler: (req, reply) => forwardToDriverSite(services, req, reply, (req.params as { name: string }).name),
-  });
-}
-
-/**
- * Readers of the whole deployment (system scope) and admins may read drivers,
- * conductors and shards, as Ironic's default policy says; project-scoped
- * users may not (403 naming the rule).
- */
-export function authorizeSystemRead(services: ProxyServices, req: FastifyRequest, rule: string): void {
-  const grant = services.policy.nodes(req.user, 'read', rule);
-  if (grant.project) throw denied(rule);
-}
 
 export interface Gathered {
   /** Sites that answered 200, in configuration order, with their documents. */
@@ -136,7 +120,6 @@ function sitePath(req: FastifyRequest, base: string): { path: string; dropName: 
 }
 
 async function listDrivers(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  authorizeSystemRead(services, req, 'baremetal:driver:get');
   const { path, dropName } = sitePath(req, '/v1/drivers');
   const g = await gatherFromSites(services, req, path);
   const lists = g.answers.map(({ site, doc }) => ({
@@ -150,7 +133,6 @@ async function listDrivers(services: ProxyServices, req: FastifyRequest, reply: 
 }
 
 async function showDriver(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
-  authorizeSystemRead(services, req, 'baremetal:driver:get');
   const { path, dropName } = sitePath(req, `/v1/drivers/${encodeURIComponent(name)}`);
   const g = await gatherFromSites(services, req, path, { notHere: 404 });
   if (g.answers.length === 0) {
@@ -218,13 +200,6 @@ async function driverSite(services: ProxyServices, req: FastifyRequest, name: st
 }
 
 async function forwardToDriverSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
-  const sub = /^\/v1\/drivers\/[^/]+\/(.*)$/.exec(pathOf(req.url))?.[1] ?? '';
-  if (sub.startsWith('vendor_passthru')) {
-    // Ironic's default: vendor passthru is for admins.
-    services.policy.admin(req.user, 'baremetal:driver:vendor_passthru');
-  } else {
-    authorizeSystemRead(services, req, sub.startsWith('raid') ? 'baremetal:driver:get_raid_logical_disk_properties' : 'baremetal:driver:get_properties');
-  }
   // A driver no site has: one site answers with Ironic's exact error.
   const site = (await driverSite(services, req, name)) ?? services.defaultSite;
   return forwardTo(services, req, reply, site);

@@ -1,35 +1,35 @@
 /**
- * Every resource family the proxy serves, in one list: `GET /v1` advertises
- * what they declare, the server registers their routes. Each module carries
- * its own federation rule (how the resource maps onto sites).
+ * Every resource family the proxy serves, in one list: each gives the API
+ * table its engines (how the family maps onto sites). The table
+ * (src/api/table/) says which request forms exist and who may use them.
  */
-import type { ResourcePlugin } from './plugin.js';
-import { nodesPlugin } from './nodes.js';
-import { portsPlugin } from './ports.js';
-import { portgroupsPlugin } from './portgroups.js';
-import { volumePlugin } from './volume.js';
-import { chassisPlugin } from './chassis.js';
-import { deployTemplatesPlugin } from './deploy-templates.js';
-import { runbooksPlugin } from './runbooks.js';
-import { allocationsPlugin } from './allocations.js';
-import { driversPlugin } from './drivers.js';
-import { conductorsPlugin } from './conductors.js';
-import { shardsPlugin } from './shards.js';
-import { eventsPlugin } from './events.js';
-import { agentPlugin } from './agent.js';
+import type { ResourceModule } from './plugin.js';
+import { nodesModule } from './nodes.js';
+import { portsModule } from './ports.js';
+import { portgroupsModule } from './portgroups.js';
+import { volumeModule } from './volume.js';
+import { chassisModule } from './chassis.js';
+import { deployTemplatesModule } from './deploy-templates.js';
+import { runbooksModule } from './runbooks.js';
+import { allocationsModule } from './allocations.js';
+import { driversModule } from './drivers.js';
+import { conductorsModule } from './conductors.js';
+import { shardsModule } from './shards.js';
+import { eventsModule } from './events.js';
+import { agentModule } from './agent.js';
 
-export const RESOURCE_PLUGINS: readonly ResourcePlugin[] = [
-  nodesPlugin,
-  portsPlugin,
-  portgroupsPlugin,
-  volumePlugin,
-  chassisPlugin,
-  deployTemplatesPlugin,
-  runbooksPlugin,
-  allocationsPlugin,
-  driversPlugin,
-  conductorsPlugin,
-  shardsPlugin,
-  eventsPlugin,
-  agentPlugin,
+export const RESOURCE_MODULES: readonly ResourceModule[] = [
+  nodesModule,
+  portsModule,
+  portgroupsModule,
+  volumeModule,
+  chassisModule,
+  deployTemplatesModule,
+  runbooksModule,
+  allocationsModule,
+  driversModule,
+  conductorsModule,
+  shardsModule,
+  eventsModule,
+  agentModule,
 ];

@@ -7,7 +7,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, nodeNotFound } from '../errors.js';
-import { denied } from '../auth/policy.js';
+import { requestCredentials } from '../api/authorize.js';
+import { needsRedaction, redactNode } from './nodes.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item } from '../federation/merge.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
@@ -23,7 +24,14 @@ import { mergedPage, parseListParams, nextLink } from './list-params.js';
 import { dropFields, keepFields } from './collection-list.js';
 
 
-export async function listNodes(services: ProxyServices, request: FastifyRequest, reply: FastifyReply, detailPath: boolean): Promise<FastifyReply> {
+export async function listNodes(
+  services: ProxyServices,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  detailPath: boolean,
+  /** The project Ironic restricts the caller to (check_list_policy), if any. */
+  listProject: string | undefined,
+): Promise<FastifyReply> {
   const { version, baseUrl, globalRequestId } = request.ironic;
   const query = new URL(request.url, 'http://proxy').searchParams;
   const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: true });
@@ -38,13 +46,13 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
     sortKey = params.sortKey;
   }
 
-  const grant = services.policy.nodes(request.user, 'read', 'baremetal:node:list');
-  const view = siteView(params.passthrough, detailPath, sortKey, version.minor);
-  if (grant.project) {
+  const creds = requestCredentials(services, request);
+  // Callers without filter_threshold get Ironic's redactions, decided per node with its owner and lessee.
+  const redact = creds !== undefined && needsRedaction(services, creds);
+  const view = siteView(params.passthrough, detailPath, sortKey, version.minor, redact ? ['owner', 'lessee'] : []);
+  if (listProject) {
     // A project sees the nodes it owns or leases: Ironic's `project` filter, forced, as Ironic forces it.
-    const asked = query.get('project');
-    if (asked !== null && asked !== grant.project) throw denied('baremetal:node:list_all');
-    if (asked === null) view.params.push(['project', grant.project]);
+    if (!query.has('project')) view.params.push(['project', listProject]);
   }
   const registry = services.registry;
   let sites = registry.sites;
@@ -69,6 +77,7 @@ export async function listNodes(services: ProxyServices, request: FastifyRequest
   const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
   const nodes = page.items.map(({ site, item }) => {
     services.nodes.remember(site, item.uuid, item.name);
+    if (redact) redactNode(services, creds!, item);
     return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
   });
   const doc: Record<string, unknown> = { nodes };
@@ -94,7 +103,7 @@ interface SiteView {
  * selected; the timestamps cannot be, so sorting on them reads full objects
  * and cuts them down to the requested view.
  */
-function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number): SiteView {
+function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number, policyFields: readonly string[]): SiteView {
   const params = passthrough.map(([k, v]) => [k, v] as [string, string]);
   const identity = (item: Item): Item => item;
   const detailText = params.find(([k]) => k === 'detail')?.[1];
@@ -105,7 +114,7 @@ function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sor
   const wanted = fieldsAt >= 0 ? parseListParam(params[fieldsAt]![1]) : undefined;
   const selectable = isSelectableNodeField(sortKey);
   if (wanted && selectable) {
-    const extra = ['uuid', sortKey].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
+    const extra = ['uuid', sortKey, ...policyFields].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
     if (extra.length === 0) return { path: '/v1/nodes', params, present: identity };
     params[fieldsAt] = ['fields', [...wanted, ...extra].join(',')];
     return { path: '/v1/nodes', params, present: dropFields(extra) };
@@ -115,11 +124,12 @@ function siteView(passthrough: Array<[string, string]>, detailPath: boolean, sor
     params.splice(fieldsAt, 1);
     return { path: '/v1/nodes/detail', params, present: keepFields([...wanted, 'links']) };
   }
-  if (NODE_LIST_DEFAULT_FIELDS.includes(sortKey)) return { path: '/v1/nodes', params, present: identity };
   const defaults = NODE_LIST_DEFAULT_FIELDS.filter((f) => nodeFieldVisibleAt(f, minor));
+  if (NODE_LIST_DEFAULT_FIELDS.includes(sortKey) && policyFields.length === 0) return { path: '/v1/nodes', params, present: identity };
   if (minor >= 8 && selectable) {
-    params.push(['fields', [...defaults, sortKey].join(',')]);
-    return { path: '/v1/nodes', params, present: dropFields([sortKey]) };
+    const extra = [sortKey, ...policyFields].filter((f, i, a) => !defaults.includes(f) && a.indexOf(f) === i);
+    params.push(['fields', [...defaults, ...extra].join(',')]);
+    return { path: '/v1/nodes', params, present: dropFields(extra) };
   }
   // No `fields` before 1.8, and none for timestamps: read full objects and cut them down to the list view.
   return { path: '/v1/nodes/detail', params, present: keepFields([...defaults, 'links']) };

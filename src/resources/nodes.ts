@@ -5,8 +5,8 @@
  * bios, history, inventory, vendor_passthru, validate, node-scoped ports …)
  * — is passed to the node's site untouched, and its answer relayed.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, nodeNotFound } from '../errors.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest, conflict, nodeNotFound, ProxyError, SiteProtocolError } from '../errors.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse } from '../http/relay.js';
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
@@ -17,52 +17,88 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { assertNodeIdentFree, patchEffects, siteOfGroup } from './node-invariants.js';
 import { listNodes } from './node-list.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { Engine, EngineContext, LoadedTarget } from '../api/engine.js';
+import type { ResourceModule } from './plugin.js';
+import { authorize, Decider, nodeTarget, requestCredentials } from '../api/authorize.js';
+import type { Credentials } from '../policy/enforcer.js';
+import { sendJson } from '../http/relay.js';
+import { rewriteLinks } from '../http/rewrite.js';
 import { pathOf } from '../http/normalize-url.js';
 
 /** Configdrives travel in provision requests; Ironic allows them 64 MiB, everything else 1 MiB. */
 const PROVISION_BODY_LIMIT = 64 * 1024 * 1024;
 
-export const nodesPlugin: ResourcePlugin = {
-  name: 'nodes',
-  advertises: [{ key: 'nodes', sinceMinor: 1 }],
-  register: (app, services) => nodeRoutes(app, services),
+/** The node API's engines, named as the table names them (src/api/table/nodes.ts). */
+export const nodesModule: ResourceModule = { name: 'nodes', engines: () => NODE_ENGINES };
+
+const NODE_ENGINES: Record<string, Engine> = {
+  'node.list': (c) => listNodes(c.services, c.req, c.reply, c.entry.path.endsWith('/detail'), c.authz.listProject),
+  'node.create': (c) => createNode(c),
+  'node.show': (c) => showNode(c),
+  'node.update': (c) => updateNode(c),
+  'node.delete': (c) => deleteNode(c),
+  'node.forward': (c) => forwardToNode(c.services, c.req, c.reply, c.params.node_ident!, c.authz.node?.site),
+  'node.sub-list': (c) => forwardToNode(c.services, c.req, c.reply, c.params.node_ident!, c.authz.node?.site),
+  // Deprecated form of validate: GET /v1/nodes/validate?node=<ident> (authorised by the table: node_uuid first, then node).
+  'node.validate-by-query': (c) => {
+    const ident = c.query.get('node_uuid') || c.query.get('node');
+    if (!ident) throw badRequest('Expected a logical name or UUID but received None.');
+    return forwardToNode(c.services, c.req, c.reply, ident, c.authz.node?.site);
+  },
+  // Links built from the ident as written (Ironic does not look the node up): any site answers alike.
+  'node.volume-links': (c) => forwardTo(c.services, c.req, c.reply, c.services.defaultSite),
 };
 
-function nodeRoutes(app: FastifyInstance, services: ProxyServices): void {
-  app.get('/v1/nodes', (req, reply) => listNodes(services, req, reply, false));
-  app.get('/v1/nodes/detail', (req, reply) => listNodes(services, req, reply, true));
-  app.post('/v1/nodes', (req, reply) => createNode(services, req, reply));
-  // Other methods on the collections: Ironic's answers (405 with Allow, or e.g. 400 "Missing mandatory
-  // parameter: node_ident" for DELETE) come from a site, exactly.
-  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/nodes/detail', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-
-  // Deprecated form of validate: GET /v1/nodes/validate?node=<ident>.
-  app.get('/v1/nodes/validate', async (req, reply) => {
-    const ident = new URL(req.url, 'http://proxy').searchParams.get('node');
-    if (!ident) return forwardTo(services, req, reply, services.defaultSite);
-    return forwardToNode(services, req, reply, ident);
-  });
-
-  app.route({
-    method: ['GET', 'PATCH', 'DELETE'],
-    url: '/v1/nodes/:ident',
-    handler: async (req, reply) => {
-      const { ident } = req.params as { ident: string };
-      if (req.method === 'PATCH') return updateNode(services, req, reply, ident);
-      return forwardToNode(services, req, reply, ident, req.method === 'DELETE' ? forgetOnDelete(services, ident) : undefined);
-    },
-  });
-  app.route({ method: ['POST', 'PUT', 'HEAD'], url: '/v1/nodes/:ident', handler: (req, reply) => forwardToNode(services, req, reply, (req.params as { ident: string }).ident) });
-
-  app.route({
-    method: ['GET', 'PUT', 'POST', 'PATCH', 'DELETE', 'HEAD'],
-    url: '/v1/nodes/:ident/*',
-    bodyLimit: PROVISION_BODY_LIMIT,
-    handler: async (req, reply) => forwardToNode(services, req, reply, (req.params as { ident: string }).ident),
-  });
+/** `check_node_policy_and_retrieve` for a node named elsewhere than the path (a query parameter). */
+function authorizeNodeIdent(services: ProxyServices, req: FastifyRequest, ident: string, rules: string[]): Promise<LoadedTarget | undefined> {
+  return authorize({
+    services,
+    req,
+    entry: { method: 'GET', path: '/v1/nodes/{node_ident}', object: { kind: 'node', param: 'node_ident' }, authz: { check: 'node', rules }, engine: 'node.forward' },
+    params: { node_ident: ident },
+    query: new URLSearchParams(),
+  }).then((a) => a.node);
 }
+
+/**
+ * `GET /v1/nodes/{ident}`: relayed as the site wrote it, except that a caller
+ * who lacks `baremetal:node:get:filter_threshold` gets Ironic's redactions
+ * (driver_info, last_error, reservation, driver_internal_info), decided
+ * with the node's owner and lessee as target.
+ */
+async function showNode(c: EngineContext): Promise<FastifyReply> {
+  const { services, req, reply } = c;
+  const ident = c.params.node_ident!;
+  checkIdent(req, ident);
+  const creds = requestCredentials(services, req);
+  if (!creds || !needsRedaction(services, creds)) return forwardToNode(services, req, reply, ident, c.authz.node?.site);
+  const requestId = req.ironic.globalRequestId;
+  if (c.authz.node) services.nodes.remember(c.authz.node.site, ident);
+  const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) => sendAsIs(s, req));
+  if (res.status !== 200) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  const node = parseJsonBody<Record<string, unknown>>(site.name, res);
+  if (!node || typeof node !== 'object' || Array.isArray(node)) throw new SiteProtocolError(site.name, 'node is not a JSON object');
+  // As Ironic's show: the owner and lessee of the target are those the answer holds (a `fields` view may have none).
+  redactNode(services, creds, node);
+  return sendJson(reply, 200, rewriteLinks(node, services.registry.linkBases(site), req.ironic.baseUrl));
+}
+
+async function deleteNode(c: EngineContext): Promise<FastifyReply> {
+  const ident = c.params.node_ident!;
+  let node = c.authz.node;
+  const creds = requestCredentials(c.services, c.req);
+  if (creds) {
+    // Ironic: baremetal:node:delete, else (project_admin_can_manage_own_nodes) baremetal:node:delete:self_owned_node.
+    try {
+      node = await authorizeNodeIdent(c.services, c.req, ident, ['baremetal:node:delete']);
+    } catch (err) {
+      if (!(err instanceof ProxyError && err.status === 403) || !c.services.config.osloPolicy.projectAdminCanManageOwnNodes) throw err;
+      node = await authorizeNodeIdent(c.services, c.req, ident, ['baremetal:node:delete:self_owned_node']);
+    }
+  }
+  return forwardToNode(c.services, c.req, c.reply, ident, node?.site, forgetOnDelete(c.services, ident));
+}
+
 
 type AfterSuccess = (site: SiteClient, res: SiteResponse) => void;
 
@@ -71,9 +107,17 @@ function checkIdent(req: FastifyRequest, ident: string): void {
   if (!isUuidLike(ident) && !atLeast(req.ironic.version, 5)) throw nodeNotFound(ident);
 }
 
-async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string, after?: AfterSuccess): Promise<FastifyReply> {
+async function forwardToNode(
+  services: ProxyServices,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  ident: string,
+  known?: SiteClient,
+  after?: AfterSuccess,
+): Promise<FastifyReply> {
   checkIdent(req, ident);
-  await authorizeNode(services, req, ident);
+  // Authorisation may have just read the node at its site: that site is asked, without a second lookup.
+  if (known) services.nodes.remember(known, ident);
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   if (res.status < 300) after?.(site, res);
   const path = pathOf(req.url);
@@ -84,46 +128,18 @@ async function forwardToNode(services: ProxyServices, req: FastifyRequest, reply
 /** Node-scoped collections whose `next` Ironic points at the top-level collection. */
 const NODE_SCOPED_LISTING = /^\/v1\/nodes\/[^/]+\/(ports|portgroups|volume\/connectors|volume\/targets)(\/detail)?$/;
 
-/**
- * The caller may do this to this node (see auth/policy.ts). A project-scoped
- * caller must own or lease it; a node it may not see is "not found", as in
- * Ironic, so its existence is not revealed.
- */
-async function authorizeNode(services: ProxyServices, req: FastifyRequest, ident: string): Promise<void> {
-  if (!req.user) return;
-  const path = pathOf(req.url);
-  const whole = /^\/v1\/nodes\/[^/]+$/.test(path);
-  const [action, rule] =
-    req.method === 'GET' || req.method === 'HEAD'
-      ? (['read', 'baremetal:node:get'] as const)
-      : req.method === 'DELETE' && whole
-        ? (['admin', 'baremetal:node:delete'] as const)
-        : (['act', 'baremetal:node:update'] as const);
-  // As Ironic: a node the caller cannot see is "not found" (404) before any permission is refused (403).
-  const grant = services.policy.nodes(req.user, 'read', 'baremetal:node:get');
-  if (grant.project) await assertOwnsOrLeases(services, req, ident, grant.project);
-  services.policy.nodes(req.user, action, rule);
-}
-
-async function assertOwnsOrLeases(services: ProxyServices, req: FastifyRequest, ident: string, project: string): Promise<void> {
-  const requestId = req.ironic.globalRequestId;
-  const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) =>
-    s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid,owner,lessee`, version: services.internalVersion(), requestId }),
-  );
-  const node = res.status === 200 ? parseJsonBody<{ owner?: string | null; lessee?: string | null }>(site.name, res) : undefined;
-  if (!node || (node.owner !== project && node.lessee !== project)) throw nodeNotFound(ident);
-}
-
 function forgetOnDelete(services: ProxyServices, ident: string): AfterSuccess {
   return () => services.nodes.forget(ident);
 }
 
-async function createNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  services.policy.nodes(req.user, 'admin', 'baremetal:node:create');
+async function createNode(c: EngineContext): Promise<FastifyReply> {
+  const { services, req, reply } = c;
   const body = readJson(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
   if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
   const fields = body as Record<string, unknown>;
+  const creds = requestCredentials(services, req);
+  const owner = creds ? authorizeCreate(services, creds, fields) : undefined;
   const group = fields.conductor_group ?? '';
   if (typeof group !== 'string') return forwardTo(services, req, reply, services.defaultSite);
   const site = siteOfGroup(services.registry, group);
@@ -138,18 +154,126 @@ async function createNode(services: ProxyServices, req: FastifyRequest, reply: F
   }
   await Promise.all(checks);
 
-  const res = await sendAsIs(site, req);
-  if (res.status === 201) {
-    const created = parseJsonBody<Record<string, unknown>>(site.name, res);
-    services.nodes.remember(site, created?.uuid, created?.name);
-  }
-  return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  // Under Keystone the owner is the proxy's to set (see ownerAfterCreate); from 1.50 it is left out of the create.
+  const stripOwner = owner !== undefined && atLeast(req.ironic.version, 50) && 'owner' in fields;
+  const sent = stripOwner ? Buffer.from(JSON.stringify({ ...fields, owner: undefined })) : undefined;
+  const res = await sendAsIs(site, req, sent ? { body: sent } : {});
+  if (res.status !== 201) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  const created = parseJsonBody<Record<string, unknown>>(site.name, res);
+  services.nodes.remember(site, created?.uuid, created?.name);
+  if (owner === undefined || !created || typeof created.uuid !== 'string') return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  const fixed = await ownerAfterCreate(services, req, site, created.uuid, owner);
+  if (!fixed) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  // The node as the client's version shows it, with the Location of the create.
+  const location = res.headers.location;
+  return relaySiteResponse(req, reply, services.registry.linkSource(site), { ...fixed, status: 201, headers: { ...fixed.headers, ...(location ? { location } : {}) } });
 }
 
-async function updateNode(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
+/**
+ * NodesController.post's policy: `create:self_owned_node` first (with
+ * [api]project_admin_can_manage_own_nodes), else `baremetal:node:create`.
+ * Returns the owner Ironic would give the node: the caller's project for a
+ * self-owned create by a caller that is not system-scoped (another owner in
+ * the body is a 400), else the body's owner.
+ */
+function authorizeCreate(services: ProxyServices, creds: Credentials, fields: Record<string, unknown>): string | null {
+  const policy = new Decider(services, creds);
+  const ownNode = services.config.osloPolicy.projectAdminCanManageOwnNodes && policy.decide('baremetal:node:create:self_owned_node', creds) === 'allow';
+  if (!ownNode) policy.require('baremetal:node:create', creds);
+  const asked = typeof fields.owner === 'string' && fields.owner ? fields.owner : null;
+  if (!ownNode || creds.system_scope === 'all') return asked;
+  const project = typeof creds.project_id === 'string' && creds.project_id ? creds.project_id : null;
+  if (asked && asked !== project) throw badRequest('Cannot create a node as a project scoped admin with an owner other than your own project.');
+  return project;
+}
+
+/**
+ * A site sets the owner of a node by its own rules for its own caller — the
+ * proxy: under noauth it refuses any owner, with project-scoped credentials
+ * it makes the proxy's project the owner. So the owner Ironic would have
+ * given the user is set by the proxy after the create (PATCH at the proxy's
+ * version), and the node read again at the client's version. If the owner
+ * cannot be set, the node is deleted again: no node with the wrong owner.
+ * Undefined when the site already gave it that owner.
+ */
+async function ownerAfterCreate(services: ProxyServices, req: FastifyRequest, site: SiteClient, uuid: string, owner: string | null): Promise<SiteResponse | undefined> {
+  const requestId = req.ironic.globalRequestId;
+  const version = services.internalVersion();
+  const current = await site.request({ method: 'GET', path: `/v1/nodes/${uuid}?fields=uuid,owner`, version, requestId });
+  const doc = current.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, current) : undefined;
+  if (doc && (doc.owner ?? null) === owner) return undefined;
+  const patch = owner === null ? [{ op: 'remove', path: '/owner' }] : [{ op: 'add', path: '/owner', value: owner }];
+  const patched = await site.request({
+    method: 'PATCH',
+    path: `/v1/nodes/${uuid}`,
+    version,
+    requestId,
+    headers: { 'content-type': 'application/json' },
+    body: Buffer.from(JSON.stringify(patch)),
+  });
+  if (patched.status !== 200) {
+    await site.request({ method: 'DELETE', path: `/v1/nodes/${uuid}`, version, requestId }).catch(() => undefined);
+    throw new ProxyError(503, 'OWNER_NOT_SET', `Node ${uuid} was not created: site ${site.name} did not accept its owner (status ${patched.status}); the node was deleted again.`);
+  }
+  return site.request({ method: 'GET', path: `/v1/nodes/${uuid}`, version: req.ironic.version, requestId });
+}
+
+/** Hardware interface fields (`boot_interface` …): changing them is `update:driver_interfaces`. */
+const INTERFACES = new Set(['bios', 'boot', 'console', 'deploy', 'inspect', 'management', 'network', 'power', 'raid', 'rescue', 'storage', 'vendor']);
+
+/** Ironic's per-field rules for a node patch (NodesController._authorize_patch_and_get_node), in its order. */
+export function nodePatchRules(patch: unknown): string[] {
+  const rules: string[] = [];
+  let generic = false;
+  for (const op of Array.isArray(patch) ? patch : []) {
+    const path = op && typeof op === 'object' && typeof (op as { path?: unknown }).path === 'string' ? (op as { path: string }).path : '';
+    const value = (op as { value?: unknown } | null)?.value;
+    const iface = path.replace(/^\/+/, '');
+    const cut = iface.lastIndexOf('_');
+    if (path.startsWith('/instance_info')) rules.push('baremetal:node:update_instance_info');
+    else if (path.startsWith('/extra')) rules.push('baremetal:node:update_extra');
+    else if (path.startsWith('/automated_clean') && pyBool(value) === false) rules.push('baremetal:node:disable_cleaning');
+    else if (path.startsWith('/driver_info')) rules.push('baremetal:node:update:driver_info');
+    else if (path.startsWith('/properties')) rules.push('baremetal:node:update:properties');
+    else if (path.startsWith('/chassis_uuid')) rules.push('baremetal:node:update:chassis_uuid');
+    else if (path.startsWith('/instance_uuid')) rules.push('baremetal:node:update:instance_uuid');
+    else if (path.startsWith('/lessee')) rules.push('baremetal:node:update:lessee');
+    else if (path.startsWith('/owner')) rules.push('baremetal:node:update:owner');
+    else if (path.startsWith('/driver')) rules.push('baremetal:node:update:driver_interfaces');
+    else if (cut > 0 && INTERFACES.has(iface.slice(0, cut)) && iface.slice(cut + 1) === 'interface') rules.push('baremetal:node:update:driver_interfaces');
+    else if (path.startsWith('/network_data')) rules.push('baremetal:node:update:network_data');
+    else if (path.startsWith('/conductor_group')) rules.push('baremetal:node:update:conductor_group');
+    else if (path.startsWith('/name')) rules.push('baremetal:node:update:name');
+    else if (path.startsWith('/retired')) rules.push('baremetal:node:update:retired');
+    else if (path.startsWith('/shard')) rules.push('baremetal:node:update:shard');
+    else generic = true;
+  }
+  if (generic || rules.length === 0) rules.push('baremetal:node:update');
+  return rules;
+}
+
+/** oslo_utils.strutils.bool_from_string(value, default=None). */
+function pyBool(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  const text = String(value).trim().toLowerCase();
+  if (['1', 't', 'true', 'on', 'y', 'yes'].includes(text)) return true;
+  if (['0', 'f', 'false', 'off', 'n', 'no'].includes(text)) return false;
+  return undefined;
+}
+
+async function updateNode(c: EngineContext): Promise<FastifyReply> {
+  const { services, req, reply } = c;
+  const ident = c.params.node_ident!;
   checkIdent(req, ident);
-  await authorizeNode(services, req, ident);
-  const effects = patchEffects(readJson(req));
+  const patch = readJson(req);
+  const creds = requestCredentials(services, req);
+  if (creds && Array.isArray(patch)) {
+    // The per-field rules of the patch (the visibility check comes first, with the first rule).
+    const node = await authorizeNodeIdent(services, req, ident, nodePatchRules(patch));
+    if (node) services.nodes.remember(node.site, node.uuid);
+    await checkOwnerChangeOfActiveNode(services, req, creds, ident, patch);
+  }
+  const effects = patchEffects(patch);
   const requestId = req.ironic.globalRequestId;
   let routed: { site: SiteClient; res: SiteResponse };
   if (effects.conductorGroup === undefined && effects.name === undefined) {
@@ -177,4 +301,51 @@ async function updateNode(services: ProxyServices, req: FastifyRequest, reply: F
     services.nodes.remember(site, updated?.uuid, updated?.name);
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+}
+
+/**
+ * Ironic refuses (409) a new owner for an active node unless the caller has
+ * `baremetal:node:update_owner_provisioned`; the site, called with the
+ * proxy's credentials, would not — so the proxy checks it.
+ */
+async function checkOwnerChangeOfActiveNode(services: ProxyServices, req: FastifyRequest, creds: Credentials, ident: string, patch: unknown[]): Promise<void> {
+  const setsOwner = patch.some((op) => op && typeof op === 'object' && (op as { path?: unknown }).path === '/owner' && (op as { value?: unknown }).value);
+  if (!setsOwner) return;
+  const policy = new Decider(services, creds);
+  if (policy.decide('baremetal:node:update_owner_provisioned', nodeTarget(creds, undefined)) === 'allow') return;
+  const requestId = req.ironic.globalRequestId;
+  const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) =>
+    s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid,owner,lessee,provision_state`, version: services.internalVersion(), requestId }),
+  );
+  const node = res.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, res) : undefined;
+  if (!node || node.provision_state !== 'active') return;
+  const target = nodeTarget(creds, { owner: typeof node.owner === 'string' ? node.owner : null, lessee: typeof node.lessee === 'string' ? node.lessee : null });
+  if (policy.decide('baremetal:node:update_owner_provisioned', target) !== 'allow') {
+    throw conflict(`Cannot update owner of node "${String(node.uuid)}" while it is in state "active".`);
+  }
+}
+
+/** Ironic's redactions for callers without `baremetal:node:get:filter_threshold` (node_sanitize). */
+export function needsRedaction(services: ProxyServices, creds: Credentials): boolean {
+  return services.enforcer.decide('baremetal:node:get:filter_threshold', creds, creds) !== 'allow';
+}
+
+/** `_node_sanitize_extended` and the driver_info rule, with the node's owner/lessee as target (set only when present, as Ironic). */
+export function redactNode(services: ProxyServices, creds: Credentials, node: Record<string, unknown>): void {
+  const target: Record<string, unknown> = { ...creds };
+  if (node.owner) target['node.owner'] = node.owner;
+  if (node.lessee) target['node.lessee'] = node.lessee;
+  const denied = (rule: string): boolean => services.enforcer.decide(rule, creds, target) !== 'allow';
+  if ('last_error' in node && denied('baremetal:node:get:last_error')) {
+    node.last_error = '** Value Redacted - Requires baremetal:node:get:last_error permission. **';
+  }
+  if ('reservation' in node && denied('baremetal:node:get:reservation')) {
+    node.reservation = '** Redacted - requires baremetal:node:get:reservation permission. **';
+  }
+  if ('driver_internal_info' in node && denied('baremetal:node:get:driver_internal_info')) {
+    node.driver_internal_info = { content: '** Redacted - Requires baremetal:node:get:driver_internal_info permission. **' };
+  }
+  if ('driver_info' in node && denied('baremetal:node:get:driver_info')) {
+    node.driver_info = { content: '** Redacted - requires baremetal:node:get:driver_info permission. **' };
+  }
 }

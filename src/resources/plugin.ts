@@ -1,12 +1,13 @@
-/** One API resource family: the collections it adds to `GET /v1`, and its routes. */
-import type { FastifyInstance } from 'fastify';
+/**
+ * One resource family: the engines it gives the API table (src/api/table/),
+ * named `<family>.<verb>`. A family's routes, policies and gates are the
+ * table's; its module holds only how the family maps onto sites.
+ */
+import type { Engine } from '../api/engine.js';
 import type { ProxyServices } from '../services.js';
-import type { AdvertisedResource } from './root.js';
 
-export interface ResourcePlugin {
+export interface ResourceModule {
   /** For the docs and logs, e.g. "ports". */
   name: string;
-  /** Top-level collections listed in `GET /v1` (each at its microversion). */
-  advertises: AdvertisedResource[];
-  register(app: FastifyInstance, services: ProxyServices): void;
+  engines(services: ProxyServices): Record<string, Engine>;
 }

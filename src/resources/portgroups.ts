@@ -8,18 +8,17 @@
  */
 import { isUuidLike } from '../ironic/idents.js';
 import type { CollectionDef } from './collection-list.js';
-import type { ResourcePlugin } from './plugin.js';
-import { assertFreeElsewhere, assertSameSite, moveRefused, nodeBoundRoutes, patchedValue, portgroupLocator, portgroupNotFound, type WriteContext } from './ports.js';
+import type { ResourceModule } from './plugin.js';
+import { assertFreeElsewhere, assertSameSite, moveRefused, nodeBoundEngines, patchedValue, portgroupLocator, portgroupNotFound, type WriteContext } from './ports.js';
 
 const PORTGROUP_FIELDS = [
   'uuid', 'address', 'name', 'node_uuid', 'extra', 'internal_info', 'mode', 'properties', 'standalone_ports_supported',
   'created_at', 'updated_at', 'physical_network', 'category',
 ];
 
-export const portgroupsPlugin: ResourcePlugin = {
+export const portgroupsModule: ResourceModule = {
   name: 'portgroups',
-  advertises: [{ key: 'portgroups', sinceMinor: 23 }],
-  register(app, services) {
+  engines(services) {
     const def: CollectionDef = {
       path: '/v1/portgroups',
       detailPath: '/v1/portgroups/detail',
@@ -50,7 +49,8 @@ export const portgroupsPlugin: ResourcePlugin = {
       }
       return checks;
     };
-    nodeBoundRoutes(app, services, {
+    return nodeBoundEngines(services, {
+      family: 'portgroup',
       def,
       rule: 'portgroup',
       noun: 'portgroup',

@@ -13,8 +13,11 @@
  * another site (400).
  */
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { denied } from '../auth/policy.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authorizeOnNode, Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
+import type { Engine, EngineContext } from '../api/engine.js';
+import { loadTarget } from '../api/targets.js';
+import { sendJson } from '../http/relay.js';
 import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { Locator } from '../federation/locator.js';
@@ -25,7 +28,7 @@ import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
 import { pathOf } from '../http/normalize-url.js';
 
 export const portNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORT_NOT_FOUND', `Port ${ident} could not be found.`);
@@ -53,6 +56,8 @@ const portLocator = (services: ProxyServices): Locator => objectLocator(services
 
 /** One node-bound family: its collection, the names of its policy rules, and its cross-site invariants. */
 export interface NodeBoundSpec {
+  /** The table's engine family: `port`, `portgroup`, `volume_connector`, `volume_target`. */
+  family: string;
   def: CollectionDef;
   /** The policy rule's resource word: `port` → `baremetal:port:get`. */
   rule: string;
@@ -91,60 +96,36 @@ export interface PatchOp {
   value: unknown;
 }
 
-export function nodeBoundRoutes(app: FastifyInstance, services: ProxyServices, spec: NodeBoundSpec): void {
-  const { def } = spec;
-  app.get(def.path, (req, reply) => list(services, req, reply, spec, false));
-  if (def.detailPath) {
-    app.get(def.detailPath, (req, reply) => list(services, req, reply, spec, true));
-    app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: def.detailPath, handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  }
-  app.post(def.path, (req, reply) => create(services, req, reply, spec));
-  app.route({ method: ['PUT', 'PATCH', 'DELETE', 'HEAD'], url: def.path, handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({
-    method: ['GET', 'PATCH', 'DELETE', 'POST', 'PUT', 'HEAD'],
-    url: `${def.path}/:ident`,
-    handler: (req, reply) => {
-      const { ident } = req.params as { ident: string };
-      if (req.method === 'PATCH') return update(services, req, reply, spec, ident);
-      return toOwner(services, req, reply, spec, ident);
+/** The engines of one node-bound family, named `<family>.<verb>` as the table names them. */
+export function nodeBoundEngines(services: ProxyServices, spec: NodeBoundSpec): Record<string, Engine> {
+  const f = spec.family;
+  return {
+    [`${f}.list`]: (c) => list(services, c, spec, c.entry.path.endsWith('/detail')),
+    [`${f}.create`]: (c) => create(services, c.req, c.reply, spec),
+    [`${f}.show`]: (c) => toOwner(services, c, spec),
+    [`${f}.delete`]: (c) => toOwner(services, c, spec),
+    [`${f}.update`]: (c) => update(services, c, spec),
+    // A portgroup's ports (check_port_list_policy with a parent portgroup): visible portgroup, then port list_all or list.
+    [`${f}.ports`]: (c) => {
+      const creds = requestCredentials(services, c.req);
+      if (creds) {
+        const policy = new Decider(services, creds);
+        if (policy.decide('baremetal:port:list_all', creds) !== 'allow') {
+          if (!creds.project_id) throw denied('baremetal:port:list_all');
+          policy.require('baremetal:port:list', creds);
+        }
+      }
+      return toOwner(services, c, spec);
     },
-  });
-  app.route({
-    method: ['GET', 'PATCH', 'DELETE', 'POST', 'PUT', 'HEAD'],
-    url: `${def.path}/:ident/*`,
-    handler: (req, reply) => toOwner(services, req, reply, spec, (req.params as { ident: string }).ident),
-  });
+  };
 }
 
-const isReadMethod = (m: string): boolean => m === 'GET' || m === 'HEAD';
-
-/**
- * Policy: reading needs read access (system or project reader), writing
- * needs admin. A project-scoped reader sees only objects of nodes its
- * project owns or leases: a listing must name such a node, and one object is
- * shown only when its node is such a node (else "not found", as Ironic).
- */
-function grantFor(services: ProxyServices, req: FastifyRequest, spec: NodeBoundSpec, op: string): string | undefined {
-  const rule = `baremetal:${spec.rule}:${op}`;
-  if (!isReadMethod(req.method)) {
-    services.policy.nodes(req.user, 'admin', rule);
-    return undefined;
-  }
-  return services.policy.nodes(req.user, 'read', rule).project;
-}
-
-async function assertNodeOfProject(services: ProxyServices, requestId: string, nodeIdent: string, project: string, notFound: ProxyError): Promise<void> {
-  let node: { owner?: string | null; lessee?: string | null } | undefined;
-  try {
-    const { site, res } = await routeToOwner(services.nodes, nodeIdent, { requestId }, (s) =>
-      s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(nodeIdent)}?fields=uuid,owner,lessee`, version: services.internalVersion(), requestId }),
-    );
-    node = res.status === 200 ? parseJsonBody(site.name, res) : undefined;
-  } catch (err) {
-    if (err instanceof ProxyError && err.status === 404) throw notFound;
-    throw err;
-  }
-  if (!node || (node.owner !== project && node.lessee !== project)) throw notFound;
+/** The object's path argument, whatever the table calls it (`port_uuid`, `portgroup_ident`…). */
+function identOf(c: EngineContext): string {
+  const param = c.entry.object?.param;
+  const ident = param ? c.params[param] : undefined;
+  if (ident === undefined) throw new Error(`API table entry ${c.entry.method} ${c.entry.path} names no object`);
+  return ident;
 }
 
 /** Where a filter's node/portgroup is; undefined when it is nowhere (a site then answers Ironic's error). */
@@ -157,20 +138,29 @@ async function siteOf(locator: Locator, ident: string, requestId: string): Promi
   }
 }
 
-async function list(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, detailPath: boolean): Promise<FastifyReply> {
-  const project = grantFor(services, req, spec, 'list');
-  const query = new URL(req.url, 'http://proxy').searchParams;
+async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec, detailPath: boolean): Promise<FastifyReply> {
+  const { req, reply } = c;
+  const query = c.query;
   const requestId = req.ironic.globalRequestId;
-  // The one filter that pins the listing to a site: a node, else a portgroup.
+  // The filter that pins the listing to a site, in Ironic's precedence: a portgroup, else node_uuid, else node.
   let scope: { locator: Locator; ident: string } | undefined;
-  const nodeFilter = spec.nodeFilters.find((f) => query.get(f));
-  if (nodeFilter) scope = { locator: services.nodes, ident: query.get(nodeFilter)! };
-  const pgFilter = (spec.portgroupFilters ?? []).find((f) => query.get(f));
-  if (!scope && pgFilter) scope = { locator: portgroupLocator(services), ident: query.get(pgFilter)! };
+  const pgFilter = (spec.portgroupFilters ?? []).find((name) => query.get(name));
+  const nodeFilter = [...spec.nodeFilters].reverse().find((name) => query.get(name));
+  if (pgFilter) scope = { locator: portgroupLocator(services), ident: query.get(pgFilter)! };
+  else if (nodeFilter) scope = { locator: services.nodes, ident: query.get(nodeFilter)! };
+  const project = c.authz.listProject;
   if (project) {
-    if (!nodeFilter) throw denied(`baremetal:${spec.rule}:list_all`);
-    const ident = query.get(nodeFilter)!;
-    await assertNodeOfProject(services, requestId, ident, project, nodeNotFound(ident));
+    // Ironic restricts the listing to objects of nodes the project owns or leases. The proxy serves that
+    // when the listing names a node (or portgroup) — its objects are all the project's or none is.
+    if (!scope) throw denied(`baremetal:${spec.rule}:list_all`);
+    const holder = await loadTarget(services, req, pgFilter ? 'portgroup' : 'node', scope.ident).catch((err: unknown) => {
+      if (err instanceof ProxyError && err.status === 404) return undefined;
+      throw err;
+    });
+    if (!holder || (holder.owner !== project && holder.lessee !== project)) {
+      // As Ironic: the project filter matches nothing (a node or portgroup that is nowhere is the site's 404 below).
+      if (holder) return sendJson(reply, 200, { [spec.def.collectionKey]: [] });
+    }
   }
   if (!scope) {
     const unique = spec.uniqueFilter && query.get(spec.uniqueFilter) ? `${spec.uniqueFilter}=${query.get(spec.uniqueFilter)}` : undefined;
@@ -198,23 +188,13 @@ function identRoutable(spec: NodeBoundSpec, req: FastifyRequest, ident: string):
   return spec.hasName || isUuidLike(ident) || (spec.nameSinceMinor !== undefined && req.ironic.version.minor >= spec.nameSinceMinor);
 }
 
-async function authorizeObject(services: ProxyServices, req: FastifyRequest, spec: NodeBoundSpec, ident: string): Promise<void> {
-  const op = isReadMethod(req.method) ? 'get' : req.method === 'DELETE' ? 'delete' : 'update';
-  const project = grantFor(services, req, spec, op);
-  if (!project) return;
-  const requestId = req.ironic.globalRequestId;
-  const { site, res } = await routeToOwner(spec.def.locator, ident, { requestId }, (s) =>
-    s.request({ method: 'GET', path: `${spec.def.path}/${encodeURIComponent(ident)}?fields=uuid,node_uuid`, version: services.internalVersion(), requestId }),
-  );
-  const item = res.status === 200 ? parseJsonBody<{ node_uuid?: string }>(site.name, res) : undefined;
-  if (!item?.node_uuid) throw spec.def.notFound(ident);
-  await assertNodeOfProject(services, requestId, item.node_uuid, project, spec.def.notFound(ident));
-}
-
-async function toOwner(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, ident: string): Promise<FastifyReply> {
+async function toOwner(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec): Promise<FastifyReply> {
+  const { req, reply } = c;
+  const ident = identOf(c);
   if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
-  await authorizeObject(services, req, spec, ident);
   const locator = spec.def.locator;
+  // Authorisation may have just read the object at its site.
+  if (c.authz.node) locator.remember(c.authz.node.site, ident);
   const { site, res } = await routeToOwner(locator, ident, { requestId: req.ironic.globalRequestId }, (s) => sendAsIs(s, req));
   const path = pathOf(req.url);
   if (req.method === 'DELETE' && res.status < 300 && path === `${spec.def.path}/${ident}`) locator.forget(ident);
@@ -224,7 +204,6 @@ async function toOwner(services: ProxyServices, req: FastifyRequest, reply: Fast
 }
 
 async function create(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec): Promise<FastifyReply> {
-  services.policy.nodes(req.user, 'admin', `baremetal:${spec.rule}:create`);
   const body = readJson(req);
   // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
   if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
@@ -232,6 +211,8 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   const requestId = req.ironic.globalRequestId;
   // `node_ident` (1.94) names the node by name or uuid.
   const nodeIdent = fields.node_uuid ?? fields.node_ident;
+  // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment).
+  await authorizeOnNode(services, req, [`baremetal:${spec.rule}:create`], typeof nodeIdent === 'string' ? nodeIdent : undefined);
   // No node, or a node no site has: the default site writes Ironic's error.
   const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
   const ctx: WriteContext = { services, req, site, requestId };
@@ -281,9 +262,11 @@ export function patchedValue(ops: readonly PatchOp[], field: string): unknown {
   return v;
 }
 
-async function update(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec, ident: string): Promise<FastifyReply> {
+async function update(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec): Promise<FastifyReply> {
+  const { req, reply } = c;
+  const ident = identOf(c);
   if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
-  await authorizeObject(services, req, spec, ident);
+  if (c.authz.node) spec.def.locator.remember(c.authz.node.site, ident);
   const requestId = req.ironic.globalRequestId;
   const ops = readPatch(readJson(req));
   const locator = spec.def.locator;
@@ -348,10 +331,9 @@ const PORT_FIELDS = [
   'physical_network', 'is_smartnic', 'created_at', 'updated_at', 'name', 'description', 'vendor', 'category',
 ];
 
-export const portsPlugin: ResourcePlugin = {
+export const portsModule: ResourceModule = {
   name: 'ports',
-  advertises: [{ key: 'ports', sinceMinor: 1 }],
-  register(app, services) {
+  engines(services) {
     const def: CollectionDef = {
       path: '/v1/ports',
       detailPath: '/v1/ports/detail',
@@ -362,7 +344,8 @@ export const portsPlugin: ResourcePlugin = {
       locator: portLocator(services),
       notFound: portNotFound,
     };
-    nodeBoundRoutes(app, services, {
+    return nodeBoundEngines(services, {
+      family: 'port',
       def,
       rule: 'port',
       noun: 'port',

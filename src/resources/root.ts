@@ -5,8 +5,8 @@
  * version — agent endpoints (lookup, heartbeat) belong to each site and are
  * not advertised.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { methodNotAllowed, ProxyError } from '../errors.js';
+import type { Engine } from '../api/engine.js';
+import { ProxyError } from '../errors.js';
 import { makeLink, selfAndBookmark } from '../ironic/links.js';
 import { atLeast, formatVersion, type VersionRange } from '../ironic/microversion.js';
 import { sendJson } from '../http/relay.js';
@@ -28,45 +28,38 @@ export function versionDocument(base: string, range: VersionRange): Record<strin
   };
 }
 
-export function rootRoutes(app: FastifyInstance, registry: SiteRegistry, resources: () => readonly AdvertisedResource[]): void {
+/** The version documents; `GET /v1` advertises what `resources` says the table serves. */
+export function rootEngines(registry: SiteRegistry, resources: () => readonly AdvertisedResource[]): Record<string, Engine> {
   const rangeOrFail = (): VersionRange => {
     const range = registry.commonRange();
     if (!range) throw new ProxyError(503, 'NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
     return range;
   };
-
-  app.get('/', async (request, reply) => {
-    const version = versionDocument(request.ironic.baseUrl, rangeOrFail());
-    return sendJson(reply, 200, {
-      name: 'OpenStack Ironic API',
-      description: 'Ironic is an OpenStack project which enables the provision and management of baremetal machines.',
-      default_version: version,
-      versions: [version],
-    });
-  });
-
-  // Only GET on the root documents, as pecan answers: 405 with Allow.
-  const getOnly = async (_req: unknown, reply: FastifyReply): Promise<never> => {
-    reply.header('allow', 'GET');
-    throw methodNotAllowed();
+  return {
+    'root.versions': ({ req, reply }) => {
+      const version = versionDocument(req.ironic.baseUrl, rangeOrFail());
+      return sendJson(reply, 200, {
+        name: 'OpenStack Ironic API',
+        description: 'Ironic is an OpenStack project which enables the provision and management of baremetal machines.',
+        default_version: version,
+        versions: [version],
+      });
+    },
+    'root.v1': ({ req, reply }) => {
+      const base = req.ironic.baseUrl;
+      const doc: Record<string, unknown> = {
+        id: 'v1',
+        links: [
+          makeLink('self', base, 'v1', '', true),
+          { ...makeLink('describedby', 'https://docs.openstack.org', '/ironic/latest/contributor/', 'webapi.html', true), type: 'text/html' },
+        ],
+        media_types: { base: 'application/json', type: 'application/vnd.openstack.ironic.v1+json' },
+      };
+      for (const r of resources()) {
+        if (atLeast(req.ironic.version, r.sinceMinor)) doc[r.key] = selfAndBookmark(base, r.key, '');
+      }
+      doc.version = versionDocument(base, rangeOrFail());
+      return sendJson(reply, 200, doc);
+    },
   };
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/', handler: getOnly });
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1', handler: getOnly });
-
-  app.get('/v1', async (request, reply) => {
-    const base = request.ironic.baseUrl;
-    const doc: Record<string, unknown> = {
-      id: 'v1',
-      links: [
-        makeLink('self', base, 'v1', '', true),
-        { ...makeLink('describedby', 'https://docs.openstack.org', '/ironic/latest/contributor/', 'webapi.html', true), type: 'text/html' },
-      ],
-      media_types: { base: 'application/json', type: 'application/vnd.openstack.ironic.v1+json' },
-    };
-    for (const r of resources()) {
-      if (atLeast(request.ironic.version, r.sinceMinor)) doc[r.key] = selfAndBookmark(base, r.key, '');
-    }
-    doc.version = versionDocument(base, rangeOrFail());
-    return sendJson(reply, 200, doc);
-  });
 }

@@ -6,8 +6,8 @@
  * advertised in `GET /v1` only from 1.92.
  */
 import type { GlobalFamily } from '../federation/replicate.js';
-import { globalObjectRoutes } from './deploy-templates.js';
-import type { ResourcePlugin } from './plugin.js';
+import { globalObjectEngines } from './deploy-templates.js';
+import type { ResourceModule } from './plugin.js';
 
 export const RUNBOOKS: GlobalFamily = {
   noun: 'Runbook',
@@ -17,8 +17,7 @@ export const RUNBOOKS: GlobalFamily = {
   sinceMinor: 92,
 };
 
-export const runbooksPlugin: ResourcePlugin = {
+export const runbooksModule: ResourceModule = {
   name: 'runbooks',
-  advertises: [{ key: 'runbooks', sinceMinor: RUNBOOKS.sinceMinor }],
-  register: (app, services) => globalObjectRoutes(app, services, RUNBOOKS, { rule: 'baremetal:runbook', belowVersion: 'proxy' }),
+  engines: (services) => globalObjectEngines(services, RUNBOOKS, 'runbook', {}),
 };

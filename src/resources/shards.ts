@@ -10,25 +10,17 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { atLeast } from '../ironic/microversion.js';
 import { sendJson } from '../http/relay.js';
 import type { ProxyServices } from '../services.js';
-import { authorizeSystemRead, gatherFromSites } from './drivers.js';
+import { gatherFromSites } from './drivers.js';
 import { markMissingSites } from '../http/missing-sites.js';
 import { forwardTo } from '../http/forward.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
 
 const SHARDS_MINOR = 82;
 
-export const shardsPlugin: ResourcePlugin = {
+export const shardsModule: ResourceModule = {
   name: 'shards',
-  advertises: [{ key: 'shards', sinceMinor: SHARDS_MINOR }],
-  register: (app, services) => shardRoutes(app, services),
+  engines: (services) => ({ 'shard.list': (c) => listShards(services, c.req, c.reply) }),
 };
-
-function shardRoutes(app: FastifyInstance, services: ProxyServices): void {
-  app.get('/v1/shards', (req, reply) => listShards(services, req, reply));
-  // Older versions (404/405), other methods and `/v1/shards/x` (404): a site answers, exactly as Ironic.
-  app.route({ method: ['POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/shards', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-  app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/shards/*', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
-}
 
 export interface Shard {
   name: string;
@@ -53,7 +45,6 @@ export function sumShards(lists: ReadonlyArray<readonly unknown[]>): Shard[] {
 
 async function listShards(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   if (!atLeast(req.ironic.version, SHARDS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
-  authorizeSystemRead(services, req, 'baremetal:shards:get');
   const g = await gatherFromSites(services, req, req.url);
   const shards = sumShards(g.answers.map(({ doc }) => (Array.isArray(doc.shards) ? doc.shards : [])));
   markMissingSites(services, reply, g.missing);

@@ -14,18 +14,19 @@ import { fanOut } from '../federation/fanout.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import type { SiteClient } from '../sites/site-client.js';
 import type { CollectionDef } from './collection-list.js';
-import type { ResourcePlugin } from './plugin.js';
+import type { ResourceModule } from './plugin.js';
+import type { Engine } from '../api/engine.js';
 import { forwardTo } from '../http/forward.js';
-import { assertSameSite, moveRefused, nodeBoundRoutes, objectLocator, patchedValue, type WriteContext } from './ports.js';
+import { assertSameSite, moveRefused, nodeBoundEngines, objectLocator, patchedValue, type WriteContext } from './ports.js';
 
 const connectorNotFound = (ident: string): ProxyError => new ProxyError(404, 'VOLUME_CONNECTOR_NOT_FOUND', `Volume connector ${ident} could not be found.`);
 const targetNotFound = (ident: string): ProxyError => new ProxyError(404, 'VOLUME_TARGET_NOT_FOUND', `Volume target ${ident} could not be found.`);
 
-export const volumePlugin: ResourcePlugin = {
+export const volumeModule: ResourceModule = {
   name: 'volume',
-  advertises: [{ key: 'volume', sinceMinor: 32 }],
-  register(app, services) {
-    app.route({ method: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD'], url: '/v1/volume', handler: (req, reply) => forwardTo(services, req, reply, services.defaultSite) });
+  engines(services) {
+    // The volume root is a document of links, the same at every site.
+    const root: Engine = (c) => forwardTo(services, c.req, c.reply, services.defaultSite);
 
     const connectors: CollectionDef = {
       path: '/v1/volume/connectors',
@@ -36,7 +37,8 @@ export const volumePlugin: ResourcePlugin = {
       locator: objectLocator(services, '/v1/volume/connectors', 'volume connector', connectorNotFound),
       notFound: connectorNotFound,
     };
-    nodeBoundRoutes(app, services, {
+    const connectorEngines = nodeBoundEngines(services, {
+      family: 'volume_connector',
       def: connectors,
       rule: 'volume',
       noun: 'volume connector',
@@ -74,7 +76,8 @@ export const volumePlugin: ResourcePlugin = {
       locator: objectLocator(services, '/v1/volume/targets', 'volume target', targetNotFound),
       notFound: targetNotFound,
     };
-    nodeBoundRoutes(app, services, {
+    const targetEngines = nodeBoundEngines(services, {
+      family: 'volume_target',
       def: targets,
       rule: 'volume',
       noun: 'volume target',
@@ -85,6 +88,7 @@ export const volumePlugin: ResourcePlugin = {
         await Promise.all(nodeMove(ctx, ops, 'volume target', ident));
       },
     });
+    return { 'volume.root': root, ...connectorEngines, ...targetEngines };
   },
 };
 

@@ -54,7 +54,12 @@ export interface SimSite {
   nodeCount(): number;
   /** The simulated API (for tests that need to look inside). */
   readonly api: SimApi;
+  /** `METHOD /path?query` of the last requests received (bounded), for tests that check what reached a site. */
+  readonly received: readonly string[];
 }
+
+/** Requests a sim remembers for `received`: enough for a test, bounded for a benchmark. */
+const RECEIVED_KEPT = 1000;
 
 export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   const host = opts.host ?? '127.0.0.1';
@@ -135,7 +140,10 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     }
   };
 
+  const received: string[] = [];
   const server = http.createServer((req, res) => {
+    if (received.length >= RECEIVED_KEPT) received.shift();
+    received.push(`${req.method} ${req.url}`);
     const len = req.headers['content-length'];
     const hasBody = (len !== undefined && len !== '0') || req.headers['transfer-encoding'] !== undefined;
     if (!hasBody) {
@@ -186,6 +194,7 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     url,
     port,
     api,
+    received,
     nodeCount: () => api.store.size,
     setLatency(ms: number) {
       latency = Math.max(0, ms);

@@ -46,8 +46,8 @@ project_name = service
 project_domain_name = Default
 token_cache_time = 120
 
-[proxy_policy]
-reader_roles = reader, auditor
+[api]
+project_admin_can_manage_own_nodes = false
 `;
 
 /** The smallest valid configuration, with `extra` appended (sections may repeat keys: later wins). */
@@ -483,8 +483,8 @@ describe('loadConfigText: Keystone for users', () => {
     assert.equal(k.credentials.projectName, 'service');
     assert.equal(k.wwwAuthenticateUri, 'http://keystone:5000');
     assert.equal(k.tokenCacheTime, 120);
-    assert.deepEqual(cfg.policy.readerRoles, ['reader', 'auditor']);
-    assert.deepEqual(cfg.policy.adminRoles, ['admin']);
+    // Ironic's own [api] option, read for the node create/delete policy.
+    assert.equal(cfg.osloPolicy.projectAdminCanManageOwnNodes, false);
   });
 
   test('auth_strategy = keystone without [keystone_authtoken] is refused, naming it', () => {

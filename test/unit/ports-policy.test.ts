@@ -1,8 +1,9 @@
 /**
  * Who may do what to ports under Keystone (a small fake Keystone, two fake
  * sites): readers read, admins write; a project-scoped reader sees only the
- * ports of nodes its project owns or leases — a listing must name such a
- * node, and any other port or node is "not found", as Ironic conceals it.
+ * ports of nodes its project owns or leases — a listing must name a node
+ * (another project's node lists nothing), and any other port is "not found",
+ * as Ironic conceals it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,9 +127,14 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     const mine = await call('GET', '/v1/ports?node=owned', 'p1reader');
     assert.equal(mine.status, 200);
     assert.deepEqual(mine.body.ports.map((p: { uuid: string }) => p.uuid), [ownedPort]);
+    // As Ironic: the listing is restricted to the project's nodes, so another project's node has no ports for it.
     const theirs = await call('GET', '/v1/ports?node=foreign', 'p1reader');
-    assert.equal(theirs.status, 404);
-    assert.equal(fault(theirs), 'Node foreign could not be found.');
+    assert.equal(theirs.status, 200);
+    assert.deepEqual(theirs.body.ports, []);
+    // node_uuid wins over node (Ironic's precedence): the other project's node is not reached through it.
+    const trick = await call('GET', `/v1/ports?node=owned&node_uuid=${foreign}`, 'p1reader');
+    assert.equal(trick.status, 200);
+    assert.deepEqual(trick.body.ports, []);
     assert.equal((await call('GET', `/v1/ports/${ownedPort}`, 'p1reader')).status, 200);
     const hidden = await call('GET', `/v1/ports/${foreignPort}`, 'p1reader');
     assert.equal(hidden.status, 404);

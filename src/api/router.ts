@@ -1,0 +1,136 @@
+/**
+ * The one place where requests meet the API table. Every path shape of the
+ * table becomes one route; a request is then served only by the entry of
+ * its method, after the entry's microversion gate, with a query of only
+ * the parameters the entry names, and after Ironic's policy for it. Everything else
+ * is answered here: a path no entry has is 404 (the server's not-found
+ * handler), a method no entry has on a known path is 405 with `Allow`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { methodNotAllowed, pathNotFound, ProxyError, unexpectedArguments } from '../errors.js';
+import { atLeast } from '../ironic/microversion.js';
+import { CURSOR_PARAM } from '../resources/list-params.js';
+import { NODE_ATTRIBUTE_SEGMENTS, NODE_IDENT_UNROUTABLE } from './table/nodes.js';
+import type { ProxyServices } from '../services.js';
+import { authorize } from './authorize.js';
+import type { Engine } from './engine.js';
+import type { ApiEntry } from './types.js';
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/** Ironic's default body limit; entries raise it (provision: configdrives). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+interface PathGroup {
+  /** Fastify's pattern: arguments become positional `:a0`, `:a1`… (entries name them differently). */
+  url: string;
+  entries: ApiEntry[];
+}
+
+/** `/v1/nodes/{node_ident}/states` → `/v1/nodes/{}/states`: entries of one shape share a route. */
+export const shapeOf = (path: string): string => path.replace(/\{[^}]+\}/g, '{}');
+
+export const argumentNames = (path: string): string[] => [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+
+export function groupByShape(table: readonly ApiEntry[]): PathGroup[] {
+  const groups = new Map<string, PathGroup>();
+  for (const entry of table) {
+    const shape = shapeOf(entry.path);
+    let group = groups.get(shape);
+    if (!group) {
+      let i = 0;
+      groups.set(shape, (group = { url: shape.replace(/\{\}/g, () => `:a${i++}`), entries: [] }));
+    }
+    if (group.entries.some((e) => e.method === entry.method)) throw new Error(`API table: ${entry.method} ${entry.path} is listed twice`);
+    group.entries.push(entry);
+  }
+  return [...groups.values()];
+}
+
+export function registerApiTable(app: FastifyInstance, services: ProxyServices, table: readonly ApiEntry[], engines: Readonly<Record<string, Engine>>): void {
+  for (const entry of table) {
+    if (!engines[entry.engine]) throw new Error(`API table: ${entry.method} ${entry.path} names engine ${entry.engine}, which does not exist`);
+  }
+  for (const group of groupByShape(table)) {
+    // As pecan builds it: the sorted methods of the path.
+    const allow = group.entries.map((e) => e.method).sort().join(', ');
+    const byMethod = new Map(group.entries.map((e) => [e.method as string, { entry: e, names: argumentNames(e.path) }]));
+    const bodyLimit = Math.max(DEFAULT_BODY_LIMIT, ...group.entries.map((e) => e.bodyLimit ?? 0));
+    app.route({
+      method: [...ALL_METHODS],
+      url: group.url,
+      bodyLimit,
+      handler: async (req: FastifyRequest, reply: FastifyReply) => {
+        const found = byMethod.get(req.method);
+        if (!found) {
+          reply.header('allow', allow);
+          throw methodNotAllowed();
+        }
+        const { entry, names } = found;
+        if (entry.bodyLimit === undefined && Buffer.isBuffer(req.body) && req.body.length > DEFAULT_BODY_LIMIT) {
+          throw bodyTooLarge();
+        }
+        const positional = req.params as Record<string, string>;
+        const params: Record<string, string> = {};
+        names.forEach((name, i) => (params[name] = positional[`a${i}`]!));
+        refuseRerouting(entry, params);
+        const below = entry.since !== undefined && !atLeast(req.ironic.version, entry.since);
+        if (below && !entry.belowSince?.afterAuthz) throw belowVersion(entry);
+        const query = checkQuery(req, entry);
+        const authz = await authorize({ services, req, entry, params, query });
+        if (below) throw belowVersion(entry);
+        return engines[entry.engine]!({ services, req, reply, entry, params, query, authz });
+      },
+    });
+  }
+}
+
+function bodyTooLarge(): Error {
+  return Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+}
+
+/** Ironic's answer below the entry's microversion: a 404 from routing unless the table says otherwise. */
+function belowVersion(entry: ApiEntry): ProxyError {
+  const status = entry.belowSince?.status ?? 404;
+  if (status === 404) return pathNotFound();
+  if (status === 405) return methodNotAllowed();
+  // exception.NotAcceptable, raised by the handler: a fault body.
+  if (status === 406) return new ProxyError(406, 'NOT_ACCEPTABLE', 'Request not acceptable.');
+  return new ProxyError(status, 'VERSION_GATE', '', 'routing');
+}
+
+/**
+ * Path arguments that would make pecan route the request elsewhere: a node
+ * "named" like a sub-controller (`/v1/nodes/ports`), or a later argument
+ * equal to an attribute controller (`…/traits/maintenance` puts the node in
+ * maintenance at a real Ironic). Refused as the 404 they are to a client
+ * that meant the argument.
+ */
+function refuseRerouting(entry: ApiEntry, params: Record<string, string>): void {
+  if (!entry.path.startsWith('/v1/nodes/{node_ident}')) return;
+  for (const [name, value] of Object.entries(params)) {
+    if (name === 'node_ident' ? NODE_IDENT_UNROUTABLE.includes(value) : NODE_ATTRIBUTE_SEGMENTS.includes(value)) throw pathNotFound();
+  }
+}
+
+/**
+ * The query must hold only the parameters the entry's Ironic handler takes
+ * (its keyword arguments): Ironic refuses any other with 400 "Unexpected
+ * arguments", and so does the proxy — a dropped parameter could change the
+ * meaning of what reaches the site (`DELETE …/traits?trait=X`).
+ */
+function checkQuery(req: FastifyRequest, entry: ApiEntry): URLSearchParams {
+  const url = req.url;
+  const q = url.indexOf('?');
+  if (q < 0) return new URLSearchParams();
+  const given = new URLSearchParams(url.slice(q + 1));
+  const allowed = entry.query ?? [];
+  // The proxy's own paging cursor travels with Ironic's marker.
+  const cursorAllowed = allowed.includes('marker');
+  const unexpected: string[] = [];
+  for (const k of given.keys()) {
+    if (!allowed.includes(k) && !(cursorAllowed && k === CURSOR_PARAM) && !unexpected.includes(k)) unexpected.push(k);
+  }
+  if (unexpected.length > 0) throw unexpectedArguments(unexpected);
+  return given;
+}
