@@ -6,6 +6,7 @@
 import { RESOURCE_MODULES } from '../resources/index.js';
 import { rootEngines, type AdvertisedResource } from '../resources/root.js';
 import type { ProxyServices } from '../services.js';
+import { badRequest } from '../errors.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
 
@@ -29,7 +30,12 @@ export function advertisedResources(table: readonly ApiEntry[]): AdvertisedResou
 
 export function buildEngines(services: ProxyServices, table: readonly ApiEntry[]): Record<string, Engine> {
   const advertised = advertisedResources(table);
-  const engines: Record<string, Engine> = { ...rootEngines(services.registry, () => advertised) };
+  const engines: Record<string, Engine> = {
+    ...rootEngines(services.registry, () => advertised),
+    'proxy.missing-argument': ({ entry }) => {
+      throw badRequest(`Missing mandatory parameter: ${entry.missingArgument ?? 'ident'}`);
+    },
+  };
   for (const module of RESOURCE_MODULES) {
     for (const [key, engine] of Object.entries(module.engines(services))) {
       if (engines[key]) throw new Error(`Engine ${key} is defined twice (again by ${module.name})`);

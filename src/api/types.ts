@@ -220,4 +220,11 @@ export interface ApiEntry {
   doc?: string;
   /** Larger request bodies than the default 1 MiB (provision: configdrives). */
   bodyLimit?: number;
+  /**
+   * Engine `proxy.missing-argument`: the form exists at Ironic only with this
+   * handler argument given in the query or body (`DELETE /v1/nodes?node_ident=X`),
+   * which the proxy refuses; without it Ironic's answer is a 400 "Missing
+   * mandatory parameter", which the proxy gives itself.
+   */
+  missingArgument?: string;
 }

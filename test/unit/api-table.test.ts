@@ -269,8 +269,9 @@ describe('API table: the whole table', () => {
 });
 
 describe('API table: the families beside nodes.ts', () => {
+  // nodes.ts has its own test; missing-arguments.ts holds forms the proxy answers itself (no handler of their own).
   const ours = Object.entries(API_TABLE_FILES)
-    .filter(([file]) => file !== 'nodes')
+    .filter(([file]) => file !== 'nodes' && file !== 'missing-arguments')
     .flatMap(([, entries]) => entries);
 
   test('no entry under /v1/nodes (nodes.ts has them)', () => {
@@ -323,6 +324,8 @@ describe('API table: the families beside nodes.ts', () => {
     /** The entries `method path` would match, unless an argument would bind a reserved name. */
     const matches = (method: string, path: string): string[] =>
       API_TABLE.filter((e) => {
+        // The bare collection form is answered by the proxy (400); its argument is what is refused.
+        if (e.engine === 'proxy.missing-argument') return false;
         if (method !== 'ANY' && e.method !== method) return false;
         const ps = e.path.split('/');
         const ss = path.split('/');

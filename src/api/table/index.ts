@@ -13,6 +13,7 @@ import { CONDUCTOR_ENTRIES } from './conductors.js';
 import { DEPLOY_TEMPLATE_ENTRIES } from './deploy-templates.js';
 import { DRIVER_ENTRIES } from './drivers.js';
 import { EVENT_ENTRIES } from './events.js';
+import { MISSING_ARGUMENT_ENTRIES } from './missing-arguments.js';
 import { NODE_ENTRIES } from './nodes.js';
 import { PORTGROUP_ENTRIES } from './portgroups.js';
 import { PORT_ENTRIES } from './ports.js';
@@ -37,6 +38,7 @@ export const API_TABLE_FILES = {
   shards: SHARD_ENTRIES,
   events: EVENT_ENTRIES,
   agent: AGENT_ENTRIES,
+  'missing-arguments': MISSING_ARGUMENT_ENTRIES,
 } as const satisfies Record<string, readonly ApiEntry[]>;
 
 export const API_TABLE: readonly ApiEntry[] = Object.values(API_TABLE_FILES).flat();
