@@ -13,6 +13,7 @@ import { CURSOR_PARAM } from '../resources/list-params.js';
 import { NODE_ATTRIBUTE_SEGMENTS, NODE_IDENT_UNROUTABLE } from './table/nodes.js';
 import type { ProxyServices } from '../services.js';
 import { authorize } from './authorize.js';
+import { planRedaction, redactionHook } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
 
@@ -51,6 +52,7 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
   for (const entry of table) {
     if (!engines[entry.engine]) throw new Error(`API table: ${entry.method} ${entry.path} names engine ${entry.engine}, which does not exist`);
   }
+  redactionHook(app);
   for (const group of groupByShape(table)) {
     // As pecan builds it: the sorted methods of the path.
     const allow = group.entries.map((e) => e.method).sort().join(', ');
@@ -79,6 +81,7 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         const query = checkQuery(req, entry);
         const authz = await authorize({ services, req, entry, params, query });
         if (below) throw belowVersion(entry);
+        planRedaction(services, req, entry);
         return engines[entry.engine]!({ services, req, reply, entry, params, query, authz });
       },
     });
