@@ -12,6 +12,8 @@ import type { ProxyConfig } from './config/types.js';
 import { createLogger } from './log.js';
 import { serveClusterMetrics } from './metrics.js';
 import { startProxy, StartupError, type RunningProxy } from './start.js';
+import { randomBytes } from 'node:crypto';
+import { WORKER_KEY_ENV } from './federation/cursor.js';
 
 const USAGE = `usage: ironic-proxy [--config-file FILE] [--workers N]
 
@@ -123,7 +125,10 @@ function supervise(config: ProxyConfig, configFile: string): void {
   const retiring = new Set<number>();
   let starting = new Set<number>();
   serveClusterMetrics();
-  for (let i = 0; i < config.api.workers; i++) cluster.fork();
+  // Without [proxy]cursor_secret, the workers still share one random key, so that any of them continues another's cursor.
+  const fork = (): ReturnType<typeof cluster.fork> => cluster.fork({ [WORKER_KEY_ENV]: workerKey });
+  const workerKey = randomBytes(32).toString('hex');
+  for (let i = 0; i < config.api.workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) exitFlushed(log, 0);
@@ -141,7 +146,7 @@ function supervise(config: ProxyConfig, configFile: string): void {
     log.warn({ pid: worker.process.pid, code, signal }, 'worker exited; starting a new one');
     // A worker that fails at start-up (bad config) would loop: give up on a clean non-zero exit.
     if (code === 1 || code === 2) process.exit(code);
-    cluster.fork();
+    fork();
   });
   const reload = (): void => {
     if (stopping || starting.size > 0) return;
@@ -152,7 +157,7 @@ function supervise(config: ProxyConfig, configFile: string): void {
       return;
     }
     const old = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
-    const fresh = Array.from({ length: config.api.workers }, () => cluster.fork());
+    const fresh = Array.from({ length: config.api.workers }, () => fork());
     starting = new Set(fresh.map((w) => w.id));
     for (const w of fresh) {
       w.once('listening', () => {

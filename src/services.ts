@@ -12,6 +12,8 @@ import { serviceTokenSession } from './auth/service-token.js';
 import { UserTokenValidator } from './auth/token-validator.js';
 import { SiteRegistry } from './sites/registry.js';
 import type { Version } from './ironic/microversion.js';
+import { MemoryBudget } from './memory-budget.js';
+import { configureCursorKey } from './federation/cursor.js';
 
 /** Names (1.5) and `fields` (1.8) are all lookups need; used only before any site has answered. */
 const FALLBACK_INTERNAL_VERSION: Version = { major: 1, minor: 8 };
@@ -24,12 +26,16 @@ export class ProxyServices {
   readonly enforcer: PolicyEnforcer;
   /** Present under auth_strategy = keystone. */
   readonly userTokens?: UserTokenValidator;
+  /** What the process may hold of bodies and answers at once ([proxy]memory_budget). */
+  readonly memory: MemoryBudget;
 
   constructor(
     readonly config: ProxyConfig,
     readonly log: Logger,
   ) {
-    this.registry = new SiteRegistry(config, log);
+    this.memory = new MemoryBudget(config.proxy.memoryBudgetBytes);
+    this.registry = new SiteRegistry(config, log, this.memory);
+    configureCursorKey(config.proxy.cursorSecret, log);
     this.nodes = new Locator(
       () => this.registry.sites,
       { collectionPath: '/v1/nodes', notFound: nodeNotFound, noun: 'node' },

@@ -42,7 +42,8 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
   proxy: [
     'site_timeout', 'strict_listing', 'location_cache_size', 'version_refresh_interval', 'site_connections',
     'site_max_queue', 'circuit_failure_threshold', 'circuit_open_seconds', 'client_header_timeout',
-    'client_request_timeout', 'client_idle_timeout', 'keystone_timeout',
+    'client_request_timeout', 'client_idle_timeout', 'keystone_timeout', 'memory_budget', 'cursor_secret',
+    'scan_timeout', 'scan_max_pages',
   ],
   site: [
     'auth_type', 'auth_plugin', 'endpoint_override', 'timeout', 'insecure', 'cafile', 'certfile', 'keyfile',
@@ -107,6 +108,10 @@ class ConfigReader {
       clientRequestTimeout: this.number('proxy', 'client_request_timeout', 120, 0.1),
       clientIdleTimeout: this.number('proxy', 'client_idle_timeout', 60, 0.1),
       keystoneTimeoutSeconds: this.number('proxy', 'keystone_timeout', 10, 0.1),
+      memoryBudgetBytes: this.int('proxy', 'memory_budget', 512, 16) * 1024 * 1024,
+      cursorSecret: this.str('proxy', 'cursor_secret')?.trim() || undefined,
+      scanTimeoutSeconds: this.number('proxy', 'scan_timeout', 60, 0.1),
+      scanMaxPages: this.int('proxy', 'scan_max_pages', 1000, 1),
     };
     const debug = this.bool('DEFAULT', 'debug', false);
     const keystoneAuthtoken = api.authStrategy === 'keystone' ? this.readAuthtoken() : undefined;

@@ -82,6 +82,14 @@ export interface ProxyOptions {
   clientIdleTimeout: number;
   /** Seconds a request to Keystone (token validation) may take. */
   keystoneTimeoutSeconds: number;
+  /** [proxy]memory_budget (MiB in the file): bytes of bodies and answers the process may hold at once. */
+  memoryBudgetBytes: number;
+  /** [proxy]cursor_secret: the key of the paging cursors' MAC, shared by replicas (absent: random per process). */
+  cursorSecret?: string;
+  /** Seconds a loop over one site's pages (bare-marker positioning, uniqueness scans, drift check) may take. */
+  scanTimeoutSeconds: number;
+  /** Pages such a loop may read from one site. */
+  scanMaxPages: number;
 }
 
 /** `[keystone_authtoken]`: how the proxy validates users' tokens (keystonemiddleware's option names). */

@@ -4,14 +4,19 @@
  * site's stream stands: not started, after a given item, or exhausted. With
  * it, page N+1 continues each site from exactly where page N stopped, with no
  * re-reading and no dependence on how the proxy's comparator and a site's
- * collation agree. It is bound (by a hash) to the listing it was made for and
- * to the marker beside it; a cursor that does not match is ignored and the
- * plain marker is used instead, so a stale or edited link is never trusted.
+ * collation agree.
  *
- * Stateless by design: any replica behind a load balancer can serve the next
- * page.
+ * A cursor is signed: an HMAC-SHA256 (truncated to 128 bits) over its
+ * positions and what it is bound to — the listing it was made for and the
+ * marker beside it — with a key only the proxy knows ([proxy]cursor_secret,
+ * shared by replicas). A cursor that does not verify is ignored and the
+ * plain marker is used instead, so an edited, forged or stale link never
+ * puts a marker of the client's choosing in front of a site.
+ *
+ * Stateless by design: any replica that has the same secret can serve the
+ * next page (workers of one process share a key made by their primary).
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUuidLike } from '../ironic/idents.js';
 
 export type Position = { kind: 'start' } | { kind: 'done' } | { kind: 'after'; marker: string };
@@ -19,22 +24,49 @@ export type Position = { kind: 'start' } | { kind: 'done' } | { kind: 'after'; m
 export const START: Position = { kind: 'start' };
 export const DONE: Position = { kind: 'done' };
 
-const FORMAT = 1;
+const FORMAT = 2;
+const MAC_BYTES = 16;
+/** The environment variable through which a multi-worker primary hands its random key to its workers. */
+export const WORKER_KEY_ENV = 'IRONIC_PROXY_WORKER_CURSOR_KEY';
+
+let key: Buffer = randomBytes(32);
+
+/**
+ * Sets the MAC key: `[proxy]cursor_secret` when given; else the key the
+ * primary handed to this worker; else a random key of this process (logged:
+ * another replica cannot verify its cursors, so a next page served there
+ * falls back to the plain marker — correct, at the cost of re-positioning).
+ */
+export function configureCursorKey(secret: string | undefined, log?: { warn(msg: string): void }): void {
+  if (secret) {
+    key = createHash('sha256').update(`ironic-proxy cursor key\n${secret}`).digest();
+    return;
+  }
+  const handed = process.env[WORKER_KEY_ENV];
+  key = handed && /^[0-9a-f]{64}$/.test(handed) ? Buffer.from(handed, 'hex') : randomBytes(32);
+  log?.warn(
+    '[proxy]cursor_secret is not set: paging cursors are signed with a random key of this process, ' +
+      'so replicas cannot continue each other\'s cursors (they fall back to the plain marker); set the same secret on every replica',
+  );
+}
+
+function mac(binding: Buffer, body: Buffer): Buffer {
+  return createHmac('sha256', key).update(binding).update(body).digest().subarray(0, MAC_BYTES);
+}
 const TAG_START = 0;
 const TAG_DONE = 1;
 const TAG_UUID = 2;
 const TAG_TEXT = 3;
 
-/** What a cursor is bound to: the listing (path, filters, order), its sites, and the marker beside it. */
+/** What a cursor is bound to: the listing (path, filters, order), its sites, and the marker beside it (covered by its MAC). */
 export function cursorBinding(parts: { path: string; signature: string; sites: readonly string[]; marker: string }): Buffer {
   return createHash('sha256')
     .update(`${parts.path}\n${parts.signature}\n${parts.sites.join(',')}\n${parts.marker}`)
-    .digest()
-    .subarray(0, 6);
+    .digest();
 }
 
 export function encodeCursor(binding: Buffer, positions: readonly Position[]): string {
-  const chunks: Buffer[] = [Buffer.from([FORMAT]), binding];
+  const chunks: Buffer[] = [Buffer.from([FORMAT])];
   for (const p of positions) {
     if (p.kind === 'start') chunks.push(Buffer.from([TAG_START]));
     else if (p.kind === 'done') chunks.push(Buffer.from([TAG_DONE]));
@@ -45,17 +77,19 @@ export function encodeCursor(binding: Buffer, positions: readonly Position[]): s
       chunks.push(Buffer.from([TAG_TEXT, text.length >> 8, text.length & 0xff]), text);
     }
   }
-  return Buffer.concat(chunks).toString('base64url');
+  const body = Buffer.concat(chunks);
+  return Buffer.concat([body, mac(binding, body)]).toString('base64url');
 }
 
 /** The positions, or undefined when the cursor is malformed or bound to something else. */
 export function decodeCursor(text: string, binding: Buffer, siteCount: number): Position[] | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
-  const buf = Buffer.from(text, 'base64url');
-  if (buf.length < 1 + binding.length || buf[0] !== FORMAT) return undefined;
-  if (!buf.subarray(1, 1 + binding.length).equals(binding)) return undefined;
+  const signed = Buffer.from(text, 'base64url');
+  if (signed.length < 1 + MAC_BYTES || signed[0] !== FORMAT) return undefined;
+  const buf = signed.subarray(0, signed.length - MAC_BYTES);
+  if (!timingSafeEqual(signed.subarray(buf.length), mac(binding, buf))) return undefined;
   const positions: Position[] = [];
-  let i = 1 + binding.length;
+  let i = 1;
   while (i < buf.length) {
     const tag = buf[i++];
     if (tag === TAG_START) positions.push(START);

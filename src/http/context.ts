@@ -1,6 +1,7 @@
 /** What every handler knows about the request it serves. */
 import type { Version } from '../ironic/microversion.js';
 import type { Credentials } from '../policy/enforcer.js';
+import type { RequestScope } from './request-scope.js';
 
 export interface RequestContext {
   /** This proxy's id for the request (`req-<uuid>`), returned to the client. */
@@ -11,6 +12,8 @@ export interface RequestContext {
   version: Version;
   /** Base URL written into links: `http(s)://host[:port][/prefix]`. */
   baseUrl: string;
+  /** What the request holds of the memory budget, and the site requests to cancel when its client leaves. */
+  scope: RequestScope;
   /** The caller's policy credentials (Keystone only), made once per request when first needed. */
   credentials?: Credentials;
 }

@@ -26,12 +26,40 @@ import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
 import { accessLogger, lazyChildLogger } from './request-logger.js';
 import { keystoneGate } from '../auth/authenticate.js';
+import { Transform } from 'node:stream';
+import { ProxyBusyError, tooLargeForBudget } from '../memory-budget.js';
+import { RequestScope } from './request-scope.js';
 import '../auth/user.js';
 import './context.js';
 
 function setRangeHeaders(reply: FastifyReply, range: { min: Version; max: Version }): void {
   reply.header(MIN_VERSION_HEADER, formatVersion(range.min));
   reply.header(MAX_VERSION_HEADER, formatVersion(range.max));
+}
+
+/** How many Host headers the request carries (Node keeps only the first in `headers`). */
+function hostCount(raw: string[]): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host') n++;
+  }
+  return n;
+}
+
+/** A body without a length (chunked), charged to the budget chunk by chunk as it arrives. */
+function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope: RequestScope, limit: number): T {
+  let seen = 0;
+  const counted = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > limit) return cb(tooLargeForBudget());
+      if (!scope.charge(chunk.length)) return cb(new ProxyBusyError('a request body'));
+      cb(null, chunk);
+    },
+  });
+  payload.on('error', (err) => counted.destroy(err));
+  return payload.pipe(counted) as unknown as T;
 }
 
 export function buildServer(services: ProxyServices): FastifyInstance {
@@ -107,15 +135,24 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     reply.header(VERSION_HEADER, formatVersion(negotiated.version));
   };
 
+  const budget = services.memory;
+
   // Callback style, not async: this runs on every request, and a promise per hook is measurable there.
   app.addHook('onRequest', (request, reply, done) => {
     const incoming = request.headers['x-openstack-request-id'];
+    const method = request.method;
     request.ironic = {
       requestId: request.id,
       globalRequestId: isValidRequestId(incoming) ? incoming : request.id,
       version: V1_1,
       baseUrl: requestBaseUrl(request.headers, baseUrlOptions),
+      scope: new RequestScope(reply.raw, budget, method === 'GET' || method === 'HEAD'),
     };
+    // Two Host headers: which one names the target is ambiguous (a cache or a front end may take the other); nginx says 400.
+    if (hostCount(request.raw.rawHeaders) > 1) {
+      reply.header('connection', 'close');
+      return done(new ProxyError(400, 'DUPLICATE_HOST', 'A request may carry one Host header only.', 'routing'));
+    }
     reply.header('openstack-request-id', request.id);
     reply.header('x-openstack-request-id', request.id);
     const proceed = (): void => {
@@ -130,6 +167,21 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     if (!gate) return proceed();
     // Not ok: the gate has answered 401 and the request goes no further.
     gate(request, reply).then((ok) => ok && proceed(), (err: unknown) => done(err as Error));
+  });
+
+  // Bodies are charged to the memory budget before they are read: a full budget refuses them unread (503), one
+  // larger than the whole budget is a 413; a body over its route's limit is left to Fastify's 413.
+  app.addHook('preParsing', (request, _reply, payload, done) => {
+    const length = request.headers['content-length'];
+    if (length === undefined) {
+      if (request.headers['transfer-encoding'] === undefined) return done(null, payload);
+      return done(null, chargedAsRead(payload, request.ironic.scope, budget.limit));
+    }
+    const n = Number(length);
+    if (!(n > 0) || n > request.routeOptions.bodyLimit) return done(null, payload);
+    if (n > budget.limit) return done(tooLargeForBudget());
+    if (!request.ironic.scope.charge(n)) return done(new ProxyBusyError('a request body'));
+    done(null, payload);
   });
 
   app.addHook('onResponse', (request, reply, done) => {

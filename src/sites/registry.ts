@@ -9,6 +9,7 @@ import { createSiteAuth } from './auth.js';
 import { SiteClient } from './site-client.js';
 import { newRequestId } from '../http/request-id.js';
 import type { Logger } from '../log.js';
+import type { MemoryBudget } from '../memory-budget.js';
 
 export interface SiteInfo {
   range: VersionRange;
@@ -28,8 +29,10 @@ export class SiteRegistry {
   constructor(
     config: ProxyConfig,
     private readonly log: Logger,
+    budget?: MemoryBudget,
   ) {
     const limits = {
+      budget,
       connections: config.proxy.siteConnections,
       maxQueued: config.proxy.siteMaxQueue,
       circuitFailureThreshold: config.proxy.circuitFailureThreshold,

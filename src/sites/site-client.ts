@@ -1,13 +1,20 @@
 /**
  * One site's HTTP client: a keep-alive connection pool, the site's own
- * credentials, an explicit microversion on every request, and a timeout that
- * turns into a typed error. Everything above this layer speaks in sites, not
- * sockets.
+ * credentials, an explicit microversion on every request, and deadlines that
+ * turn into typed errors: the site's timeout is both the longest silence
+ * (idle) and the longest a whole answer may take (total), so a site that
+ * drips a byte at a time cannot hold a request open. A request is cancelled
+ * when its client leaves (reads only), its answer is charged to the
+ * process's memory budget, and what is not an HTTP answer (a status outside
+ * 100–599, an unsolicited 100 Continue) is the site's 502, which does not
+ * open its circuit: the site is up, it answered badly. Everything above this
+ * layer speaks in sites, not sockets.
  */
 import { Pool, type Dispatcher } from 'undici';
 import { isTimeout, unreachableReason } from './transport-errors.js';
 import type { SiteConfig } from '../config/types.js';
-import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
+import { ProxyError, SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
+import { ProxyBusyError, type MemoryBudget } from '../memory-budget.js';
 import { formatVersion, type Version } from '../ironic/microversion.js';
 import type { SiteAuth, SiteCredentials } from './auth.js';
 import { CircuitBreaker } from './breaker.js';
@@ -24,6 +31,33 @@ export interface SiteLimits {
   maxQueued: number;
   circuitFailureThreshold: number;
   circuitOpenSeconds: number;
+  /** The process's memory budget, charged with answers as they arrive (none: unbounded). */
+  budget?: MemoryBudget;
+}
+
+/**
+ * The client request a site request serves: it may be cancelled (the
+ * client left), and it may hold the site's answer against the memory budget
+ * until the client's answer is sent.
+ */
+export interface SiteCallScope {
+  /** True once the client has left: no further request starts. */
+  readonly cancelled: boolean;
+  /** Calls `abort` if the client leaves while the request is under way; the returned function unregisters it. */
+  onCancel(abort: (reason: Error) => void): () => void;
+  /**
+   * Holds `bytes` of an answer until the client's answer is sent; false when
+   * the budget is full. Absent: the answer is charged only while it arrives
+   * (a scan that drops each page once read).
+   */
+  charge?(bytes: number): boolean;
+}
+
+/** The client went away: nobody is waiting for this answer any more. */
+export class ClientGoneError extends ProxyError {
+  constructor() {
+    super(499, 'CLIENT_GONE', 'The client closed the connection');
+  }
 }
 
 export interface SiteRequest {
@@ -36,6 +70,8 @@ export interface SiteRequest {
   body?: Buffer | string;
   /** Overrides the site's configured timeout (milliseconds). */
   timeoutMs?: number;
+  /** The client request this serves (cancellation, memory). */
+  scope?: SiteCallScope;
 }
 
 export interface SiteResponse {
@@ -56,6 +92,7 @@ export class SiteClient {
   readonly breaker: CircuitBreaker;
   private readonly limiter: ConcurrencyLimiter;
   private readonly timeoutMs: number;
+  private readonly budget: MemoryBudget | undefined;
   private readonly poolOptions: Pool.Options;
   /**
    * Where requests go: endpoint_override at once, or (Keystone) the
@@ -74,6 +111,7 @@ export class SiteClient {
     this.timeoutMs = Math.round(config.timeoutSeconds * 1000);
     this.breaker = new CircuitBreaker(limits.circuitFailureThreshold, limits.circuitOpenSeconds * 1000);
     this.limiter = new ConcurrencyLimiter(limits.connections, limits.maxQueued);
+    this.budget = limits.budget;
     this.poolOptions = {
       connections: limits.connections,
       pipelining: 1,
@@ -95,6 +133,7 @@ export class SiteClient {
   }
 
   async request(req: SiteRequest): Promise<SiteResponse> {
+    if (req.scope?.cancelled) throw new ClientGoneError();
     if (!this.breaker.allow()) {
       throw this.refused(`not answering (circuit open; next probe in ${Math.ceil(this.breaker.retryInMs() / 1000)} s)`);
     }
@@ -113,7 +152,10 @@ export class SiteClient {
       for (const o of this.observers) o.answered?.(res.status, ms, res);
       return res;
     } catch (err) {
-      if (!(err instanceof SiteProtocolError && err.message.includes('larger than'))) this.breaker.failure();
+      // Only a site that cannot be reached or does not answer in time opens the circuit; a bad answer is an answer.
+      if (err instanceof SiteProtocolError) this.breaker.success();
+      else if (err instanceof ProxyBusyError || err instanceof ClientGoneError) this.breaker.abandon();
+      else this.breaker.failure();
       const ms = performance.now() - started;
       for (const o of this.observers) o.failed?.(err as Error, ms);
       throw err;
@@ -158,15 +200,19 @@ export class SiteClient {
     };
     if (req.body !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
     try {
-      return await collect(target.pool, {
-        method: req.method,
-        path: target.pathPrefix + req.path,
-        headers,
-        body: req.body,
-        // undici's own deadlines (no answer / a stalled body): cheaper than a timer signal per request.
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-      }, this.name);
+      return await collect(
+        target.pool,
+        {
+          method: req.method,
+          path: target.pathPrefix + req.path,
+          headers,
+          body: req.body,
+          // undici's own idle deadlines (no answer / a stalled body); the total deadline is collect's.
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        },
+        { site: this.name, timeoutMs, scope: req.scope, budget: this.budget },
+      );
     } catch (err) {
       throw this.translate(err, timeoutMs);
     }
@@ -197,43 +243,92 @@ export class SiteClient {
   }
 
   private translate(err: unknown, timeoutMs: number): Error {
-    if (err instanceof SiteProtocolError) return err;
+    if (err instanceof ProxyError) return err;
+    // undici drops the connection on an answer that is not HTTP it can take (an unsolicited 100 Continue, bytes with no request).
+    if ((err as { code?: string }).code === 'UND_ERR_SOCKET' && (err as Error).message === 'bad response') {
+      return new SiteProtocolError(this.name, 'not a valid HTTP answer (an unsolicited 100 Continue?)');
+    }
     if (isTimeout(err)) return new SiteTimeoutError(this.name, timeoutMs / 1000);
     return new SiteUnavailableError(this.name, unreachableReason(err));
   }
 }
 
+interface CollectOptions {
+  site: string;
+  /** The whole answer must have arrived by then (milliseconds after dispatch). */
+  timeoutMs: number;
+  scope: SiteCallScope | undefined;
+  budget: MemoryBudget | undefined;
+}
+
 /**
  * One request on the pool, its whole answer collected in memory (answers are
- * small JSON documents, bounded by MAX_RESPONSE_BYTES). A dispatch handler
- * rather than undici's request(): no stream and no async iteration per
- * answer, which shows on the proxy's hot path.
+ * small JSON documents, bounded by MAX_RESPONSE_BYTES and the memory
+ * budget). A dispatch handler rather than undici's request(): no stream and
+ * no async iteration per answer, which shows on the proxy's hot path.
+ *
+ * Deadlines: undici's idle timers, plus one timer for the whole answer. The
+ * answer's bytes are charged to the client request's scope (held until its
+ * answer is sent) or, without one, to the budget while they arrive.
  */
-function collect(pool: Pool, opts: Dispatcher.DispatchOptions, site: string): Promise<SiteResponse> {
+function collect(pool: Pool, opts: Dispatcher.DispatchOptions, o: CollectOptions): Promise<SiteResponse> {
   return new Promise((resolve, reject) => {
     let status = 0;
     let headers: SiteResponse['headers'] = {};
     const chunks: Buffer[] = [];
     let size = 0;
+    /** Bytes charged to the budget directly (no holding scope): given back when the answer is complete. */
+    let transient = 0;
+    let controller: { abort(reason: Error): void } | undefined;
+    let pendingAbort: Error | undefined;
+    let settled = false;
+    const abort = (reason: Error): void => {
+      if (settled) return;
+      if (controller) controller.abort(reason);
+      else pendingAbort ??= reason;
+    };
+    const timer = setTimeout(() => abort(new SiteTimeoutError(o.site, o.timeoutMs / 1000)), o.timeoutMs);
+    const unwatch = o.scope?.onCancel(abort);
+    const finish = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      unwatch?.();
+      if (transient > 0) o.budget!.give(transient);
+    };
+    const charge = o.scope?.charge;
     pool.dispatch(opts, {
-      // undici takes a handler for its controller API by the presence of this method.
-      onRequestStart() {},
-      onResponseStart(_controller, statusCode, responseHeaders) {
+      onRequestStart(c) {
+        controller = c;
+        if (pendingAbort) c.abort(pendingAbort);
+      },
+      onResponseStart(c, statusCode, responseHeaders) {
+        if (statusCode < 100 || statusCode > 599) {
+          c.abort(new SiteProtocolError(o.site, `status ${statusCode} is outside 100–599`));
+          return;
+        }
+        // Informational answers (102, 103) precede the real one.
+        if (statusCode < 200) return;
         status = statusCode;
         headers = responseHeaders;
       },
-      onResponseData(controller, chunk) {
+      onResponseData(c, chunk) {
         size += chunk.length;
         if (size > MAX_RESPONSE_BYTES) {
-          controller.abort(new SiteProtocolError(site, `response larger than ${MAX_RESPONSE_BYTES} bytes`));
+          c.abort(new SiteProtocolError(o.site, `response larger than ${MAX_RESPONSE_BYTES} bytes`));
+          return;
+        }
+        if (charge ? !charge.call(o.scope, chunk.length) : o.budget && !(o.budget.tryTake(chunk.length) && (transient += chunk.length))) {
+          c.abort(new ProxyBusyError(`an answer of site ${o.site}`));
           return;
         }
         chunks.push(chunk);
       },
       onResponseEnd() {
+        finish();
         resolve({ status, headers, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks) });
       },
-      onResponseError(_controller, err) {
+      onResponseError(_c, err) {
+        finish();
         reject(err);
       },
     });

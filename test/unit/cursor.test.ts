@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { cursorBinding, decodeCursor, DONE, encodeCursor, START, type Position } from '../../src/federation/cursor.js';
+import { configureCursorKey, cursorBinding, decodeCursor, DONE, encodeCursor, START, type Position } from '../../src/federation/cursor.js';
 
 const SITES = ['loc1', 'loc2', 'loc3', 'loc4', 'loc5', 'loc6'];
 const PARTS = { path: '/v1/nodes', signature: 'sort_key=name&sort_dir=asc&detail=false', sites: SITES, marker: 'node-0042' };
@@ -44,8 +44,8 @@ describe('cursor encoding', () => {
   test('a lower-case uuid is stored compactly (16 bytes), a name as text', () => {
     const uuid = encodeCursor(binding, [{ kind: 'after', marker: randomUUID() }]);
     const name = encodeCursor(binding, [{ kind: 'after', marker: 'x'.repeat(36) }]);
-    // 1 format byte + 6 binding bytes + tag + 16 bytes = 24 bytes = 32 base64 chars
-    assert.equal(uuid.length, 32);
+    // 1 format byte + tag + 16 bytes + 16 bytes of MAC = 34 bytes = 46 base64 chars
+    assert.equal(uuid.length, 46);
     assert.ok(name.length > uuid.length);
   });
 
@@ -123,15 +123,61 @@ describe('cursor decoding of bad input', () => {
   test('an unknown format byte or entry tag is refused', () => {
     const raw = Buffer.from(text, 'base64url');
     const wrongFormat = Buffer.from(raw);
-    wrongFormat[0] = 2;
+    wrongFormat[0] = 1;
     assert.equal(decodeCursor(wrongFormat.toString('base64url'), binding, positions.length), undefined);
     const wrongTag = Buffer.from(raw);
-    wrongTag[7] = 9;
+    wrongTag[1] = 9;
     assert.equal(decodeCursor(wrongTag.toString('base64url'), binding, positions.length), undefined);
   });
 
   test('extra trailing bytes are refused', () => {
     const raw = Buffer.concat([Buffer.from(text, 'base64url'), Buffer.from([7, 7])]);
     assert.equal(decodeCursor(raw.toString('base64url'), binding, positions.length), undefined);
+  });
+});
+
+describe('cursor signature (keyed MAC)', () => {
+  const positions: Position[] = [
+    { kind: 'after', marker: '1be26c0b-03f2-4d2e-ae87-c02d7f33c123' },
+    { kind: 'after', marker: 'host-1.example.com' },
+    DONE,
+  ];
+
+  test('an edited position is refused, whichever byte is changed', () => {
+    const raw = Buffer.from(encodeCursor(binding, positions), 'base64url');
+    for (let i = 0; i < raw.length; i++) {
+      const edited = Buffer.from(raw);
+      edited[i] = edited[i]! ^ 0x01;
+      assert.equal(decodeCursor(edited.toString('base64url'), binding, positions.length), undefined, `byte ${i} flipped`);
+    }
+  });
+
+  test('a cursor built by someone without the key (valid layout, any MAC) is refused', () => {
+    // What an attacker can build from public values: the format, the positions of its choice, a guessed MAC.
+    const forged = Buffer.concat([Buffer.from([2, 3, 0, 9]), Buffer.from("x' OR 1", 'utf8').subarray(0, 9), Buffer.alloc(16)]);
+    assert.equal(decodeCursor(forged.toString('base64url'), binding, 1), undefined);
+  });
+
+  test('replicas with the same [proxy]cursor_secret accept each other\'s cursors; another secret does not', () => {
+    try {
+      configureCursorKey('shared secret of the fleet');
+      const text = encodeCursor(binding, positions);
+      configureCursorKey('another fleet');
+      assert.equal(decodeCursor(text, binding, positions.length), undefined);
+      configureCursorKey('shared secret of the fleet');
+      assert.deepEqual(decodeCursor(text, binding, positions.length), positions);
+    } finally {
+      configureCursorKey(undefined);
+    }
+  });
+
+  test('without a secret, the key is random and the warning says replicas cannot share cursors', () => {
+    const warnings: string[] = [];
+    configureCursorKey(undefined, { warn: (m) => warnings.push(m) });
+    const text = encodeCursor(binding, positions);
+    configureCursorKey(undefined);
+    assert.equal(decodeCursor(text, binding, positions.length), undefined, 'another process (another random key) refuses it');
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /cursor_secret is not set.*replicas cannot continue each other's cursors/);
   });
 });
