@@ -28,6 +28,7 @@ import { reversePatch } from './federation/replicate.js';
 import { newRequestId } from './http/request-id.js';
 import { atLeast, type Version } from './ironic/microversion.js';
 import type { SiteClient, SiteResponse } from './sites/site-client.js';
+import { PageScan, type ScanLimits } from './federation/scan.js';
 
 type Obj = Record<string, unknown>;
 
@@ -72,6 +73,8 @@ export interface DriftOptions {
   /** The version the requests use (the sites' common maximum). */
   version: Version;
   requestId?: string;
+  /** Bounds of the loop over each site's pages (default: [proxy]scan_max_pages and scan_timeout's defaults). */
+  scan?: ScanLimits;
 }
 
 /** The families a set of sites serves at `version`. */
@@ -81,11 +84,17 @@ export function familiesAt(version: Version): GlobalFamily[] {
 
 class SiteReadError extends Error {}
 
+/** Global objects one site may hold in a drift check before it counts as flooding the proxy (they are few by nature). */
+const MAX_GLOBAL_OBJECTS = 100_000;
+
 async function readAll(site: SiteClient, family: GlobalFamily, opts: DriftOptions): Promise<Obj[]> {
   const out: Obj[] = [];
   let marker: string | undefined;
   const detail = family === CHASSIS ? `${family.collectionPath}/detail?` : `${family.collectionPath}?detail=True&`;
+  // Bounded (pages, time, pages that lead back), and so is what is kept in memory.
+  const scan = new PageScan(site.name, `reading ${family.collectionPath}`, opts.scan);
   for (;;) {
+    scan.next(marker);
     const res = await site.request({
       method: 'GET',
       path: `${detail}limit=1000${marker ? `&marker=${marker}` : ''}`,
@@ -101,6 +110,7 @@ async function readAll(site: SiteClient, family: GlobalFamily, opts: DriftOption
     }
     const items = doc[family.collectionKey];
     if (!Array.isArray(items)) throw new SiteReadError(`${family.collectionPath} answered without "${family.collectionKey}"`);
+    if (out.length + items.length > MAX_GLOBAL_OBJECTS) throw new SiteReadError(`${family.collectionPath} has more than ${MAX_GLOBAL_OBJECTS} objects`);
     out.push(...(items as Obj[]));
     if (typeof doc.next !== 'string' || items.length === 0) return out;
     marker = String((items[items.length - 1] as Obj).uuid);
@@ -250,9 +260,9 @@ export function formatDrift(report: DriftReport): string[] {
  * start-up. Call it once the sites' versions are known, e.g. in start.ts
  * after `registry.refreshAll()`: `void startupDriftCheck(services.registry.sites, services.internalVersion(), log)`.
  */
-export async function startupDriftCheck(sites: readonly SiteClient[], version: Version, log: Logger): Promise<DriftReport | undefined> {
+export async function startupDriftCheck(sites: readonly SiteClient[], version: Version, log: Logger, scan?: ScanLimits): Promise<DriftReport | undefined> {
   try {
-    const report = await checkDrift(sites, { version });
+    const report = await checkDrift(sites, { version, scan });
     if (report.unreachable.length > 0) {
       log.warn({ sites: report.unreachable }, 'global objects (chassis, deploy templates, runbooks) not checked for drift at some sites');
     }

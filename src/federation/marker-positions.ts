@@ -16,6 +16,7 @@ import { compareValues } from './compare.js';
 import { DONE, START, type Position } from './cursor.js';
 import { fanOut } from './fanout.js';
 import { fetchSitePage, type StreamSpec } from './merge.js';
+import { PageScan, withoutHolding } from './scan.js';
 
 export interface MarkerPoint {
   site: SiteClient;
@@ -38,8 +39,12 @@ export async function positionsAfterMarker(sites: readonly SiteClient[], point: 
       return (c !== 0 ? c : site.ordinal - point.site.ordinal) * dir < 0;
     };
     let position: Position = START;
+    // Bounded: pages, time, a `next` that leads back, the client leaving; each page is dropped once read.
+    const scan = new PageScan(site.name, 'positioning a marker', spec.scan, spec.scope);
+    const scope = withoutHolding(spec.scope);
     for (;;) {
-      const page = await fetchSitePage(site, spec, position, spec.maxChunk);
+      scan.next(position.kind === 'after' ? position.marker : undefined);
+      const page = await fetchSitePage(site, spec, position, spec.maxChunk, scope);
       for (const item of page.items) {
         if (!sortsBefore(item[spec.sortKey])) return position;
         position = { kind: 'after', marker: String(item[spec.markerField]) };

@@ -15,8 +15,9 @@
 import { SiteErrorResponse, SiteFailedResponse, SiteProtocolError } from '../errors.js';
 import { errorMessageOf } from '../ironic/error-body.js';
 import type { Version } from '../ironic/microversion.js';
-import type { SiteClient } from '../sites/site-client.js';
+import type { SiteCallScope, SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
+import type { ScanLimits } from './scan.js';
 import { compareValues } from './compare.js';
 import { DONE, type Position } from './cursor.js';
 
@@ -37,6 +38,10 @@ export interface StreamSpec {
   requestId: string;
   /** The most a single site request asks for (the proxy's max_limit). */
   maxChunk: number;
+  /** The client request (cancellation, memory budget). */
+  scope?: SiteCallScope;
+  /** Bounds of loops over a site's pages (bare-marker positioning). */
+  scan?: ScanLimits;
 }
 
 export interface MergeResult {
@@ -62,7 +67,7 @@ export interface Page {
 }
 
 /** One page of one site's stream, after `position`. */
-export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position: Position, limit: number): Promise<Page> {
+export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position: Position, limit: number, scope = spec.scope): Promise<Page> {
   const qs = new URLSearchParams(spec.params as Array<[string, string]>);
   qs.set('sort_key', spec.sortKey);
   qs.set('sort_dir', spec.sortDir);
@@ -73,6 +78,7 @@ export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position
     path: `${spec.path}?${qs.toString()}`,
     version: spec.version,
     requestId: spec.requestId,
+    scope,
   });
   if (res.status === 404 && position.kind === 'after' && /could not be found/.test(errorMessageOf(parseJsonBody(site.name, res)) ?? '')) {
     throw new MarkerGoneError(site.name);

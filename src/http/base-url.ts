@@ -29,13 +29,23 @@ export function requestBaseUrl(headers: IncomingHttpHeaders, opts: BaseUrlOption
     const fwd = parseForwarded(first(headers.forwarded));
     proto = fwd.proto ?? first(headers['x-forwarded-proto']) ?? proto;
     host = fwd.host ?? first(headers['x-forwarded-host']) ?? host;
-    prefix = (first(headers['x-forwarded-prefix']) ?? '').replace(/\/+$/, '');
+    prefix = pathSafe((first(headers['x-forwarded-prefix']) ?? '').replace(/\/+$/, ''));
     if (prefix && !prefix.startsWith('/')) prefix = `/${prefix}`;
   }
   if (proto !== 'http' && proto !== 'https') proto = opts.tls ? 'https' : 'http';
   // A forged Host must not become a link target that carries arbitrary text.
   if (!host || !HOST_RE.test(host)) host = opts.fallbackHost;
   return `${proto}://${host}${prefix}`;
+}
+
+/**
+ * A prefix as a URL path may carry it: anything but RFC 3986's path
+ * characters (a quote, a backslash, spaces, control or non-ASCII characters)
+ * percent-encoded, so the base is safe in a JSON string and in a Location
+ * header alike.
+ */
+function pathSafe(prefix: string): string {
+  return prefix.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@/%]|%(?![0-9A-Fa-f]{2})/gu, (c) => encodeURIComponent(c));
 }
 
 function parseForwarded(value: string | undefined): { proto?: string; host?: string } {

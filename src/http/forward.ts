@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { relaySiteResponse } from './relay.js';
+import { scopeOf } from './request-scope.js';
 
 export function sendAsIs(site: SiteClient, req: FastifyRequest, overrides: { path?: string; body?: Buffer } = {}): Promise<SiteResponse> {
   const contentType = req.headers['content-type'];
@@ -18,6 +19,7 @@ export function sendAsIs(site: SiteClient, req: FastifyRequest, overrides: { pat
     requestId: req.ironic.globalRequestId,
     headers: contentType ? { 'content-type': contentType } : undefined,
     body: raw && raw.length > 0 ? raw : undefined,
+    scope: scopeOf(req),
   });
 }
 

@@ -1,12 +1,14 @@
 /**
  * Sends a site's answer to the client as if the proxy had produced it:
  * status and body intact (204s stay empty), links and Location pointing at
- * the proxy, and the proxy's own version and request-id headers instead of
- * the site's.
+ * the proxy (a link or Location to anywhere but the site is neutralised or
+ * dropped), and the proxy's own version and request-id headers instead of
+ * the site's. What is not JSON (a front end's HTML error page) is served as
+ * inert text: a site's markup never runs from the proxy's origin.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SiteResponse } from '../sites/site-client.js';
-import { rebase, rewriteLinks, rewriteLinkBytes } from './rewrite.js';
+import { relink, rewriteLinks, rewriteLinkBytes } from './rewrite.js';
 import { SiteProtocolError } from '../errors.js';
 
 /** Which site an answer came from, and the bases its links may start with. */
@@ -38,14 +40,18 @@ export function relaySiteResponse(
     if (v !== undefined) reply.header(name, v);
   }
   const location = res.headers.location;
-  if (typeof location === 'string') reply.header('location', rebase(location, siteBases, base));
+  if (typeof location === 'string') {
+    // A Location elsewhere than the site (a redirect to another host) is not passed on.
+    const moved = relink(location, siteBases, base);
+    if (moved !== undefined) reply.header('location', moved);
+  }
   if (res.status === 204 || res.status === 304 || res.body.length === 0) {
     reply.removeHeader('content-type');
     return reply.send();
   }
   const type = String(res.headers['content-type'] ?? '');
-  if (!type.includes('json')) return reply.send(res.body);
-  if (!from.nextPath && looksLikeJsonDocument(res.body)) {
+  if (!type.includes('json')) return sendInert(reply, type, res.body);
+  if (!from.nextPath) {
     // The hot path: links rewritten in the bytes, the body never decoded, parsed nor re-encoded.
     const rewritten = rewriteLinkBytes(res.body, siteBases, base);
     if (rewritten !== undefined) return reply.header('content-type', 'application/json').send(rewritten);
@@ -64,29 +70,18 @@ export function relaySiteResponse(
 }
 
 /**
- * Is the body shaped as a JSON object or array (first and last characters)?
- * What a misbehaving site sends instead of JSON (an HTML error page from a
- * front end, a body cut short) is not, and takes the parsing path, where it
- * is refused. Parsing every relayed body only to check it would cost more
- * than the rest of the relay.
+ * A body that is not JSON (an HTML error page from the site's front end,
+ * plain text): relayed as text the browser will neither render nor run —
+ * `text/plain` (its charset kept), no sniffing, and a policy that allows
+ * nothing, should a browser open it anyway.
  */
-function looksLikeJsonDocument(body: Buffer): boolean {
-  let i = 0;
-  let j = body.length - 1;
-  while (i < j && isJsonSpace(body[i]!)) i++;
-  while (j > i && isJsonSpace(body[j]!)) j--;
-  const first = body[i];
-  const last = body[j];
-  return i < j && ((first === OPEN_BRACE && last === CLOSE_BRACE) || (first === OPEN_BRACKET && last === CLOSE_BRACKET));
-}
-
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-
-function isJsonSpace(c: number): boolean {
-  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+function sendInert(reply: FastifyReply, type: string, body: Buffer): FastifyReply {
+  const charset = /;\s*charset=([A-Za-z0-9._-]+)/i.exec(type)?.[1];
+  return reply
+    .header('content-type', charset ? `text/plain; charset=${charset}` : 'text/plain')
+    .header('x-content-type-options', 'nosniff')
+    .header('content-security-policy', "default-src 'none'; sandbox")
+    .send(body);
 }
 
 /** Sends a JSON document the proxy built. */
@@ -94,10 +89,11 @@ export function sendJson(reply: FastifyReply, status: number, doc: unknown): Fas
   return reply.code(status).header('content-type', 'application/json').send(JSON.stringify(doc));
 }
 
+/** After rewriteLinks: a `next` of the site (now on the proxy's base) keeps the node scope; a neutralised one stays empty. */
 function keepNextPath(doc: unknown, base: string, path: string): void {
   if (!doc || typeof doc !== 'object') return;
   const d = doc as Record<string, unknown>;
-  if (typeof d.next !== 'string') return;
+  if (typeof d.next !== 'string' || d.next === '') return;
   const q = d.next.indexOf('?');
   d.next = `${base}${path}${q < 0 ? '' : d.next.slice(q)}`;
 }

@@ -57,17 +57,6 @@ export class RequestScope implements SiteCallScope {
     };
   }
 
-  /** A view of this scope that cancels with it but holds no memory (for scans that drop each page once read). */
-  get cancelOnly(): SiteCallScope {
-    const scope = this;
-    return {
-      get cancelled() {
-        return scope.cancelled;
-      },
-      onCancel: (abort) => scope.onCancel(abort),
-    };
-  }
-
   private watch(): void {
     if (this.watching) return;
     this.watching = true;

@@ -1,111 +1,277 @@
 /**
- * Makes a site's answer point at the proxy: every `href` and `next` whose
- * base is one of the site's bases gets the proxy's base instead. Free-form
- * dictionaries (driver_info, instance_info, properties, extra, ...) are user
- * data and are never touched, even if they hold a URL of the site.
+ * Makes a site's answer point at the proxy, touching only the places where
+ * Ironic puts links:
+ *
+ * - `next`: a string member of the top-level object;
+ * - link objects (`{"href": …, "rel": …}`) in a list that is a member of
+ *   the top-level object (`links`, `ports`, `states`, a driver's
+ *   `properties`…), of an item of a top-level list (a listing's items, the
+ *   root's `versions`), or of the root's `default_version`.
+ *
+ * Nothing else is a link: user data (`extra`, `driver_info`, `properties`,
+ * `instance_info`…, a dictionary at any depth) keeps every `href` and `next`
+ * it holds, whatever they say. A link whose base is one of the answering
+ * site's bases gets the proxy's base instead; a link that points anywhere
+ * else (another host, `//evil.example`, `javascript:`) is neutralised to an
+ * empty string: a client following it stays on the proxy, or stops.
  */
 
-const FREE_FORM_KEYS = new Set([
-  'driver_info',
-  'driver_internal_info',
-  'instance_info',
-  'properties',
-  'extra',
-  'internal_info',
-  'local_link_connection',
-  'raid_config',
-  'target_raid_config',
-  'network_data',
-  'inventory',
-  'plugin_data',
-  'clean_step',
-  'deploy_step',
-  'service_step',
-  'steps',
-]);
+/** Lists of dictionaries that are user data, never links (deploy template and runbook steps). */
+const NOT_LINK_LISTS = new Set(['steps', 'clean_steps', 'deploy_steps', 'service_steps']);
 
 /** Replaces `fromBase` by `toBase` at the start of `url` when it is followed by a path, query or nothing. */
 export function rebase(url: string, fromBases: readonly string[], toBase: string): string {
-  for (const from of fromBases) {
-    if (url.startsWith(from)) {
-      const rest = url.slice(from.length);
-      if (rest === '' || rest[0] === '/' || rest[0] === '?') return toBase + rest;
-    }
-  }
-  return url;
+  return relink(url, fromBases, toBase) ?? url;
 }
 
-/** Rewrites links in place and returns the value. */
+/** `url` on the proxy's base when it starts with one of the site's bases (at a boundary), else undefined (a foreign link). */
+export function relink(url: string, fromBases: readonly string[], toBase: string): string | undefined {
+  let best = -1;
+  for (const from of fromBases) {
+    if (from.length > best && from.length > 0 && url.startsWith(from)) {
+      const c = url[from.length];
+      if (c === undefined || c === '/' || c === '?') best = from.length;
+    }
+  }
+  return best < 0 ? undefined : toBase + url.slice(best);
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Rewrites the links of a parsed document (or of one item of a listing) in place and returns it. */
 export function rewriteLinks<T>(value: T, fromBases: readonly string[], toBase: string): T {
-  walk(value, fromBases, toBase);
+  if (!isObj(value)) return value;
+  const doc = value as Obj;
+  if (typeof doc.next === 'string') doc.next = relink(doc.next, fromBases, toBase) ?? '';
+  for (const key of Object.keys(doc)) {
+    const v = doc[key];
+    if (key === 'default_version' && isObj(v)) linkListsOf(v, fromBases, toBase);
+    if (!Array.isArray(v) || NOT_LINK_LISTS.has(key)) continue;
+    linkList(v, fromBases, toBase);
+    for (const item of v) if (isObj(item)) linkListsOf(item, fromBases, toBase);
+  }
   return value;
 }
 
-function walk(value: unknown, fromBases: readonly string[], toBase: string): void {
-  if (Array.isArray(value)) {
-    for (const v of value) walk(v, fromBases, toBase);
-    return;
+function linkListsOf(obj: Obj, fromBases: readonly string[], toBase: string): void {
+  for (const key of Object.keys(obj)) {
+    const v = obj[key];
+    if (Array.isArray(v) && !NOT_LINK_LISTS.has(key)) linkList(v, fromBases, toBase);
   }
-  if (value === null || typeof value !== 'object') return;
-  const obj = value as Record<string, unknown>;
-  for (const [k, v] of Object.entries(obj)) {
-    if (FREE_FORM_KEYS.has(k)) continue;
-    if ((k === 'href' || k === 'next') && typeof v === 'string') obj[k] = rebase(v, fromBases, toBase);
-    else if (typeof v === 'object' && v !== null) walk(v, fromBases, toBase);
+}
+
+function linkList(list: unknown[], fromBases: readonly string[], toBase: string): void {
+  for (const link of list) {
+    if (isObj(link) && typeof link.href === 'string' && typeof link.rel === 'string') link.href = relink(link.href, fromBases, toBase) ?? '';
   }
 }
 
 /**
  * The same rewrite on the JSON bytes, without decoding, parsing or
- * re-encoding them (the hot path of every relayed answer): possible only
- * when every occurrence of a site base in the body is the start of an `href`
- * or `next` value. When a base appears anywhere else (a URL in driver_info,
- * say), undefined: the caller walks the parsed document instead, which never
- * touches free-form data.
+ * re-encoding the document (the hot path of every relayed answer): one pass
+ * over its structure that jumps from quote to quote (Buffer#indexOf, a
+ * native scan) and tracks only containers and keys, so that each `href`
+ * and `next` is judged by where it is, exactly as `rewriteLinks` judges it.
+ * Undefined when the bytes are not a JSON object or array as far as the
+ * pass can tell; the caller then parses them (and refuses what does not
+ * parse).
  *
- * Occurrences are found with Buffer#indexOf (a native scan, far cheaper than
- * a regular expression over a text full of quotes).
+ * `toBase` is written JSON-escaped.
  */
 export function rewriteLinkBytes(body: Buffer, fromBases: readonly string[], toBase: string): Buffer | undefined {
-  const hits = occurrences(body, fromBases);
-  if (hits.length === 0) return body;
-  const target = Buffer.from(toBase);
+  const edits = linkEdits(body);
+  if (edits === undefined) return undefined;
+  if (edits.length === 0) return body;
+  const bases = baseBytes(fromBases);
+  const target = Buffer.from(JSON.stringify(toBase).slice(1, -1));
   const parts: Buffer[] = [];
   let copied = 0;
-  for (const { at, length } of hits) {
-    if (at < copied) continue; // inside a longer base already taken
-    const after = body[at + length];
-    if (!(after === SLASH || after === QUESTION || after === QUOTE) || !LINK_KEYS.some((k) => endsAt(body, k, at))) return undefined;
-    parts.push(body.subarray(copied, at), target);
-    copied = at + length;
+  for (let k = 0; k < edits.length; k += 2) {
+    const start = edits[k]!;
+    const end = edits[k + 1]!;
+    const base = bases.find((b) => startsAt(body, b, start, end));
+    if (base) {
+      const after = start + base.length;
+      parts.push(body.subarray(copied, start), target);
+      copied = after;
+    } else {
+      // A link to somewhere that is not this site: neutralised.
+      parts.push(body.subarray(copied, start));
+      copied = end;
+    }
   }
   parts.push(body.subarray(copied));
   return Buffer.concat(parts);
 }
 
+/** The sites' bases as bytes, once per list (the registry hands out one frozen list per site). */
+const basesAsBytes = new WeakMap<readonly string[], Buffer[]>();
+function baseBytes(bases: readonly string[]): Buffer[] {
+  let bytes = basesAsBytes.get(bases);
+  if (!bytes) {
+    // Longest first: where one base is a prefix of another (a site behind a path), the longer one is the site's.
+    bytes = [...bases].sort((a, b) => b.length - a.length).map((b) => Buffer.from(b));
+    basesAsBytes.set(bases, bytes);
+  }
+  return bytes;
+}
+
+/** Does the string content [start, end) begin with `base`, followed by `/`, `?` or its end? */
+function startsAt(body: Buffer, base: Buffer, start: number, end: number): boolean {
+  const n = base.length;
+  if (n === 0 || end - start < n) return false;
+  if (body.compare(base, 0, n, start, start + n) !== 0) return false;
+  if (start + n === end) return true;
+  const c = body[start + n];
+  return c === SLASH || c === QUESTION;
+}
+
 const SLASH = 0x2f;
 const QUESTION = 0x3f;
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COLON = 0x3a;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
-/** Where each base occurs, in body order; where two bases start at one place, the longer first. */
-function occurrences(body: Buffer, bases: readonly string[]): Array<{ at: number; length: number }> {
-  const hits: Array<{ at: number; length: number }> = [];
-  for (const base of bases) {
-    const length = Buffer.byteLength(base);
-    if (length === 0) continue;
-    for (let i = body.indexOf(base); i >= 0; i = body.indexOf(base, i + 1)) hits.push({ at: i, length });
+const KEY_HREF = Buffer.from('href');
+const KEY_REL = Buffer.from('rel');
+const KEY_NEXT = Buffer.from('next');
+const KEY_DEFAULT_VERSION = Buffer.from('default_version');
+const NOT_LINK_LIST_KEYS = [...NOT_LINK_LISTS].map((k) => Buffer.from(k));
+
+const MAX_DEPTH = 512;
+
+/**
+ * The [start, end) spans (string contents, quotes excluded) of the link
+ * values of a JSON document, in order; undefined when the bytes do not scan
+ * as one JSON object or array.
+ */
+function linkEdits(body: Buffer): number[] | undefined {
+  const len = body.length;
+  // Per open container: object (1) or array (0), the key it is the value of (span, or -1), and for objects
+  // the spans of its href values and whether it has a string rel.
+  const isObject: number[] = [];
+  const keyStart: number[] = [];
+  const keyEnd: number[] = [];
+  const hrefs: Array<number[] | undefined> = [];
+  const hasRel: boolean[] = [];
+  const edits: number[] = [];
+  let depth = 0;
+  let expectKey = false;
+  let curKeyStart = -1;
+  let curKeyEnd = -1;
+  let i = 0;
+  let done = false;
+
+  const keyIs = (s: number, e: number, k: Buffer): boolean => e - s === k.length && body.compare(k, 0, k.length, s, e) === 0;
+  const notLinkList = (s: number, e: number): boolean => NOT_LINK_LIST_KEYS.some((k) => keyIs(s, e, k));
+  /** May the object now open at depth `d` (index d-1) hold a link, by where it is? */
+  const linkPosition = (d: number): boolean => {
+    if (isObject[0] !== 1 || isObject[d - 1] !== 1 || isObject[d - 2] !== 0) return false;
+    if (notLinkList(keyStart[d - 2]!, keyEnd[d - 2]!)) return false;
+    if (d === 3) return true; // doc.K[i]
+    if (d === 4) return isObject[1] === 1 && keyIs(keyStart[1]!, keyEnd[1]!, KEY_DEFAULT_VERSION); // doc.default_version.K[i]
+    if (d === 5) return isObject[1] === 0 && isObject[2] === 1 && !notLinkList(keyStart[1]!, keyEnd[1]!); // doc.C[j].K[i]
+    return false;
+  };
+
+  while (i < len) {
+    const c = body[i]!;
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
+      i++;
+      continue;
+    }
+    if (done) return undefined; // bytes after the document
+    if (c === QUOTE) {
+      let e = body.indexOf(QUOTE, i + 1);
+      while (e > 0 && escaped(body, e)) e = body.indexOf(QUOTE, e + 1);
+      if (e < 0) return undefined;
+      if (depth === 0) return undefined;
+      if (expectKey) {
+        curKeyStart = i + 1;
+        curKeyEnd = e;
+        expectKey = false;
+      } else if (isObject[depth - 1] === 1 && curKeyStart >= 0) {
+        // A string value of the member curKey.
+        if (depth === 1 && keyIs(curKeyStart, curKeyEnd, KEY_NEXT)) edits.push(i + 1, e);
+        else if (depth >= 3 && keyIs(curKeyStart, curKeyEnd, KEY_HREF) && linkPosition(depth)) (hrefs[depth - 1] ??= []).push(i + 1, e);
+        else if (keyIs(curKeyStart, curKeyEnd, KEY_REL)) hasRel[depth - 1] = true;
+      }
+      i = e + 1;
+      continue;
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth >= MAX_DEPTH) return undefined;
+      const inObject = depth > 0 && isObject[depth - 1] === 1;
+      isObject[depth] = c === OPEN_BRACE ? 1 : 0;
+      keyStart[depth] = inObject ? curKeyStart : -1;
+      keyEnd[depth] = inObject ? curKeyEnd : -1;
+      hrefs[depth] = undefined;
+      hasRel[depth] = false;
+      depth++;
+      expectKey = c === OPEN_BRACE;
+      curKeyStart = -1;
+      i++;
+      continue;
+    }
+    if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (depth === 0 || isObject[depth - 1] !== (c === CLOSE_BRACE ? 1 : 0)) return undefined;
+      depth--;
+      const found = hrefs[depth];
+      if (found && hasRel[depth]) edits.push(...found);
+      hrefs[depth] = undefined;
+      if (depth === 0) done = true;
+      // Back in the parent: the key of this container is no longer current.
+      curKeyStart = -1;
+      expectKey = false;
+      i++;
+      continue;
+    }
+    if (c === COMMA) {
+      if (depth === 0) return undefined;
+      expectKey = isObject[depth - 1] === 1;
+      i++;
+      continue;
+    }
+    if (c === COLON) {
+      i++;
+      continue;
+    }
+    // A number, true, false, null (or junk, which the parse that follows a refusal would find).
+    if (depth === 0) return undefined;
+    i++;
+    while (i < len) {
+      const d = body[i]!;
+      if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) break;
+      if (d === QUOTE || d === OPEN_BRACE || d === OPEN_BRACKET || d === COLON) return undefined;
+      i++;
+    }
   }
-  if (bases.length > 1) hits.sort((a, b) => a.at - b.at || b.length - a.length);
-  return hits;
+  if (!done) return undefined;
+  // Spans were collected as objects closed (inner first): put them in body order.
+  if (!ascending(edits)) {
+    const pairs: Array<[number, number]> = [];
+    for (let k = 0; k < edits.length; k += 2) pairs.push([edits[k]!, edits[k + 1]!]);
+    pairs.sort((a, b) => a[0] - b[0]);
+    edits.length = 0;
+    for (const [s, e] of pairs) edits.push(s, e);
+  }
+  return edits;
 }
 
-/** Does `key` end right before `at`? (A byte loop: the keys are 8 or 9 bytes, less than a native call costs.) */
-function endsAt(body: Buffer, key: Buffer, at: number): boolean {
-  const start = at - key.length;
-  if (start < 0) return false;
-  for (let i = key.length - 1; i >= 0; i--) if (body[start + i] !== key[i]) return false;
+function ascending(edits: number[]): boolean {
+  for (let k = 2; k < edits.length; k += 2) if (edits[k]! < edits[k - 2]!) return false;
   return true;
 }
 
-/** `"href": "` as Python's json.dumps writes it, and the compact form. */
-const LINK_KEYS = ['"href": "', '"next": "', '"href":"', '"next":"'].map((k) => Buffer.from(k));
+/** Is the quote at `at` escaped (an odd number of backslashes before it)? */
+function escaped(body: Buffer, at: number): boolean {
+  let n = 0;
+  for (let j = at - 1; j >= 0 && body[j] === BACKSLASH; j--) n++;
+  return (n & 1) === 1;
+}

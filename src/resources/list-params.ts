@@ -7,6 +7,8 @@
 import type { FastifyRequest } from 'fastify';
 import { badRequest } from '../errors.js';
 import { listMerged, type ListingPage } from '../federation/listing.js';
+import { scanLimitsOf } from '../federation/scan.js';
+import { scopeOf } from '../http/request-scope.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
@@ -98,6 +100,8 @@ export function mergedPage(services: ProxyServices, request: FastifyRequest, par
       version: request.ironic.version,
       requestId: request.ironic.globalRequestId,
       maxChunk: services.config.api.maxLimit,
+      scope: scopeOf(request),
+      scan: scanLimitsOf(services.config.proxy),
     },
     limit: params.limit,
     marker: params.marker,

@@ -11,6 +11,7 @@
  */
 import { conflict, ProxyError, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
+import { PageScan, scanLimitsOf } from '../federation/scan.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import type { SiteClient } from '../sites/site-client.js';
 import type { CollectionDef } from './collection-list.js';
@@ -118,7 +119,9 @@ async function assertConnectorFree(ctx: WriteContext, type: string, connectorId:
   const pageSize = services.config.api.maxLimit;
   const outcomes = await fanOut(others, async (site: SiteClient): Promise<boolean> => {
     let marker: string | undefined;
+    const scan = new PageScan(site.name, 'reading volume connectors', scanLimitsOf(services.config.proxy));
     for (;;) {
+      scan.next(marker);
       const qs = `fields=uuid,type,connector_id&limit=${pageSize}${marker ? `&marker=${marker}` : ''}`;
       const res = await site.request({ method: 'GET', path: `/v1/volume/connectors?${qs}`, version: services.internalVersion(), requestId });
       if (res.status !== 200) throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);

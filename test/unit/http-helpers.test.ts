@@ -146,27 +146,50 @@ describe('rewriteLinks', () => {
     }
   });
 
-  test('foreign hosts (the docs describedby link) are left alone', () => {
+  test('a link to anywhere but the site (another host, //host, javascript:) is neutralised', () => {
     const v1 = {
       id: 'v1',
       links: [
         { href: `${SITE}/v1/`, rel: 'self' },
         { href: 'https://docs.openstack.org/ironic/latest/contributor/webapi.html', rel: 'describedby', type: 'text/html' },
+        { href: '//evil.example/v1', rel: 'bookmark' },
+        { href: 'javascript:alert(1)', rel: 'x' },
+        { href: `${SITE}0/v1`, rel: 'x' },
       ],
       nodes: [{ href: `${SITE}/v1/nodes/`, rel: 'self' }],
+      next: 'https://evil.example/v1/nodes?marker=x',
     };
     rewriteLinks(v1, [SITE], PROXY);
-    assert.deepEqual(v1.links, [
-      { href: `${PROXY}/v1/`, rel: 'self' },
-      { href: 'https://docs.openstack.org/ironic/latest/contributor/webapi.html', rel: 'describedby', type: 'text/html' },
-    ]);
+    assert.deepEqual(
+      v1.links.map((l) => l.href),
+      [`${PROXY}/v1/`, '', '', '', ''],
+    );
     assert.equal(v1.nodes[0]!.href, `${PROXY}/v1/nodes/`);
+    assert.equal(v1.next, '');
   });
 
-  test('top-level arrays, scalars and non-string href values', () => {
-    const arr = [{ href: `${SITE}/a` }, null, 3, 'text', [{ next: `${SITE}/b` }]];
+  test('only where Ironic puts links: top-level lists, items of a top-level list, default_version; never user data', () => {
+    const root = {
+      default_version: { id: 'v1', links: [{ href: `${SITE}/v1/`, rel: 'self' }] },
+      versions: [{ id: 'v1', links: [{ href: `${SITE}/v1/`, rel: 'self' }] }],
+      extra: { links: [{ href: `${SITE}/x`, rel: 'self' }], href: `${SITE}/y`, next: `${SITE}/z` },
+      steps: [{ interface: 'deploy', href: `${SITE}/s`, rel: 'x' }],
+      deep: [{ a: [{ b: [{ href: `${SITE}/d`, rel: 'self' }] }] }],
+      nohref: [{ href: `${SITE}/n` }],
+    };
+    rewriteLinks(root, [SITE], PROXY);
+    assert.equal(root.default_version.links[0]!.href, `${PROXY}/v1/`);
+    assert.equal(root.versions[0]!.links[0]!.href, `${PROXY}/v1/`);
+    assert.deepEqual(root.extra, { links: [{ href: `${SITE}/x`, rel: 'self' }], href: `${SITE}/y`, next: `${SITE}/z` });
+    assert.equal(root.steps[0]!.href, `${SITE}/s`);
+    assert.equal(root.deep[0]!.a[0]!.b[0]!.href, `${SITE}/d`);
+    assert.equal(root.nohref[0]!.href, `${SITE}/n`, 'an object without rel is not a link');
+  });
+
+  test('top-level arrays, scalars and non-string href values are not documents with links', () => {
+    const arr = [{ href: `${SITE}/a`, rel: 'self' }, null, 3, 'text', [{ next: `${SITE}/b` }]];
     rewriteLinks(arr, [SITE], PROXY);
-    assert.deepEqual(arr, [{ href: `${PROXY}/a` }, null, 3, 'text', [{ next: `${PROXY}/b` }]]);
+    assert.deepEqual(arr, [{ href: `${SITE}/a`, rel: 'self' }, null, 3, 'text', [{ next: `${SITE}/b` }]]);
     const odd = { href: 42, next: null, link: `${SITE}/c` };
     rewriteLinks(odd, [SITE], PROXY);
     assert.deepEqual(odd, { href: 42, next: null, link: `${SITE}/c` });
@@ -247,9 +270,39 @@ describe('rewriteLinkBytes (the relay fast path)', () => {
     );
   });
 
-  test('gives up (undefined) when a base appears outside a link, so free-form data is never touched', () => {
-    const text = '{"driver_info": {"api": "http://s:1/v1"}, "links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}]}';
-    assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined);
+  test('a base outside a link (free-form data) is left as it is, the links are rewritten', () => {
+    const text = '{"driver_info": {"api": "http://s:1/v1"}, "extra": {"href": "http://s:1/v1/x", "next": "http://s:1/n", "links": [{"href": "http://s:1/l", "rel": "self"}]}, "links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}]}';
+    assert.equal(
+      rewriteLinkText(text, ['http://s:1'], 'https://p'),
+      '{"driver_info": {"api": "http://s:1/v1"}, "extra": {"href": "http://s:1/v1/x", "next": "http://s:1/n", "links": [{"href": "http://s:1/l", "rel": "self"}]}, "links": [{"href": "https://p/v1/nodes/a", "rel": "self"}]}',
+    );
+  });
+
+  test('bytes and parsed documents agree, on a listing with every kind of position', () => {
+    const doc = {
+      nodes: [
+        {
+          uuid: 'u1',
+          links: [{ href: 'http://s:1/v1/nodes/u1', rel: 'self' }, { rel: 'bookmark', href: 'http://evil/x' }],
+          ports: [{ href: 'http://s:1/v1/nodes/u1/ports', rel: 'self' }],
+          extra: { href: 'http://s:1/e', list: [{ href: 'http://s:1/e2', rel: 'self' }] },
+          name: 'a "quoted" \\ name with \"href\": \"http://s:1/x\"',
+        },
+      ],
+      next: 'http://s:1/v1/nodes?marker=u1',
+    };
+    for (const text of [JSON.stringify(doc), JSON.stringify(doc, null, 1)]) {
+      const bytes = rewriteLinkText(text, ['http://s:1'], 'https://p/"q');
+      const parsed = rewriteLinks(JSON.parse(text), ['http://s:1'], 'https://p/"q');
+      assert.ok(bytes !== undefined);
+      assert.deepEqual(JSON.parse(bytes), parsed);
+    }
+  });
+
+  test('a proxy base with a quote or backslash is written JSON-escaped', () => {
+    const text = '{"links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}]}';
+    const out = rewriteLinkText(text, ['http://s:1'], 'https://p/a"b\\c')!;
+    assert.equal(JSON.parse(out).links[0].href, 'https://p/a"b\\c/v1/nodes/a');
   });
 
   test('where one base is a prefix of another (a site behind a path), the longer one is replaced', () => {
@@ -265,9 +318,9 @@ describe('rewriteLinkBytes (the relay fast path)', () => {
     assert.equal(rewriteLinkText('{"a": "b"}http://s:1', ['http://s:1'], 'https://p'), undefined);
   });
 
-  test('does not take http://s:10 for http://s:1', () => {
+  test('does not take http://s:10 for http://s:1 (a foreign link: neutralised)', () => {
     const text = '{"links": [{"href": "http://s:10/v1/nodes/a", "rel": "self"}]}';
-    assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined);
+    assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), '{"links": [{"href": "", "rel": "self"}]}');
     assert.equal(rewriteLinkText('{"a": 1}', ['http://s:1'], 'https://p'), '{"a": 1}');
   });
 });
