@@ -7,6 +7,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { relaySiteResponse } from './relay.js';
+import { badRequest } from '../errors.js';
+import { readJson as readIronicJson } from '../ironic/json.js';
 import { scopeOf } from './request-scope.js';
 
 export function sendAsIs(site: SiteClient, req: FastifyRequest, overrides: { path?: string; body?: Buffer } = {}): Promise<SiteResponse> {
@@ -28,12 +30,16 @@ export async function forwardTo(services: ProxyServices, req: FastifyRequest, re
   return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, await sendAsIs(site, req));
 }
 
-/** The request body as JSON, or undefined when there is none or it is not JSON (a site then answers the error). */
+/**
+ * The request body as JSON read as Ironic reads it (src/ironic/json.ts), or
+ * undefined when there is none or it is not JSON (a site then answers the
+ * error). Values the proxy cannot carry are a 400 (the server refuses them
+ * on arrival already).
+ */
 export function readJson(req: FastifyRequest): unknown {
   if (!Buffer.isBuffer(req.body) || req.body.length === 0) return undefined;
-  try {
-    return JSON.parse(req.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
+  const read = readIronicJson(req.body);
+  if (read.ok) return read.value;
+  if (read.kind === 'unrepresentable') throw badRequest(`The request body cannot be read faithfully: ${read.reason}.`);
+  return undefined;
 }

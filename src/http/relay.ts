@@ -10,6 +10,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { SiteResponse } from '../sites/site-client.js';
 import { relink, rewriteLinks, rewriteLinkBytes } from './rewrite.js';
 import { SiteProtocolError } from '../errors.js';
+import { faultBody } from '../ironic/error-body.js';
+import { checkSiteAnswer } from './site-answer.js';
 
 /** Which site an answer came from, and the bases its links may start with. */
 export interface LinkSource {
@@ -30,10 +32,14 @@ export function relaySiteResponse(
   request: FastifyRequest,
   reply: FastifyReply,
   from: LinkSource,
-  res: Pick<SiteResponse, 'status' | 'headers' | 'body'>,
+  answer: Pick<SiteResponse, 'status' | 'headers' | 'body'>,
 ): FastifyReply {
   const { site: siteName, bases: siteBases } = from;
   const base = request.ironic.baseUrl;
+  // Nothing is relayed that is not the document it claims to be (issue 15): the site's 502 instead.
+  const checked = checkSiteAnswer(answer, { anyValue: request.url.includes('/vendor_passthru') });
+  if (!checked.ok) return refuseAnswer(request, reply, siteName, checked.problem);
+  const res = checked.body === answer.body ? answer : { ...answer, body: checked.body };
   reply.code(res.status);
   for (const name of PASSED_HEADERS) {
     const v = res.headers[name];
@@ -82,6 +88,13 @@ function sendInert(reply: FastifyReply, type: string, body: Buffer): FastifyRepl
     .header('x-content-type-options', 'nosniff')
     .header('content-security-policy', "default-src 'none'; sandbox")
     .send(body);
+}
+
+/** A site answer that is not what it claims: the site's 502, in Ironic's body, before anything of it was relayed. */
+function refuseAnswer(request: FastifyRequest, reply: FastifyReply, site: string, problem: string): FastifyReply {
+  const err = new SiteProtocolError(site, problem);
+  request.log.warn({ code: err.code, msg: err.message }, 'request failed');
+  return reply.code(err.status).header('content-type', 'application/json').send(faultBody(err.status, err.message));
 }
 
 /** Sends a JSON document the proxy built. */

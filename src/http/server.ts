@@ -25,6 +25,7 @@ import { normalizeUrl, INVALID_PATH, pathOf } from './normalize-url.js';
 import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
 import { accessLogger, lazyChildLogger } from './request-logger.js';
+import { acceptClientBody } from './client-body.js';
 import { keystoneGate } from '../auth/authenticate.js';
 import { Transform } from 'node:stream';
 import { ProxyBusyError, tooLargeForBudget } from '../memory-budget.js';
@@ -95,7 +96,16 @@ export function buildServer(services: ProxyServices): FastifyInstance {
 
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // The one exception: a JSON body is read as Ironic reads it (byte-order mark, NaN) before anything sees it.
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+    let accepted: Buffer;
+    try {
+      accepted = acceptClientBody(body as Buffer);
+    } catch (err) {
+      return done(err as Error);
+    }
+    done(null, accepted);
+  });
 
   const accessLog = accessLogger(services.log);
   const authtoken = config.keystoneAuthtoken;

@@ -16,6 +16,7 @@ import type { SiteConfig } from '../config/types.js';
 import { ProxyError, SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
 import { ProxyBusyError, type MemoryBudget } from '../memory-budget.js';
 import { formatVersion, type Version } from '../ironic/microversion.js';
+import { readJson } from '../ironic/json.js';
 import type { SiteAuth, SiteCredentials } from './auth.js';
 import { CircuitBreaker } from './breaker.js';
 import { ConcurrencyLimiter } from './limiter.js';
@@ -335,12 +336,18 @@ function collect(pool: Pool, opts: Dispatcher.DispatchOptions, o: CollectOptions
   });
 }
 
+/**
+ * A site's JSON answer, read as Ironic reads JSON (src/ironic/json.ts). A
+ * success the proxy cannot read (not JSON, or holding a value such as NaN
+ * that it cannot carry) is the site's failure for that object (502); an
+ * unreadable error body is no body.
+ */
 export function parseJsonBody<T>(site: string, res: SiteResponse): T | undefined {
   if (res.body.length === 0) return undefined;
-  try {
-    return JSON.parse(res.body.toString('utf8')) as T;
-  } catch {
-    if (res.status >= 200 && res.status < 300) throw new SiteProtocolError(site, 'body is not JSON');
-    return undefined;
+  const read = readJson(res.body);
+  if (read.ok) return read.value as T;
+  if (res.status >= 200 && res.status < 300) {
+    throw new SiteProtocolError(site, read.kind === 'syntax' ? `body is not JSON (${read.reason})` : `body cannot be read faithfully: ${read.reason}`);
   }
+  return undefined;
 }

@@ -1,0 +1,25 @@
+/**
+ * Client bodies read as Ironic reads them, before anything else sees them
+ * (the policy checks, the engines, the sites): one leading UTF-8 byte-order
+ * mark is dropped — Python's json skips it, so a body that starts with one
+ * is the same request to Ironic and must be the same request to the proxy's
+ * own checks (name uniqueness, PATCH rules) — and a body holding values the
+ * proxy cannot carry exactly (NaN, ±Infinity, numbers beyond a double,
+ * integers beyond 2^53) is refused with 400 before any site is touched:
+ * Ironic would store them, and every later reading of that object through
+ * the proxy would fail on them. Anything else that is not JSON is left for
+ * the site, whose Ironic answers it with its own error.
+ */
+import { badRequest } from '../errors.js';
+import { scanJson, stripBom } from '../ironic/json.js';
+
+export function acceptClientBody(body: Buffer): Buffer {
+  const bytes = stripBom(body);
+  const scan = scanJson(bytes);
+  if (scan.valid && scan.unrepresentable) {
+    throw badRequest(
+      `The request body holds ${scan.unrepresentable}: NaN, Infinity and numbers that a double cannot hold exactly are not accepted.`,
+    );
+  }
+  return bytes;
+}
