@@ -138,28 +138,54 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
-const KEY_HREF = Buffer.from('href');
-const KEY_REL = Buffer.from('rel');
-const KEY_NEXT = Buffer.from('next');
-const KEY_DEFAULT_VERSION = Buffer.from('default_version');
-const NOT_LINK_LIST_KEYS = [...NOT_LINK_LISTS].map((k) => Buffer.from(k));
+const KEY_HREF = 'href';
+const KEY_REL = 'rel';
+const KEY_NEXT = 'next';
+const KEY_DEFAULT_VERSION = 'default_version';
+const NOT_LINK_LIST_KEYS = [...NOT_LINK_LISTS];
 
 const MAX_DEPTH = 512;
+
+// The scanner's state per open container, kept between calls (the scan is synchronous): object (1) or
+// array (0), the span of the key it is the value of (-1: none), and for objects the span of its href value
+// at a link position (-1: none) and whether it has a string rel.
+const isObject = new Uint8Array(MAX_DEPTH);
+const keyStart = new Int32Array(MAX_DEPTH);
+const keyEnd = new Int32Array(MAX_DEPTH);
+const hrefStart = new Int32Array(MAX_DEPTH);
+const hrefEnd = new Int32Array(MAX_DEPTH);
+const hasRel = new Uint8Array(MAX_DEPTH);
+
+function keyIs(text: string, s: number, e: number, k: string): boolean {
+  return e - s === k.length && text.startsWith(k, s);
+}
+
+function notLinkList(text: string, s: number, e: number): boolean {
+  for (const k of NOT_LINK_LIST_KEYS) if (keyIs(text, s, e, k)) return true;
+  return false;
+}
+
+/** May the object now open at depth `d` (index d-1) hold a link, by where it is? */
+function linkPosition(text: string, d: number): boolean {
+  if (isObject[0] !== 1 || isObject[d - 1] !== 1 || isObject[d - 2] !== 0) return false;
+  if (notLinkList(text, keyStart[d - 2]!, keyEnd[d - 2]!)) return false;
+  if (d === 3) return true; // doc.K[i]
+  if (d === 4) return isObject[1] === 1 && keyIs(text, keyStart[1]!, keyEnd[1]!, KEY_DEFAULT_VERSION); // doc.default_version.K[i]
+  if (d === 5) return isObject[1] === 0 && isObject[2] === 1 && !notLinkList(text, keyStart[1]!, keyEnd[1]!); // doc.C[j].K[i]
+  return false;
+}
 
 /**
  * The [start, end) spans (string contents, quotes excluded) of the link
  * values of a JSON document, in order; undefined when the bytes do not scan
- * as one JSON object or array.
+ * as one JSON object or array (or a link object has two hrefs: the parse
+ * path decides).
  */
-function linkEdits(body: Buffer): number[] | undefined {
-  const len = body.length;
-  // Per open container: object (1) or array (0), the key it is the value of (span, or -1), and for objects
-  // the spans of its href values and whether it has a string rel.
-  const isObject: number[] = [];
-  const keyStart: number[] = [];
-  const keyEnd: number[] = [];
-  const hrefs: Array<number[] | undefined> = [];
-  const hasRel: boolean[] = [];
+function linkEdits(bytes: Buffer): number[] | undefined {
+  // Scanned as a one-byte string (latin1: one character per byte, so offsets are byte offsets): V8 inlines
+  // charCodeAt and indexOf on strings, while every Buffer call crosses into C++.
+  const text = bytes.toString('latin1');
+  const len = text.length;
   const edits: number[] = [];
   let depth = 0;
   let expectKey = false;
@@ -168,39 +194,32 @@ function linkEdits(body: Buffer): number[] | undefined {
   let i = 0;
   let done = false;
 
-  const keyIs = (s: number, e: number, k: Buffer): boolean => e - s === k.length && body.compare(k, 0, k.length, s, e) === 0;
-  const notLinkList = (s: number, e: number): boolean => NOT_LINK_LIST_KEYS.some((k) => keyIs(s, e, k));
-  /** May the object now open at depth `d` (index d-1) hold a link, by where it is? */
-  const linkPosition = (d: number): boolean => {
-    if (isObject[0] !== 1 || isObject[d - 1] !== 1 || isObject[d - 2] !== 0) return false;
-    if (notLinkList(keyStart[d - 2]!, keyEnd[d - 2]!)) return false;
-    if (d === 3) return true; // doc.K[i]
-    if (d === 4) return isObject[1] === 1 && keyIs(keyStart[1]!, keyEnd[1]!, KEY_DEFAULT_VERSION); // doc.default_version.K[i]
-    if (d === 5) return isObject[1] === 0 && isObject[2] === 1 && !notLinkList(keyStart[1]!, keyEnd[1]!); // doc.C[j].K[i]
-    return false;
-  };
-
   while (i < len) {
-    const c = body[i]!;
+    const c = text.charCodeAt(i);
     if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) {
       i++;
       continue;
     }
     if (done) return undefined; // bytes after the document
     if (c === QUOTE) {
-      let e = body.indexOf(QUOTE, i + 1);
-      while (e > 0 && escaped(body, e)) e = body.indexOf(QUOTE, e + 1);
-      if (e < 0) return undefined;
-      if (depth === 0) return undefined;
+      let e = text.indexOf('"', i + 1);
+      while (e > 0 && escaped(text, e)) e = text.indexOf('"', e + 1);
+      if (e < 0 || depth === 0) return undefined;
       if (expectKey) {
         curKeyStart = i + 1;
         curKeyEnd = e;
         expectKey = false;
-      } else if (isObject[depth - 1] === 1 && curKeyStart >= 0) {
+      } else if (curKeyStart >= 0 && isObject[depth - 1] === 1) {
         // A string value of the member curKey.
-        if (depth === 1 && keyIs(curKeyStart, curKeyEnd, KEY_NEXT)) edits.push(i + 1, e);
-        else if (depth >= 3 && keyIs(curKeyStart, curKeyEnd, KEY_HREF) && linkPosition(depth)) (hrefs[depth - 1] ??= []).push(i + 1, e);
-        else if (keyIs(curKeyStart, curKeyEnd, KEY_REL)) hasRel[depth - 1] = true;
+        if (depth === 1) {
+          if (keyIs(text, curKeyStart, curKeyEnd, KEY_NEXT)) edits.push(i + 1, e);
+        } else if (depth >= 3 && depth <= 5 && keyIs(text, curKeyStart, curKeyEnd, KEY_HREF)) {
+          if (linkPosition(text, depth)) {
+            if (hrefStart[depth - 1]! >= 0) return undefined;
+            hrefStart[depth - 1] = i + 1;
+            hrefEnd[depth - 1] = e;
+          }
+        } else if (keyIs(text, curKeyStart, curKeyEnd, KEY_REL)) hasRel[depth - 1] = 1;
       }
       i = e + 1;
       continue;
@@ -211,8 +230,8 @@ function linkEdits(body: Buffer): number[] | undefined {
       isObject[depth] = c === OPEN_BRACE ? 1 : 0;
       keyStart[depth] = inObject ? curKeyStart : -1;
       keyEnd[depth] = inObject ? curKeyEnd : -1;
-      hrefs[depth] = undefined;
-      hasRel[depth] = false;
+      hrefStart[depth] = -1;
+      hasRel[depth] = 0;
       depth++;
       expectKey = c === OPEN_BRACE;
       curKeyStart = -1;
@@ -222,9 +241,7 @@ function linkEdits(body: Buffer): number[] | undefined {
     if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       if (depth === 0 || isObject[depth - 1] !== (c === CLOSE_BRACE ? 1 : 0)) return undefined;
       depth--;
-      const found = hrefs[depth];
-      if (found && hasRel[depth]) edits.push(...found);
-      hrefs[depth] = undefined;
+      if (hrefStart[depth]! >= 0 && hasRel[depth] === 1) edits.push(hrefStart[depth]!, hrefEnd[depth]!);
       if (depth === 0) done = true;
       // Back in the parent: the key of this container is no longer current.
       curKeyStart = -1;
@@ -246,7 +263,7 @@ function linkEdits(body: Buffer): number[] | undefined {
     if (depth === 0) return undefined;
     i++;
     while (i < len) {
-      const d = body[i]!;
+      const d = text.charCodeAt(i);
       if (d === COMMA || d === CLOSE_BRACE || d === CLOSE_BRACKET || d === 0x20 || d === 0x0a || d === 0x0d || d === 0x09) break;
       if (d === QUOTE || d === OPEN_BRACE || d === OPEN_BRACKET || d === COLON) return undefined;
       i++;
@@ -257,9 +274,9 @@ function linkEdits(body: Buffer): number[] | undefined {
   if (!ascending(edits)) {
     const pairs: Array<[number, number]> = [];
     for (let k = 0; k < edits.length; k += 2) pairs.push([edits[k]!, edits[k + 1]!]);
-    pairs.sort((a, b) => a[0] - b[0]);
+    pairs.sort((x, y) => x[0] - y[0]);
     edits.length = 0;
-    for (const [s, e] of pairs) edits.push(s, e);
+    for (const [x, y] of pairs) edits.push(x, y);
   }
   return edits;
 }
@@ -270,8 +287,8 @@ function ascending(edits: number[]): boolean {
 }
 
 /** Is the quote at `at` escaped (an odd number of backslashes before it)? */
-function escaped(body: Buffer, at: number): boolean {
+function escaped(text: string, at: number): boolean {
   let n = 0;
-  for (let j = at - 1; j >= 0 && body[j] === BACKSLASH; j--) n++;
+  for (let j = at - 1; j >= 0 && text.charCodeAt(j) === BACKSLASH; j--) n++;
   return (n & 1) === 1;
 }
