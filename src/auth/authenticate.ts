@@ -1,7 +1,9 @@
 /**
  * The Keystone gate in front of the API: every request but the version
  * documents (`/` and `/v1`, after path normalisation, so `//v1/../v1/nodes`
- * is not one of them) needs a valid X-Auth-Token. Missing, unknown, expired
+ * is not one of them) and the liveness probe (`GET /healthz`: probes carry
+ * no token, and it tells nothing but "alive") needs a valid X-Auth-Token;
+ * `/readyz` and `/metrics` describe the fleet and stay behind it. Missing, unknown, expired
  * or revoked tokens get exactly what Ironic's keystonemiddleware answers:
  * 401, `WWW-Authenticate: Keystone uri="…"`, and its JSON body. When Keystone
  * cannot be asked, the 503 is keystonemiddleware's too (webob's body, no
@@ -13,6 +15,8 @@ import { keystoneUnavailableBody } from './keystone-unavailable.js';
 import { pathOf } from '../http/normalize-url.js';
 
 const PUBLIC_PATHS = new Set(['/', '/v1']);
+/** Public for GET (and HEAD) only. */
+const PUBLIC_PROBES = new Set(['/healthz']);
 
 /**
  * keystonemiddleware's 401 body as it writes it (Python's JSON separators),
@@ -28,6 +32,7 @@ export function keystoneGate(validator: UserTokenValidator, wwwAuthenticateUri: 
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     const path = pathOf(request.url);
     if (PUBLIC_PATHS.has(path)) return true;
+    if (PUBLIC_PROBES.has(path) && (request.method === 'GET' || request.method === 'HEAD')) return true;
     const token = request.headers['x-auth-token'];
     if (typeof token === 'string' && token.length > 0 && token.length <= 8192) {
       try {

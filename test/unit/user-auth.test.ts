@@ -251,6 +251,16 @@ describe('users through Keystone', () => {
     assert.equal((await call('GET', '/v1/')).status, 200);
   });
 
+  test('the liveness probe needs no token (probes cannot send one); readiness and metrics do', async () => {
+    const r = await call('GET', '/healthz');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, { status: 'ok' });
+    assert.equal((await call('GET', '/healthz?x=1')).status, 200);
+    assert.equal((await call('POST', '/healthz')).status, 401, 'only GET is public');
+    assert.equal((await call('GET', '/readyz')).status, 401);
+    assert.equal((await call('GET', '/metrics')).status, 401);
+  });
+
   test('everything else without a valid token is a 401 as keystonemiddleware answers', async () => {
     for (const token of [undefined, '', 'forged', 'svc-token']) {
       const r = await call('GET', '/v1/nodes', token);
