@@ -49,7 +49,9 @@ export async function listNodes(
   const creds = requestCredentials(services, request);
   // Callers without filter_threshold get Ironic's redactions, decided per node with its owner and lessee.
   const redact = creds !== undefined && needsRedaction(services, creds);
-  const view = siteView(params.passthrough, detailPath, sortKey, version.minor, redact ? ['owner', 'lessee'] : []);
+  // Owner and lessee are the redaction's target; a version that cannot show them cannot ask for them (then the rules see no owner, and redact).
+  const policyFields = redact ? ['owner', 'lessee'].filter((f) => nodeFieldVisibleAt(f, version.minor)) : [];
+  const view = siteView(params.passthrough, detailPath, sortKey, version.minor, policyFields);
   if (listProject) {
     // A project sees the nodes it owns or leases: Ironic's `project` filter, forced, as Ironic forces it.
     if (!query.has('project')) view.params.push(['project', listProject]);
