@@ -56,7 +56,8 @@ export async function positionsAfterMarker(sites: readonly SiteClient[], point: 
   const positions = outcomes.map((o) => {
     if (o.ok) return o.value;
     failures.push({ site: o.site, error: o.error });
-    return START;
+    // Its place in the order is unknown: left out of this listing (named missing), never listed from its start.
+    return DONE;
   });
   return { positions, failures };
 }
