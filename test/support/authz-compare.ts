@@ -107,6 +107,17 @@ export function mergeDrivers(answers: Answer[]): { merged: Answer; sitesAgree: b
   return { merged: { status: 200, body: mergeOne(bodies) }, sitesAgree };
 }
 
+/** Shards as one Ironic holding every node would count them: per shard name, the sum of the sites' counts. */
+export function mergeShards(answers: Answer[]): { merged: Answer; sitesAgree: boolean } {
+  const sitesAgree = answers.every((a) => a.status === answers[0]!.status);
+  if (!answers.every((a) => a.status === 200)) return { merged: answers.find((a) => a.status !== 200)!, sitesAgree };
+  const counts = new Map<string, number>();
+  for (const a of answers) {
+    for (const sh of ((a.body as { shards?: Array<{ name: string; count: number }> }).shards ?? [])) counts.set(sh.name, (counts.get(sh.name) ?? 0) + sh.count);
+  }
+  return { merged: { status: 200, body: { shards: [...counts].map(([name, count]) => ({ count, name })) } }, sitesAgree };
+}
+
 /** Up to `max` differences between two normalised values, as `path: site=… proxy=…`. */
 export function diff(a: unknown, b: unknown, max = 4, at = '$', out: string[] = []): string[] {
   if (out.length >= max) return out;
