@@ -46,6 +46,12 @@ export class ProxyMetrics {
     labelNames: ['site'],
     registers: [this.registry],
   });
+  readonly locationConflicts = new Counter({
+    name: 'ironic_proxy_location_conflicts_total',
+    help: 'Lookups that found one identifier (uuid or name) at several sites (answered 409)',
+    labelNames: ['resource'],
+    registers: [this.registry],
+  });
   readonly listingItems = new Counter({
     name: 'ironic_proxy_listing_items_total',
     help: 'Items fetched from sites and returned to clients by merged listings',

@@ -41,6 +41,7 @@ export class ProxyServices {
       { collectionPath: '/v1/nodes', notFound: nodeNotFound, noun: 'node' },
       config.proxy.locationCacheSize,
       () => this.internalVersion(),
+      this.onLocationConflict,
     );
     this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size);
     answerMetricsCollection(this.metrics);
@@ -51,6 +52,12 @@ export class ProxyServices {
       this.userTokens = new UserTokenValidator(serviceTokenSession(authtoken, timeoutMs, { log }), authtoken.tokenCacheTime * 1000);
     }
   }
+
+  /** One identifier claimed by several sites (issue 16.1): logged and counted; the lookup answers 409. */
+  readonly onLocationConflict = (resource: string, ident: string, sites: string[]): void => {
+    this.log.warn({ resource, ident, sites }, 'identifier claimed by several sites');
+    this.metrics.locationConflicts.inc({ resource });
+  };
 
   /** The version of the proxy's own requests to sites (lookups, uniqueness checks): the common maximum. */
   internalVersion(): Version {

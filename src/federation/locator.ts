@@ -1,18 +1,27 @@
 /**
- * Which site holds a node: a bounded LRU of uuid → site and name → site,
- * filled by creates, lookups and listings. A miss asks every site at once and
- * takes the first that has it; concurrent misses for the same identifier
- * share one fan-out. A hit that turns out stale (the node was deleted or
- * re-enrolled elsewhere) is corrected by the caller through `relocate`.
- * Negative answers are not cached: a node created a moment later must be found.
+ * Which site holds an object (node, port, …): a bounded LRU of identifier →
+ * site, filled only by answers to questions about that identifier, from the
+ * site that holds it (issue 16.1: a site vouches only for itself) — a
+ * lookup caches the identifier it was asked, never another uuid or name the
+ * answer carries; listings teach it nothing.
+ *
+ * A miss asks every site at once and waits for all of them (each within its
+ * own timeout): an identifier claimed by two sites is a conflict — logged,
+ * counted, answered 409 — never resolved in favour of the faster one. A site
+ * that cannot be asked does not stop a hit at another site (nothing better
+ * can be known), but does stop a claim of "nowhere" (503, not 404).
+ * Concurrent misses for the same identifier share one fan-out. A hit that
+ * turns out stale (deleted, re-enrolled elsewhere) is corrected by the caller
+ * (route-to-owner). Negative answers are not cached: a node created a moment
+ * later must be found.
  */
 import { LRUCache } from 'lru-cache';
 import { ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import type { Version } from '../ironic/microversion.js';
 import { isUuidLike } from '../ironic/idents.js';
 import type { SiteClient } from '../sites/site-client.js';
-import { parseJsonBody } from '../sites/site-client.js';
-import { firstHit } from './fanout.js';
+import { objectAnswer, otherIdentity } from './ask.js';
+import { fanOut } from './fanout.js';
 
 export interface LocateOptions {
   requestId: string;
@@ -35,6 +44,9 @@ export interface ResourceLookup {
   lookupFields?: string;
 }
 
+/** Told about an identifier that two or more sites claim (logs, metrics). */
+export type ConflictReporter = (noun: string, ident: string, sites: string[]) => void;
+
 export class Locator {
   private readonly cache: LRUCache<string, SiteClient>;
   private readonly inflight = new Map<string, Promise<Located>>();
@@ -45,13 +57,32 @@ export class Locator {
     maxEntries: number,
     /** Lookups are the proxy's own requests: they use the newest version every site has (names, fields). */
     private readonly version: () => Version,
+    private readonly onConflict?: ConflictReporter,
   ) {
     this.cache = new LRUCache({ max: maxEntries });
   }
 
+  /**
+   * Caches where identifiers are. Only for identifiers the caller asked that
+   * site about and the site answered for (a create or update of that
+   * object, an authorised read of it) — never for what an answer merely names.
+   */
   remember(site: SiteClient, uuid: unknown, name?: unknown): void {
-    if (typeof uuid === 'string') this.cache.set(key(uuid), site);
+    if (typeof uuid === 'string' && uuid) this.cache.set(key(uuid), site);
     if (typeof name === 'string' && name) this.cache.set(key(name), site);
+  }
+
+  /**
+   * Caches the identifiers a request asked `site` about (the object's
+   * identifier, the uuid and name a create or rename sent) that its answer
+   * `doc` does not contradict; what the answer merely names is not cached.
+   */
+  learn(site: SiteClient, asked: readonly unknown[], doc: unknown): void {
+    for (const ident of asked) {
+      if (typeof ident !== 'string' || !ident) continue;
+      if (doc && typeof doc === 'object' && otherIdentity(doc as Record<string, unknown>, ident) !== undefined) continue;
+      this.cache.set(key(ident), site);
+    }
   }
 
   forget(...idents: unknown[]): void {
@@ -85,36 +116,42 @@ export class Locator {
   private async lookupEverywhere(ident: string, opts: LocateOptions): Promise<Located> {
     const path = `${this.resource.collectionPath}/${encodeURIComponent(ident)}?fields=${this.resource.lookupFields ?? 'uuid,name'}`;
     let routingNotFound: SiteErrorResponse | undefined;
-    const result = await firstHit(this.sites(), async (site) => {
+    const outcomes = await fanOut(this.sites(), async (site) => {
       const res = await site.request({ method: 'GET', path, version: this.version(), requestId: opts.requestId });
-      if (res.status === 404) {
-        // A routing 404 (the identifier is a word of the URL space, e.g. /v1/nodes/ports) is not "node not found".
-        if (!routingNotFound && isRoutingError(res.body)) routingNotFound = new SiteErrorResponse(site.name, res);
-        return undefined;
-      }
-      if (res.status === 200) {
-        const body = parseJsonBody<{ uuid?: string; name?: string | null }>(site.name, res);
-        if (typeof body?.uuid === 'string') return { uuid: body.uuid, name: body.name };
-        return undefined;
-      }
-      // 400/406: the identifier itself is invalid; every site would say the same.
-      if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
-      throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);
+      // A routing 404 (the identifier is a word of the URL space, e.g. /v1/nodes/ports) is not "node not found".
+      if (res.status === 404 && !routingNotFound && isRoutingError(res.body)) routingNotFound = new SiteErrorResponse(site.name, res);
+      const answer = objectAnswer(site, res, ident);
+      if (!answer.found) return undefined;
+      const uuid = answer.doc.uuid;
+      if (typeof uuid !== 'string') throw new ProxyError(502, 'SITE_BAD_RESPONSE', `Site ${site.name} sent an invalid response: no uuid for ${this.resource.noun} ${ident}`);
+      return { uuid, name: answer.doc.name as string | null | undefined };
     });
-    if (result.hit) {
-      const located: Located = { site: result.hit.site, uuid: result.hit.value.uuid, name: result.hit.value.name };
-      this.remember(located.site, located.uuid, located.name);
+    const hits = outcomes.filter((o) => o.ok && o.value !== undefined) as Array<{ site: SiteClient; ok: true; value: { uuid: string; name?: string | null } }>;
+    const failures = outcomes.filter((o) => !o.ok) as Array<{ site: SiteClient; ok: false; error: Error }>;
+    if (hits.length > 1) {
+      // One identity at two sites: a broken or lying site. Neither is trusted with the request.
+      const names = hits.map((h) => h.site.name);
+      this.onConflict?.(this.resource.noun, ident, names);
+      this.forget(ident);
+      throw new ProxyError(409, 'IDENTITY_CONFLICT', `${capitalised(this.resource.noun)} ${ident} is claimed by several sites (${names.join(', ')}); the proxy will not choose one.`);
+    }
+    if (hits.length === 1) {
+      const hit = hits[0]!;
+      const located: Located = { site: hit.site, uuid: hit.value.uuid, name: hit.value.name };
+      this.remember(located.site, ident);
       return located;
     }
-    const clientError = result.failures.find((f) => f.error instanceof SiteErrorResponse);
+    const clientError = failures.find((f) => f.error instanceof SiteErrorResponse);
     if (clientError) throw clientError.error;
-    if (result.failures.length > 0) {
+    if (failures.length > 0) {
       // Claiming "not found" would be a lie while a site that may hold it is silent.
-      throw sitesUnavailable(`Cannot tell where ${this.resource.noun} ${ident} is`, result.failures.map((f) => f.site.name));
+      throw sitesUnavailable(`Cannot tell where ${this.resource.noun} ${ident} is`, failures.map((f) => f.site.name));
     }
     throw routingNotFound ?? this.resource.notFound(ident);
   }
 }
+
+const capitalised = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Is this Ironic error body pecan's routing shape ({code, title, description}) rather than a fault? */
 function isRoutingError(body: Buffer): boolean {

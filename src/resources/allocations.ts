@@ -133,7 +133,7 @@ async function forwardToAllocation(ctx: Ctx, req: FastifyRequest, reply: Fastify
   if (isDelete && res.status === 204) locator.forget(ident);
   if (req.method === 'GET' && res.status === 200) {
     const doc = parseJsonBody<Doc>(site.name, res);
-    locator.remember(site, doc?.uuid, doc?.name);
+    locator.learn(site, [ident], doc);
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }
@@ -157,7 +157,7 @@ async function updateAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
   if (res.status === 200) {
     const doc = parseJsonBody<Doc>(site.name, res);
     locator.forget(ident);
-    locator.remember(site, doc?.uuid, doc?.name);
+    locator.learn(site, [ident, name], doc);
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }
@@ -278,7 +278,8 @@ async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
 function finish(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, site: SiteClient, res: SiteResponse): FastifyReply {
   if (res.status === 201) {
     const doc = parseJsonBody<Doc>(site.name, res);
-    ctx.locator.remember(site, doc?.uuid, doc?.name);
+    const asked = readJson(req) as Doc | undefined;
+    ctx.locator.learn(site, [asked?.uuid, asked?.name], doc);
   }
   return relaySiteResponse(req, reply, ctx.services.registry.linkSource(site), res);
 }

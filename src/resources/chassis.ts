@@ -14,7 +14,7 @@ import { fanOut } from '../federation/fanout.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item } from '../federation/merge.js';
 import type { GlobalFamily } from '../federation/replicate.js';
-import { routeToOwner } from '../federation/route-to-owner.js';
+import { readAtOwner } from '../federation/ask.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { canonicalUuid, parseListParam } from '../ironic/idents.js';
@@ -118,8 +118,8 @@ async function listChassisNodes(
     resolveMarker: (marker) => resolveNodeMarker(services, marker, sortKey, globalRequestId),
   });
   const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
+  // A listing teaches the location cache nothing (issue 16.1): only answers about an identifier asked do.
   const nodes = page.items.map(({ site, item }) => {
-    services.nodes.remember(site, item.uuid, item.name);
     for (const f of extra) delete item[f];
     if (keep) for (const f of Object.keys(item)) if (!keep.has(f)) delete item[f];
     return rewriteLinks(item, services.registry.linkBases(site), baseUrl);
@@ -133,10 +133,7 @@ async function listChassisNodes(
 async function resolveNodeMarker(services: ProxyServices, marker: string, sortKey: string, requestId: string): Promise<MarkerPoint> {
   const uuid = canonicalUuid(marker);
   const path = isSelectableNodeField(sortKey) ? `/v1/nodes/${uuid}?fields=uuid,${sortKey}` : `/v1/nodes/${uuid}`;
-  const { site, res } = await routeToOwner(services.nodes, uuid, { requestId }, (s) =>
-    s.request({ method: 'GET', path, version: services.internalVersion(), requestId }),
-  );
-  const body = res.status === 200 ? parseJsonBody<Item>(site.name, res) : undefined;
-  if (!body) throw nodeNotFound(marker);
-  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : body[sortKey] };
+  // A marker's site that cannot be asked is a 503 naming it, never "not found" (issue 15).
+  const { site, doc } = await readAtOwner(services.nodes, uuid, { requestId }, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }), () => nodeNotFound(marker));
+  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : doc[sortKey] };
 }

@@ -14,13 +14,12 @@ import { badRequest, type ProxyError } from '../errors.js';
 import type { Locator } from '../federation/locator.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item } from '../federation/merge.js';
-import { routeToOwner } from '../federation/route-to-owner.js';
+import { readAtOwner } from '../federation/ask.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
-import { parseJsonBody } from '../sites/site-client.js';
 import { mergedPage, nextLink, parseListParams } from './list-params.js';
 
 /** What the merged listing needs to know about one collection. */
@@ -97,8 +96,8 @@ export async function listCollection(
   }
   // The marker is read before presenting: the client's view may not include the uuid.
   const lastUuid = found.length > 0 ? String(found[found.length - 1]!.item.uuid) : undefined;
+  // A listing teaches the location cache nothing (issue 16.1): only answers about an identifier asked do.
   const items = found.map(({ site, item }) => {
-    def.locator.remember(site, item.uuid, item.name);
     return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
   });
   const doc: Record<string, unknown> = { [def.collectionKey]: items };
@@ -161,10 +160,13 @@ export function dropFields(fields: string[]): (item: Item) => Item {
 async function resolveMarker(services: ProxyServices, def: CollectionDef, marker: string, sortKey: string, requestId: string): Promise<MarkerPoint> {
   const uuid = canonicalUuid(marker);
   const fields = sortKey === 'uuid' ? 'uuid' : `uuid,${sortKey}`;
-  const { site, res } = await routeToOwner(def.locator, uuid, { requestId }, (s) =>
-    s.request({ method: 'GET', path: `${def.path}/${uuid}?fields=${fields}`, version: services.internalVersion(), requestId }),
+  // A marker's site that cannot be asked is a 503 naming it, never "not found" (issue 15).
+  const { site, doc } = await readAtOwner(
+    def.locator,
+    uuid,
+    { requestId },
+    (s) => s.request({ method: 'GET', path: `${def.path}/${uuid}?fields=${fields}`, version: services.internalVersion(), requestId }),
+    () => def.notFound(marker),
   );
-  const body = res.status === 200 ? parseJsonBody<Item>(site.name, res) : undefined;
-  if (!body) throw def.notFound(marker);
-  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : body[sortKey] };
+  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : doc[sortKey] };
 }

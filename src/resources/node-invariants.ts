@@ -3,7 +3,8 @@
  * uuid) is unique over all sites, and a node stays at its site — a conductor
  * group of another site is refused, never half-applied.
  */
-import { badRequest, conflict, sitesUnavailable } from '../errors.js';
+import { badRequest, conflict, SiteErrorResponse, sitesUnavailable } from '../errors.js';
+import { objectAnswer } from '../federation/ask.js';
 import { fanOut } from '../federation/fanout.js';
 import type { SiteClient } from '../sites/site-client.js';
 import type { SiteRegistry } from '../sites/registry.js';
@@ -21,13 +22,18 @@ export async function assertNodeIdentFree(
   opts: { version: Version; requestId: string; except?: SiteClient },
 ): Promise<void> {
   const others = sites.filter((s) => s !== opts.except);
-  const outcomes = await fanOut(others, (site) =>
-    site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid`, version: opts.version, requestId: opts.requestId }),
+  // Found, absent (Ironic's 404), or could not ask (anything else): one reading for every engine (federation/ask.ts).
+  const outcomes = await fanOut(others, async (site) =>
+    objectAnswer(
+      site,
+      await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid`, version: opts.version, requestId: opts.requestId }),
+    ),
   );
   for (const o of outcomes) {
-    if (o.ok && o.value.status === 200) throw conflict(`A node with ${kind} ${ident} already exists.`);
+    if (o.ok && o.value.found) throw conflict(`A node with ${kind} ${ident} already exists.`);
   }
-  const silent = outcomes.filter((o) => !o.ok || o.value.status >= 500).map((o) => o.site.name);
+  // A client error (the identifier is invalid) is the same at every site: the write itself gets it from its site.
+  const silent = outcomes.filter((o) => !o.ok && !(o.error instanceof SiteErrorResponse)).map((o) => o.site.name);
   if (silent.length > 0) throw sitesUnavailable(`Cannot verify that node ${kind} ${ident} is unused`, silent);
 }
 

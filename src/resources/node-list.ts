@@ -11,14 +11,13 @@ import { requestCredentials } from '../api/authorize.js';
 import { needsRedaction, redactNode } from './nodes.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
 import type { Item } from '../federation/merge.js';
-import { routeToOwner } from '../federation/route-to-owner.js';
+import { readAtOwner } from '../federation/ask.js';
 import { sendJson } from '../http/relay.js';
 import { accountMergedPage } from '../http/missing-sites.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { canonicalUuid, parseListParam, parseStrictBool } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import { isNodeField, isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
-import { parseJsonBody } from '../sites/site-client.js';
 import type { ProxyServices } from '../services.js';
 import { mergedPage, parseListParams, nextLink } from './list-params.js';
 import { dropFields, keepFields } from './collection-list.js';
@@ -77,8 +76,8 @@ export async function listNodes(
 
   // The marker is read before presenting: the client's view may not include the uuid.
   const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
+  // A listing teaches the location cache nothing (issue 16.1): only answers about an identifier asked do.
   const nodes = page.items.map(({ site, item }) => {
-    services.nodes.remember(site, item.uuid, item.name);
     if (redact) redactNode(services, creds!, item);
     return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
   });
@@ -141,11 +140,7 @@ async function resolveNodeMarker(services: ProxyServices, marker: string, sortKe
   const uuid = canonicalUuid(marker);
   // Timestamps cannot be selected with `fields`: read the whole node for them.
   const path = isSelectableNodeField(sortKey) ? `/v1/nodes/${uuid}?fields=uuid,${sortKey}` : `/v1/nodes/${uuid}`;
-  const { site, res } = await routeToOwner(services.nodes, uuid, { requestId }, (s) =>
-    s.request({ method: 'GET', path, version: services.internalVersion(), requestId }),
-  );
-  if (res.status === 404) throw nodeNotFound(marker);
-  const body = parseJsonBody<Item>(site.name, res);
-  if (res.status !== 200 || !body) throw nodeNotFound(marker);
-  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : body[sortKey] };
+  // A marker's site that cannot be asked is a 503 naming it, never "not found" (issue 15).
+  const { site, doc } = await readAtOwner(services.nodes, uuid, { requestId }, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }), () => nodeNotFound(marker));
+  return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : doc[sortKey] };
 }

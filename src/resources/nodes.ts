@@ -160,7 +160,8 @@ async function createNode(c: EngineContext): Promise<FastifyReply> {
   const res = await sendAsIs(site, req, sent ? { body: sent } : {});
   if (res.status !== 201) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   const created = parseJsonBody<Record<string, unknown>>(site.name, res);
-  services.nodes.remember(site, created?.uuid, created?.name);
+  // Cached: what the client asked to create, as the site confirms it (issue 16.1: not what an answer merely names).
+  services.nodes.learn(site, [fields.uuid, fields.name], created);
   if (owner === undefined || !created || typeof created.uuid !== 'string') return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   const fixed = await ownerAfterCreate(services, req, site, created.uuid, owner);
   if (!fixed) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
@@ -270,7 +271,7 @@ async function updateNode(c: EngineContext): Promise<FastifyReply> {
   if (creds && Array.isArray(patch)) {
     // The per-field rules of the patch (the visibility check comes first, with the first rule).
     const node = await authorizeNodeIdent(services, req, ident, nodePatchRules(patch));
-    if (node) services.nodes.remember(node.site, node.uuid);
+    if (node) services.nodes.remember(node.site, ident);
     await checkOwnerChangeOfActiveNode(services, req, creds, ident, patch);
   }
   const effects = patchEffects(patch);
@@ -298,7 +299,7 @@ async function updateNode(c: EngineContext): Promise<FastifyReply> {
   const { site, res } = routed;
   if (res.status === 200) {
     const updated = parseJsonBody<Record<string, unknown>>(site.name, res);
-    services.nodes.remember(site, updated?.uuid, updated?.name);
+    services.nodes.learn(site, [ident, effects.name], updated);
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }

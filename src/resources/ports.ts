@@ -43,7 +43,7 @@ export function objectLocator(services: ProxyServices, collectionPath: string, n
   let locator = byPath.get(collectionPath);
   if (!locator) {
     // Ports and volume objects have no name (ports only from 1.88): a lookup asks only for what they have.
-    locator = new Locator(() => services.registry.sites, { collectionPath, notFound, noun, lookupFields: hasName ? 'uuid,name' : 'uuid' }, services.config.proxy.locationCacheSize, () => services.internalVersion());
+    locator = new Locator(() => services.registry.sites, { collectionPath, notFound, noun, lookupFields: hasName ? 'uuid,name' : 'uuid' }, services.config.proxy.locationCacheSize, () => services.internalVersion(), services.onLocationConflict);
     byPath.set(collectionPath, locator);
   }
   return locator;
@@ -227,7 +227,7 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   const res = await sendAsIs(site, req);
   if (res.status === 201) {
     const created = parseJsonBody<Record<string, unknown>>(site.name, res);
-    spec.def.locator.remember(site, created?.uuid, created?.name);
+    spec.def.locator.learn(site, [fields.uuid, fields.name], created);
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }
@@ -282,7 +282,7 @@ async function update(services: ProxyServices, c: EngineContext, spec: NodeBound
   const { site, res } = routed;
   if (res.status === 200) {
     const updated = parseJsonBody<Record<string, unknown>>(site.name, res);
-    locator.remember(site, updated?.uuid, updated?.name);
+    locator.learn(site, [ident], updated);
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }

@@ -73,7 +73,7 @@ const U1 = '6c3ad5b4-0b11-4bf3-9d3d-2f2a6e1f0a01';
 const U2 = '0f4b7b5c-8b0b-4d0e-a3a4-6a3c1d2e9f02';
 
 describe('Locator', () => {
-  test('a miss asks every site once and caches the uuid and the name', async () => {
+  test('a miss asks every site once and caches the identifier asked (only that one)', async () => {
     const { sites, locator } = setup(3);
     sites[1]!.nodes.push({ uuid: U1, name: 'node-a' });
     const site = await locator.locate('node-a', OPTS);
@@ -85,12 +85,13 @@ describe('Locator', () => {
       assert.deepEqual(s.calls[0]!.version, VERSION);
       assert.equal(s.calls[0]!.requestId, OPTS.requestId);
     }
-    assert.equal(locator.cached(U1), sites[1]!.client);
     assert.equal(locator.cached('node-a'), sites[1]!.client);
-    // Both are hits now: no more requests.
-    assert.equal(await locator.locate(U1, OPTS), sites[1]!.client);
+    // The uuid the answer named was not asked: a site vouches only for what it was asked (issue 16.1).
+    assert.equal(locator.cached(U1), undefined);
     assert.equal(await locator.locate('node-a', OPTS), sites[1]!.client);
     assert.deepEqual(sites.map((s) => s.calls.length), [1, 1, 1]);
+    assert.equal(await locator.locate(U1, OPTS), sites[1]!.client);
+    assert.deepEqual(sites.map((s) => s.calls.length), [2, 2, 2]);
   });
 
   test('lookup() asks every site even when cached, and refreshes the cache', async () => {
@@ -101,7 +102,6 @@ describe('Locator', () => {
     assert.equal(found.site, sites[1]!.client);
     assert.equal(found.uuid, U1);
     assert.equal(found.name, 'moved');
-    assert.equal(locator.cached('moved'), sites[1]!.client);
     assert.equal(locator.cached(U1), sites[1]!.client);
   });
 
@@ -182,21 +182,35 @@ describe('Locator', () => {
     });
   });
 
-  // The slow sites are only released after the assertion; a fan-out that waited for them would
-  // never settle, so the test's own timeout turns that into a failure instead of a hang.
-  test('a hit wins while another site is still slow', { timeout: 10_000 }, async () => {
+  test('a hit waits for every site: one slower to answer that also claims the identifier makes it a conflict', { timeout: 10_000 }, async () => {
     const { sites, locator } = setup(3);
     const slow = deferred<void>();
-    sites[0]!.gate = slow.promise;
     sites[2]!.gate = slow.promise;
     sites[1]!.nodes.push({ uuid: U1, name: 'fast' });
+    sites[2]!.nodes.push({ uuid: U1, name: 'fast' }); // a broken or lying site claims the same node
+    const conflicts: Array<[string, string, string[]]> = [];
+    const reporting = new Locator(() => sites.map((s) => s.client), NODES, 100, () => VERSION, (noun, ident, names) => conflicts.push([noun, ident, names]));
     let settled = false;
-    const located = locator.locate('fast', OPTS).then((s) => ((settled = true), s));
-    assert.equal(await located, sites[1]!.client);
-    assert.equal(settled, true);
-    assert.equal(sites[0]!.calls.length, 1, 'the slow site was asked');
-    slow.resolve(); // let the slow sites finish; their late 404s change nothing
-    await slow.promise;
+    const located = reporting.locate(U1, OPTS).finally(() => (settled = true));
+    located.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(settled, false, 'the hit at loc2 is not taken while loc3 has not answered');
+    slow.resolve();
+    await assert.rejects(located, (err: unknown) => {
+      assert.ok(err instanceof ProxyError);
+      assert.equal(err.status, 409);
+      assert.match(err.message, /claimed by several sites \(loc2, loc3\)/);
+      return true;
+    });
+    assert.deepEqual(conflicts, [['node', U1, ['loc2', 'loc3']]]);
+    assert.equal(reporting.cached(U1), undefined, 'neither site is remembered');
+  });
+
+  test('a hit is taken when the other sites answer not-found or cannot be asked', async () => {
+    const { sites, locator } = setup(3);
+    sites[0]!.fail = new SiteUnavailableError('loc1', 'connection reset');
+    sites[1]!.nodes.push({ uuid: U1, name: 'fast' });
+    assert.equal(await locator.locate('fast', OPTS), sites[1]!.client);
     assert.equal(locator.cached('fast'), sites[1]!.client);
   });
 
@@ -285,7 +299,6 @@ describe('routeToOwner', () => {
     assert.equal(routed.res.status, 200);
     assert.equal((JSON.parse(routed.res.body.toString()) as { site: string }).site, 'loc2');
     assert.equal(locator.cached(U1), sites[1]!.client);
-    assert.equal(locator.cached('n1'), sites[1]!.client);
     assert.deepEqual(sites.map(lookups), [1, 1, 1], 'one fan-out');
   });
 
