@@ -663,6 +663,7 @@ function labeller(w: AuthzWorld): (s: string) => string {
   for (const s of ['A', 'B'] as const) {
     for (const [k, o] of Object.entries(w.fx[s])) if (o && typeof o === 'object' && 'uuid' in o) map.set((o as { uuid: string }).uuid, `${s}.${k}`);
   }
+  for (const v of w.victims) map.set(v.uuid, `victim:${v.name ?? v.kind}`);
   map.set(w.fx.chassis.uuid, 'chassis');
   map.set(w.fx.template.uuid, 'template');
   const re = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32}/g;
@@ -978,7 +979,13 @@ async function runDifferential(w: AuthzWorld, cfg: Config): Promise<{ mismatches
         continue;
       }
       unverified.push({ user, d, p });
-      if (c.lenient) continue;
+      if (c.lenient) {
+        // Any refusal will do, but not a failure of the proxy's own.
+        if (p.status >= 500 && d.status < 500) {
+          add({ kind: 'attack-form', ...base, site: String(d.status), proxy: String(p.status), summary: `proxy error: ${faultOf(p)}`, detail: `site: ${excerpt(d)}\nproxy: ${excerpt(p)}` });
+        }
+        continue;
+      }
       // Error bodies name the object: both become {V}.
       const e = normalize(parseOr(unvictim(d.text)!));
       const g = normalize(parseOr(unvictim(p.text)!));

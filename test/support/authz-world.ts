@@ -322,6 +322,8 @@ export interface AuthzWorld {
    * template at both sites.
    */
   makeVictim(kind: VictimKind, site: SiteKey, opts?: { traits?: boolean }): Promise<Victim>;
+  /** Every object makeVictim created, in order. */
+  victims: Victim[];
   /** Requests the sites have served so far (their access log lines), whoever sent them. */
   siteRequests(): number;
   /** Writes a shell env file with URLs, tokens and fixture ids; returns its path. */
@@ -435,7 +437,12 @@ endpoint_override = ${siteUrl(s)}
       proxyIni,
       siteExtraConfig,
       timings: { sitesMs, fixturesMs, proxyMs, totalMs: Date.now() - t0 },
-      makeVictim: (kind, site, vo) => makeVictim(admin, projects, fx, kind, site, ++victims, vo?.traits ?? false),
+      makeVictim: async (kind, site, vo) => {
+        const v = await makeVictim(admin, projects, fx, kind, site, ++victims, vo?.traits ?? false);
+        world.victims.push(v);
+        return v;
+      },
+      victims: [],
       siteRequests: () =>
         (['A', 'B'] as const).reduce((n, s) => {
           try {
