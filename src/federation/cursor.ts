@@ -19,7 +19,18 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUuidLike } from '../ironic/idents.js';
 
-export type Position = { kind: 'start' } | { kind: 'done' } | { kind: 'after'; marker: string };
+export type Position =
+  | { kind: 'start' }
+  | { kind: 'done' }
+  | { kind: 'after'; marker: string }
+  /**
+   * Not found yet: the site failed while its place after a bare marker was
+   * being found, so it was left out of the page. Its place is after the
+   * point (value, ordinal) of the merged order — the marker's sort value and
+   * its site's ordinal — and is looked for again on the next page, so the
+   * site resumes exactly there (issue 15), neither from its start nor never.
+   */
+  | { kind: 'seek'; value: unknown; ordinal: number };
 
 export const START: Position = { kind: 'start' };
 export const DONE: Position = { kind: 'done' };
@@ -57,6 +68,7 @@ const TAG_START = 0;
 const TAG_DONE = 1;
 const TAG_UUID = 2;
 const TAG_TEXT = 3;
+const TAG_SEEK = 4;
 
 /** What a cursor is bound to: the listing (path, filters, order), its sites, and the marker beside it (covered by its MAC). */
 export function cursorBinding(parts: { path: string; signature: string; sites: readonly string[]; marker: string }): Buffer {
@@ -70,7 +82,10 @@ export function encodeCursor(binding: Buffer, positions: readonly Position[]): s
   for (const p of positions) {
     if (p.kind === 'start') chunks.push(Buffer.from([TAG_START]));
     else if (p.kind === 'done') chunks.push(Buffer.from([TAG_DONE]));
-    else if (isUuidLike(p.marker) && p.marker === p.marker.toLowerCase() && p.marker.length === 36) {
+    else if (p.kind === 'seek') {
+      const text = Buffer.from(JSON.stringify([p.value ?? null, p.ordinal]), 'utf8');
+      chunks.push(Buffer.from([TAG_SEEK, text.length >> 8, text.length & 0xff]), text);
+    } else if (isUuidLike(p.marker) && p.marker === p.marker.toLowerCase() && p.marker.length === 36) {
       chunks.push(Buffer.from([TAG_UUID]), Buffer.from(p.marker.replace(/-/g, ''), 'hex'));
     } else {
       const text = Buffer.from(p.marker, 'utf8');
@@ -105,6 +120,20 @@ export function decodeCursor(text: string, binding: Buffer, siteCount: number): 
       i += 2;
       if (i + len > buf.length) return undefined;
       positions.push({ kind: 'after', marker: buf.subarray(i, i + len).toString('utf8') });
+      i += len;
+    } else if (tag === TAG_SEEK) {
+      if (i + 2 > buf.length) return undefined;
+      const len = (buf[i]! << 8) | buf[i + 1]!;
+      i += 2;
+      if (i + len > buf.length) return undefined;
+      let point: unknown;
+      try {
+        point = JSON.parse(buf.subarray(i, i + len).toString('utf8'));
+      } catch {
+        return undefined;
+      }
+      if (!Array.isArray(point) || point.length !== 2 || typeof point[1] !== 'number') return undefined;
+      positions.push({ kind: 'seek', value: point[0], ordinal: point[1] });
       i += len;
     } else return undefined;
   }

@@ -8,7 +8,7 @@
 import { SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { cursorBinding, decodeCursor, encodeCursor, START, type Position } from './cursor.js';
-import { positionsAfterMarker, type MarkerPoint } from './marker-positions.js';
+import { positionsAfterMarker, resolveSeeks, type MarkerPoint } from './marker-positions.js';
 import { MarkerGoneError, mergeSites, type Item, type StreamSpec } from './merge.js';
 
 export interface ListingRequest {
@@ -29,8 +29,10 @@ export interface ListingPage {
   items: Array<{ site: SiteClient; item: Item }>;
   /** Cursor for the page after this one (only when the page is full). */
   nextCursor?: string;
-  /** Sites that did not answer: their items are missing from this page. */
+  /** Sites that did not answer (or some of whose items could not be read): their items are missing from this page. */
   missingSites: string[];
+  /** Items passed over because the proxy cannot read them faithfully (issue 16.2), by site and marker. */
+  unreadable: Array<{ site: string; id: string }>;
   fetched: number;
   requests: number;
 }
@@ -51,6 +53,8 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
 
   let positions: Position[] | undefined;
   if (req.marker !== undefined && req.cursor !== undefined) positions = decodeCursor(req.cursor, binding(req.marker), sites.length);
+  // Sites whose place an earlier page could not find (they failed then): looked for again, from the same point.
+  if (positions?.some((p) => p.kind === 'seek')) positions = await resolveSeeks(sites, positions, spec, failures);
   positions ??= req.marker !== undefined ? await fromMarker(req.marker) : sites.map(() => START);
 
   let merged;
@@ -63,8 +67,9 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
   }
   failures.push(...merged.failures);
 
-  const missing = [...new Set(failures.map((f) => f.site.name))];
-  if (missing.length > 0 && missing.length === sites.length) {
+  // A site with items the proxy cannot read is missing part of its items from this page: named like a missing site.
+  const missing = [...new Set([...failures.map((f) => f.site.name), ...merged.unreadable.map((u) => u.site.name)])];
+  if (failures.length > 0 && new Set(failures.map((f) => f.site)).size === sites.length) {
     const first = failures[0]!.error;
     // Every site answered the same request with an error of its own: that answer is Ironic's, relay it.
     throw first instanceof SiteFailedResponse ? new SiteErrorResponse(first.site, first.response) : first;
@@ -76,7 +81,14 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
     const last = String(merged.items[merged.items.length - 1]!.item[spec.markerField]);
     nextCursor = encodeCursor(binding(last), merged.positions);
   }
-  return { items: merged.items, nextCursor, missingSites: missing, fetched: merged.fetched, requests: merged.requests };
+  return {
+    items: merged.items,
+    nextCursor,
+    missingSites: missing,
+    unreadable: merged.unreadable.map((u) => ({ site: u.site.name, id: u.id })),
+    fetched: merged.fetched,
+    requests: merged.requests,
+  };
 }
 
 /** What a cursor's positions depend on: the sites' path, filters and order (not the page size). */

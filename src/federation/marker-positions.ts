@@ -31,33 +31,63 @@ export interface MarkerPositions {
 }
 
 export async function positionsAfterMarker(sites: readonly SiteClient[], point: MarkerPoint, spec: StreamSpec): Promise<MarkerPositions> {
-  const dir = spec.sortDir === 'desc' ? -1 : 1;
   const outcomes = await fanOut(sites, async (site): Promise<Position> => {
     if (site === point.site) return { kind: 'after', marker: point.marker };
-    const sortsBefore = (value: unknown): boolean => {
-      const c = compareValues(value, point.value);
-      return (c !== 0 ? c : site.ordinal - point.site.ordinal) * dir < 0;
-    };
-    let position: Position = START;
-    // Bounded: pages, time, a `next` that leads back, the client leaving; each page is dropped once read.
-    const scan = new PageScan(site.name, 'positioning a marker', spec.scan, spec.scope);
-    const scope = withoutHolding(spec.scope);
-    for (;;) {
-      scan.next(position.kind === 'after' ? position.marker : undefined);
-      const page = await fetchSitePage(site, spec, position, spec.maxChunk, scope);
-      for (const item of page.items) {
-        if (!sortsBefore(item[spec.sortKey])) return position;
-        position = { kind: 'after', marker: String(item[spec.markerField]) };
-      }
-      if (!page.more) return DONE;
-    }
+    return positionAfterPoint(site, point.value, point.site.ordinal, spec);
   });
   const failures: MarkerPositions['failures'] = [];
-  const positions = outcomes.map((o) => {
+  const positions = outcomes.map((o): Position => {
     if (o.ok) return o.value;
     failures.push({ site: o.site, error: o.error });
-    // Its place in the order is unknown: left out of this listing (named missing), never listed from its start.
-    return DONE;
+    // Its place in the order is not known yet: left out of this page (named missing), never listed from its start;
+    // the next page looks for it again, so the site resumes exactly after the marker (issue 15).
+    return { kind: 'seek', value: point.value, ordinal: point.site.ordinal };
   });
   return { positions, failures };
+}
+
+/**
+ * Where `site`'s stream stands after the point (value, ordinal) of the
+ * merged order: after its last item that sorts before it. Throws the site's
+ * failure.
+ */
+export async function positionAfterPoint(site: SiteClient, value: unknown, ordinal: number, spec: StreamSpec): Promise<Position> {
+  const dir = spec.sortDir === 'desc' ? -1 : 1;
+  const sortsBefore = (v: unknown): boolean => {
+    const c = compareValues(v, value);
+    return (c !== 0 ? c : site.ordinal - ordinal) * dir < 0;
+  };
+  let position: Position = START;
+  // Bounded: pages, time, a `next` that leads back, the client leaving; each page is dropped once read.
+  const scan = new PageScan(site.name, 'positioning a marker', spec.scan, spec.scope);
+  const scope = withoutHolding(spec.scope);
+  for (;;) {
+    scan.next(position.kind === 'after' ? position.marker : undefined);
+    const page = await fetchSitePage(site, spec, position, spec.maxChunk, scope);
+    for (const item of page.items) {
+      if (!sortsBefore(item[spec.sortKey])) return position;
+      position = { kind: 'after', marker: String(item[spec.markerField]) };
+    }
+    if (!page.more) return DONE;
+  }
+}
+
+/**
+ * Finds the places still to be found (`seek`) of a listing's sites: each
+ * becomes a position, or stays `seek` for a site that fails again (it is
+ * then missing from this page too, and its failure is added to `failures`).
+ */
+export async function resolveSeeks(sites: readonly SiteClient[], positions: readonly Position[], spec: StreamSpec, failures: MarkerPositions['failures']): Promise<Position[]> {
+  return Promise.all(
+    positions.map(async (p, i): Promise<Position> => {
+      if (p.kind !== 'seek') return p;
+      const site = sites[i]!;
+      try {
+        return await positionAfterPoint(site, p.value, p.ordinal, spec);
+      } catch (error) {
+        failures.push({ site, error: error as Error });
+        return p;
+      }
+    }),
+  );
 }

@@ -17,6 +17,7 @@ import { errorMessageOf } from '../ironic/error-body.js';
 import type { Version } from '../ironic/microversion.js';
 import type { SiteCallScope, SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
+import { holdsUnrepresentable, readJson, readJsonLoose, UNREPRESENTABLE } from '../ironic/json.js';
 import type { ScanLimits } from './scan.js';
 import { compareValues } from './compare.js';
 import { DONE, type Position } from './cursor.js';
@@ -49,6 +50,8 @@ export interface MergeResult {
   /** Where each site stands after this page, aligned with the input sites. */
   positions: Position[];
   failures: Array<{ site: SiteClient; error: Error }>;
+  /** Items passed over because the proxy cannot read them faithfully (their site is missing from the page). */
+  unreadable: Array<{ site: SiteClient; id: string }>;
   /** Items received from sites (the cost side of "fetched per returned"). */
   fetched: number;
   requests: number;
@@ -86,11 +89,39 @@ export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position
   if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
   // A site's own failure: the listing goes on without it; if every site fails, its answer is relayed.
   if (res.status !== 200) throw new SiteFailedResponse(site.name, res);
-  const body = parseJsonBody<Record<string, unknown>>(site.name, res);
-  const items = body?.[spec.collectionKey];
+  const body = readListing(site.name, res.body, spec.collectionKey);
+  const items = body[spec.collectionKey];
   if (!Array.isArray(items)) throw new SiteProtocolError(site.name, `no "${spec.collectionKey}" list in listing`);
+  for (const item of items) {
+    // Every item must be one the merge can place: an object with its marker and a readable sort value.
+    if (!item || typeof item !== 'object' || Array.isArray(item)) throw new SiteProtocolError(site.name, `an item of "${spec.collectionKey}" is not an object`);
+    const marker = (item as Item)[spec.markerField];
+    if (typeof marker !== 'string' || !marker) throw new SiteProtocolError(site.name, `an item of "${spec.collectionKey}" has no ${spec.markerField}`);
+    if ((item as Item)[spec.sortKey] === UNREPRESENTABLE) throw new SiteProtocolError(site.name, `item ${marker} has a ${spec.sortKey} the proxy cannot read`);
+  }
   // A `next` link is Ironic's only signal that more may follow (it is present iff the page is full).
-  return { items: items as Item[], more: typeof body?.next === 'string' && items.length > 0 };
+  return { items: items as Item[], more: typeof body.next === 'string' && items.length > 0 };
+}
+
+/**
+ * Items of a listing page that hold a value the proxy cannot carry (NaN, a
+ * number beyond a double, issue 16.2): placed in the order, never returned;
+ * their site is named missing from the page instead of being lost for it.
+ */
+const UNREADABLE = new WeakSet<object>();
+
+/** A listing page as Ironic's JSON: a document the proxy can read, or one whose unreadable items are marked. */
+function readListing(site: string, bytes: Buffer, collectionKey: string): Record<string, unknown> {
+  const read = readJson(bytes);
+  let doc: unknown;
+  if (read.ok) doc = read.value;
+  else if (read.kind === 'unrepresentable') {
+    doc = readJsonLoose(bytes);
+    const items = doc && typeof doc === 'object' ? (doc as Record<string, unknown>)[collectionKey] : undefined;
+    for (const item of Array.isArray(items) ? items : []) if (item && typeof item === 'object' && holdsUnrepresentable(item)) UNREADABLE.add(item);
+  } else throw new SiteProtocolError(site, `body is not JSON (${read.reason})`);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new SiteProtocolError(site, 'the listing is not a JSON object');
+  return doc as Record<string, unknown>;
 }
 
 /**
@@ -122,11 +153,16 @@ class Stream {
   asked = false;
   more: boolean;
   failed = false;
+  /** Where the stream stood when this page began (restored if the site fails during the page). */
+  readonly start: Position;
   constructor(
     readonly site: SiteClient,
     public position: Position,
   ) {
-    this.more = position.kind !== 'done';
+    this.start = position;
+    this.more = position.kind !== 'done' && position.kind !== 'seek';
+    // A site whose place is still to be found (it failed while it was looked for) is not in this page.
+    this.failed = position.kind === 'seek';
   }
   get buffered(): number {
     return this.buffer.length - this.head;
@@ -145,6 +181,7 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
   };
   const heap = new StreamHeap(before);
   const out: MergeResult['items'] = [];
+  const unreadable: MergeResult['unreadable'] = [];
   const failures: MergeResult['failures'] = [];
   let fetched = 0;
   let requests = 0;
@@ -171,6 +208,11 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
             if (err instanceof SiteErrorResponse || err instanceof MarkerGoneError) throw err;
             s.failed = true;
             failures.push({ site: s.site, error: err as Error });
+            // A site that fails during the page (a refill) is left out of it entirely, its position as the page found
+            // it: the next page resumes it exactly, and no item of it is in two pages (issue 15).
+            leaveOut(out, s.site);
+            leaveOut(unreadable, s.site);
+            s.position = s.start;
           }
         }),
       );
@@ -180,7 +222,8 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
     if (!s) break;
     const item = s.peek();
     s.head++;
-    out.push({ site: s.site, item });
+    if (UNREADABLE.has(item)) unreadable.push({ site: s.site, id: String(item[spec.markerField]) });
+    else out.push({ site: s.site, item });
     s.position = { kind: 'after', marker: String(item[spec.markerField]) };
     if (s.buffered > 0) heap.push(s);
   }
@@ -188,7 +231,14 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
   for (const s of streams) {
     if (!s.failed && !s.more && s.buffered === 0) s.position = DONE;
   }
-  return { items: out, positions: streams.map((s) => s.position), failures, fetched, requests };
+  return { items: out, positions: streams.map((s) => s.position), failures, unreadable, fetched, requests };
+}
+
+/** Removes a site's entries from a page under construction. */
+function leaveOut(list: Array<{ site: SiteClient }>, site: SiteClient): void {
+  let kept = 0;
+  for (const entry of list) if (entry.site !== site) list[kept++] = entry;
+  list.length = kept;
 }
 
 /** A binary min-heap of streams by their head item. */

@@ -18,8 +18,12 @@ export function markMissingSites(services: ProxyServices, reply: FastifyReply, m
 export function accountMergedPage(
   services: ProxyServices,
   reply: FastifyReply,
-  page: { fetched: number; items: { length: number }; missingSites: readonly string[] },
+  page: { fetched: number; items: { length: number }; missingSites: readonly string[]; unreadable?: ReadonlyArray<{ site: string; id: string }> },
 ): void {
+  if (page.unreadable && page.unreadable.length > 0) {
+    // Objects a site holds that the proxy cannot pass on faithfully (NaN in their data, …): the operator's to repair.
+    services.log.warn({ objects: page.unreadable }, 'objects left out of a listing: the proxy cannot read them faithfully');
+  }
   services.metrics.listingItems.inc({ kind: 'fetched' }, page.fetched);
   services.metrics.listingItems.inc({ kind: 'returned' }, page.items.length);
   markMissingSites(services, reply, page.missingSites);
