@@ -48,14 +48,17 @@ function hostCount(raw: string[]): number {
   return n;
 }
 
+/** A body is read as chunks, then copied into one buffer: while read it costs twice its size. */
+const BODY_COST = 2;
+
 /** A body without a length (chunked), charged to the budget chunk by chunk as it arrives. */
 function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope: RequestScope, limit: number): T {
   let seen = 0;
   const counted = new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length;
+      seen += chunk.length * BODY_COST;
       if (seen > limit) return cb(tooLargeForBudget());
-      if (!scope.charge(chunk.length)) return cb(new ProxyBusyError('a request body'));
+      if (!scope.charge(chunk.length * BODY_COST)) return cb(new ProxyBusyError('a request body'));
       cb(null, chunk);
     },
   });
@@ -179,8 +182,9 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     gate(request, reply).then((ok) => ok && proceed(), (err: unknown) => done(err as Error));
   });
 
-  // Bodies are charged to the memory budget before they are read: a full budget refuses them unread (503), one
-  // larger than the whole budget is a 413; a body over its route's limit is left to Fastify's 413.
+  // Bodies are charged to the memory budget before they are read, at what reading them costs (BODY_COST × their
+  // size: the chunks as they arrive and the one buffer they become): a full budget refuses them unread (503),
+  // one larger than the whole budget is a 413; a body over its route's limit is left to Fastify's 413.
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const length = request.headers['content-length'];
     if (length === undefined) {
@@ -189,8 +193,8 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     }
     const n = Number(length);
     if (!(n > 0) || n > request.routeOptions.bodyLimit) return done(null, payload);
-    if (n > budget.limit) return done(tooLargeForBudget());
-    if (!request.ironic.scope.charge(n)) return done(new ProxyBusyError('a request body'));
+    if (n * BODY_COST > budget.limit) return done(tooLargeForBudget());
+    if (!request.ironic.scope.charge(n * BODY_COST)) return done(new ProxyBusyError('a request body'));
     done(null, payload);
   });
 

@@ -43,9 +43,17 @@ export class HostileSite {
       socket.on('close', () => this.sockets.delete(socket));
       socket.on('error', () => {});
       let buf = Buffer.alloc(0);
-      let busy = false;
+      /** Chunks not yet joined into buf (a large body arrives in many; joining each would be quadratic). */
+      let pending: Buffer[] = [];
+      let pendingBytes = 0;
+      let need = 0;
       const pump = (): void => {
-        while (!busy) {
+        if (pendingBytes < need) return;
+        buf = Buffer.concat([buf, ...pending]);
+        pending = [];
+        pendingBytes = 0;
+        need = 0;
+        for (;;) {
           const end = buf.indexOf('\r\n\r\n');
           if (end < 0) return;
           const head = buf.subarray(0, end).toString('latin1').split('\r\n');
@@ -56,7 +64,10 @@ export class HostileSite {
             headers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
           }
           const length = Number(headers['content-length'] ?? 0);
-          if (buf.length < end + 4 + length) return;
+          if (buf.length < end + 4 + length) {
+            need = end + 4 + length - buf.length;
+            return;
+          }
           const body = buf.subarray(end + 4, end + 4 + length);
           buf = buf.subarray(end + 4 + length);
           const u = new URL(target ?? '/', 'http://site');
@@ -66,7 +77,8 @@ export class HostileSite {
         }
       };
       socket.on('data', (chunk: Buffer) => {
-        buf = Buffer.concat([buf, chunk]);
+        pending.push(chunk);
+        pendingBytes += chunk.length;
         pump();
       });
     });
