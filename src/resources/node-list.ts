@@ -46,11 +46,11 @@ export async function listNodes(
   }
 
   const creds = requestCredentials(services, request);
-  // Callers without filter_threshold get Ironic's redactions, decided per node with its owner and lessee.
+  // Callers without filter_threshold get Ironic's redactions, decided per node with its owner and lessee —
+  // as Ironic does it, those the client's view holds: with `fields`, only if it asked for them.
   const redact = creds !== undefined && needsRedaction(services, creds);
-  // Owner and lessee are the redaction's target; a version that cannot show them cannot ask for them (then the rules see no owner, and redact).
-  const policyFields = redact ? ['owner', 'lessee'].filter((f) => nodeFieldVisibleAt(f, version.minor)) : [];
-  const view = siteView(params.passthrough, detailPath, sortKey, version.minor, policyFields);
+  const fieldsAsked = params.passthrough.some(([k]) => k === 'fields');
+  const view = siteView(params.passthrough, detailPath, sortKey, version.minor, []);
   if (listProject) {
     // A project sees the nodes it owns or leases: Ironic's `project` filter, forced, as Ironic forces it.
     if (!query.has('project')) view.params.push(['project', listProject]);
@@ -78,8 +78,10 @@ export async function listNodes(
   const lastUuid = page.items.length > 0 ? String(page.items[page.items.length - 1]!.item.uuid) : undefined;
   // A listing teaches the location cache nothing (issue 16.1): only answers about an identifier asked do.
   const nodes = page.items.map(({ site, item }) => {
-    if (redact) redactNode(services, creds!, item);
-    return rewriteLinks(view.present(item), registry.linkBases(site), baseUrl);
+    if (redact && !fieldsAsked) redactNode(services, creds!, item);
+    const shown = view.present(item);
+    if (redact && fieldsAsked) redactNode(services, creds!, shown);
+    return rewriteLinks(shown, registry.linkBases(site), baseUrl);
   });
   const doc: Record<string, unknown> = { nodes };
   // Ironic never pages an instance_uuid lookup (it matches at most one node).

@@ -20,6 +20,7 @@ import { listNodes } from './node-list.js';
 import type { Engine, EngineContext, LoadedTarget } from '../api/engine.js';
 import type { ResourceModule } from './plugin.js';
 import { authorize, Decider, nodeTarget, requestCredentials } from '../api/authorize.js';
+import { loadTarget } from '../api/targets.js';
 import type { Credentials } from '../policy/enforcer.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
@@ -78,8 +79,11 @@ async function showNode(c: EngineContext): Promise<FastifyReply> {
   if (res.status !== 200) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   const node = parseJsonBody<Record<string, unknown>>(site.name, res);
   if (!node || typeof node !== 'object' || Array.isArray(node)) throw new SiteProtocolError(site.name, 'node is not a JSON object');
-  // As Ironic's show: the owner and lessee of the target are those the answer holds (a `fields` view may have none).
-  redactNode(services, creds, node);
+  // As Ironic's show: the target's owner and lessee are the node's — unless `fields` left them out of the
+  // answer. An old version hides them from the answer, not from the target: then they are read.
+  let holder = node as { owner: unknown; lessee: unknown };
+  if (!c.query.has('fields') && !('owner' in node)) holder = c.authz.node ?? (await loadTarget(services, req, 'node', ident));
+  redactNode(services, creds, node, holder);
   return sendJson(reply, 200, rewriteLinks(node, services.registry.linkBases(site), req.ironic.baseUrl));
 }
 
@@ -122,8 +126,13 @@ async function forwardToNode(
   if (res.status < 300) after?.(site, res);
   const path = pathOf(req.url);
   const nextPath = req.method === 'GET' && NODE_SCOPED_LISTING.test(path) ? path : undefined;
-  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, res);
+  // The node itself: its site's answer must be that node (issue 15/16.1), named in full unless `fields` was asked.
+  const expect = req.method === 'GET' && NODE_ITSELF.test(path) ? { identity: { ident, complete: !req.url.includes('fields=') } } : undefined;
+  return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, res, expect);
 }
+
+/** `/v1/nodes/{ident}` itself, not a sub-resource. */
+const NODE_ITSELF = /^\/v1\/nodes\/[^/]+$/;
 
 /** Node-scoped collections whose `next` Ironic points at the top-level collection. */
 const NODE_SCOPED_LISTING = /^\/v1\/nodes\/[^/]+\/(ports|portgroups|volume\/connectors|volume\/targets)(\/detail)?$/;
@@ -332,10 +341,15 @@ export function needsRedaction(services: ProxyServices, creds: Credentials): boo
 }
 
 /** `_node_sanitize_extended` and the driver_info rule, with the node's owner/lessee as target (set only when present, as Ironic). */
-export function redactNode(services: ProxyServices, creds: Credentials, node: Record<string, unknown>): void {
+export function redactNode(
+  services: ProxyServices,
+  creds: Credentials,
+  node: Record<string, unknown>,
+  holder: { owner: unknown; lessee: unknown } = node as { owner: unknown; lessee: unknown },
+): void {
   const target: Record<string, unknown> = { ...creds };
-  if (node.owner) target['node.owner'] = node.owner;
-  if (node.lessee) target['node.lessee'] = node.lessee;
+  if (holder.owner) target['node.owner'] = holder.owner;
+  if (holder.lessee) target['node.lessee'] = holder.lessee;
   const denied = (rule: string): boolean => services.enforcer.decide(rule, creds, target) !== 'allow';
   if ('last_error' in node && denied('baremetal:node:get:last_error')) {
     node.last_error = '** Value Redacted - Requires baremetal:node:get:last_error permission. **';
