@@ -334,6 +334,33 @@ describe('users through Keystone', () => {
     assert.equal((await call('GET', '/v1/nodes', 'nobody')).status, 403);
   });
 
+  test("Ironic's per-action and per-field rules: owner vs lessee, redactions, concealment before refusal", async () => {
+    // p1 leases b-node-1: a lessee may not take the node from its owner (baremetal:node:update:owner) ...
+    const take = await call('PATCH', '/v1/nodes/b-node-1', 'p1member', [{ op: 'replace', path: '/owner', value: 'p1' }]);
+    assert.equal(take.status, 403);
+    assert.equal(faultOf(take), 'Access was denied to the following resource: baremetal:node:update:owner');
+    // ... nor set maintenance (baremetal:node:set_maintenance is owner-only for members).
+    const maint = await call('PUT', '/v1/nodes/b-node-1/maintenance', 'p1member', { reason: 'x' });
+    assert.equal(maint.status, 403);
+    assert.equal(faultOf(maint), 'Access was denied to the following resource: baremetal:node:set_maintenance');
+    // A lessee reader sees the node with driver_info redacted in Ironic's words; the owner reader sees it.
+    const leased = await call('GET', '/v1/nodes/b-node-1', 'p1reader');
+    assert.equal(leased.status, 200);
+    assert.deepEqual(leased.body.driver_info, { content: '** Redacted - requires baremetal:node:get:driver_info permission. **' });
+    const owned = await call('GET', '/v1/nodes/a-node-0', 'p1reader');
+    assert.equal(owned.status, 200);
+    assert.notDeepEqual(owned.body.driver_info, leased.body.driver_info);
+    // Readers may not read the boot device (baremetal:node:get_boot_device is for members of the owner).
+    const boot = await call('GET', '/v1/nodes/a-node-0/management/boot_device', 'p1reader');
+    assert.equal(boot.status, 403);
+    assert.equal(faultOf(boot), 'Access was denied to the following resource: baremetal:node:get_boot_device');
+    // A node that does not exist, or that the caller may not see, is the same 404 — before any 403.
+    const none = await call('PATCH', '/v1/nodes/no-such-node', 'nobody', [{ op: 'add', path: '/extra/x', value: 1 }]);
+    const hidden = await call('PATCH', '/v1/nodes/a-node-1', 'nobody', [{ op: 'add', path: '/extra/x', value: 1 }]);
+    assert.deepEqual([none.status, hidden.status], [404, 404]);
+    assert.equal(faultOf(hidden), 'Node a-node-1 could not be found.');
+  });
+
   test('the operational endpoints are for admins', async () => {
     assert.equal((await call('GET', '/metrics', 'sysreader')).status, 403);
     assert.equal((await call('GET', '/metrics', 'admin')).status, 200);
