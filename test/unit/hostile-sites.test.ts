@@ -205,6 +205,27 @@ timeout = 1
       assert.equal(faultstring(await r.json()), 'Request body is too large');
     });
 
+    test('a chunked body (no length) is charged as it arrives: past the whole budget, a 413', async () => {
+      const chunk = Buffer.alloc(MiB, 0x78);
+      let sent = 0;
+      const stream = new ReadableStream<Uint8Array>({
+        pull(c) {
+          if (sent++ < 12) c.enqueue(chunk);
+          else c.close();
+        },
+      });
+      const r = await fetch(`${url}/v1/nodes/${good.nodes[0]!.uuid}/states/provision`, {
+        method: 'PUT',
+        headers: { ...V, 'content-type': 'application/json' },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(r.status, 413);
+      await r.arrayBuffer();
+      await new Promise((res) => setTimeout(res, 50));
+      assert.equal(proxy.services.memory.inUse, 0);
+    });
+
     test('a site flooding large answers: past the budget the client gets 503, the process holds no more than the budget', { timeout: 20_000 }, async () => {
       const big = JSON.stringify({ ...evil.nodeDoc(evilNode), extra: { blob: 'y'.repeat(7 * MiB) } });
       evil.handler = (req, socket) => {
