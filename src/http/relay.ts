@@ -11,7 +11,7 @@ import type { SiteResponse } from '../sites/site-client.js';
 import { relink, rewriteLinks, rewriteLinkBytes } from './rewrite.js';
 import { SiteProtocolError } from '../errors.js';
 import { faultBody } from '../ironic/error-body.js';
-import { checkSiteAnswer } from './site-answer.js';
+import { checkSiteAnswer, type AnswerExpectation } from './site-answer.js';
 
 /** Which site an answer came from, and the bases its links may start with. */
 export interface LinkSource {
@@ -33,11 +33,13 @@ export function relaySiteResponse(
   reply: FastifyReply,
   from: LinkSource,
   answer: Pick<SiteResponse, 'status' | 'headers' | 'body'>,
+  /** What the answer must be beyond an Ironic document (the object asked about). */
+  expect?: AnswerExpectation,
 ): FastifyReply {
   const { site: siteName, bases: siteBases } = from;
   const base = request.ironic.baseUrl;
   // Nothing is relayed that is not the document it claims to be (issue 15): the site's 502 instead.
-  const checked = checkSiteAnswer(answer, { anyValue: request.url.includes('/vendor_passthru') });
+  const checked = checkSiteAnswer(answer, { anyValue: request.url.includes('/vendor_passthru'), ...expect });
   if (!checked.ok) return refuseAnswer(request, reply, siteName, checked.problem);
   const res = checked.body === answer.body ? answer : { ...answer, body: checked.body };
   reply.code(res.status);

@@ -10,6 +10,7 @@
  * Cheap enough for every relayed answer: a validating pass over the bytes
  * (no allocation, no parse), a few µs for a node.
  */
+import { canonicalUuid, isUuidLike } from '../ironic/idents.js';
 import { scanJson, stripBom } from '../ironic/json.js';
 
 export interface SiteAnswer {
@@ -23,6 +24,12 @@ export type AnswerCheck = { ok: true; body: Buffer } | { ok: false; problem: str
 export interface AnswerExpectation {
   /** Any JSON value may be the answer (vendor passthru), not only an object; a 200 may be empty. */
   anyValue?: boolean;
+  /**
+   * The answer is one object, the one asked for by this uuid or name: a
+   * success must not name another (a site vouches only for itself), and
+   * with `complete` (no `fields` asked) it must name it.
+   */
+  identity?: { ident: string; complete: boolean };
 }
 
 /**
@@ -46,9 +53,24 @@ export function checkSiteAnswer(res: SiteAnswer, expect: AnswerExpectation = {})
     return success ? { ok: false, problem: `content type ${typeof type === 'string' ? type.split(';')[0] : 'missing'} instead of JSON` } : { ok: true, body: res.body };
   }
   const body = stripBom(res.body);
-  const scan = scanJson(body);
+  const identity = success ? expect.identity : undefined;
+  const scan = scanJson(body, { ids: identity !== undefined });
   if (!scan.valid) return { ok: false, problem: `body is not JSON (${scan.reason})` };
   if (scan.unrepresentable) return { ok: false, problem: `body holds ${scan.unrepresentable}, which the proxy cannot pass on faithfully` };
   if (scan.top !== 'object' && !(success && expect.anyValue)) return { ok: false, problem: `body is a JSON ${scan.top}, not an object` };
+  if (identity) {
+    const problem = identityProblem(identity.ident, identity.complete, scan.uuid, scan.name);
+    if (problem) return { ok: false, problem };
+  }
   return { ok: true, body };
+}
+
+/** Does a document (its top-level uuid and name) answer about `ident`? */
+function identityProblem(ident: string, complete: boolean, uuid: string | null | undefined, name: string | null | undefined): string | undefined {
+  if (isUuidLike(ident)) {
+    if (uuid === undefined) return complete ? `the object asked about (${ident}) has no uuid` : undefined;
+    return typeof uuid === 'string' && isUuidLike(uuid) && canonicalUuid(uuid) === canonicalUuid(ident) ? undefined : `asked about ${ident}, it answered about ${String(uuid)}`;
+  }
+  if (name === undefined) return complete ? `the object asked about (${ident}) has no name` : undefined;
+  return name === ident ? undefined : `asked about ${ident}, it answered about ${String(name)}`;
 }

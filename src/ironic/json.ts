@@ -41,6 +41,12 @@ export interface JsonScan {
   unrepresentable?: string;
   /** The kind of the top-level value. */
   top?: 'object' | 'array' | 'string' | 'number' | 'literal';
+  /**
+   * With `ids`: the top-level object's "uuid" and "name" — the string, null
+   * when the key holds anything else, undefined when there is no such key.
+   */
+  uuid?: string | null;
+  name?: string | null;
 }
 
 /** What stands for an unrepresentable value in `readJsonLoose`'s result. */
@@ -65,12 +71,22 @@ export function stripBom(bytes: Buffer): Buffer {
  * Checks a document as Python's json would read it, without building it.
  * `bytes` must already be without its byte-order mark (see stripBom).
  */
-export function scanJson(bytes: Uint8Array): JsonScan {
+export function scanJson(bytes: Uint8Array, opts: { ids?: boolean } = {}): JsonScan {
   if (!isUtf8(bytes)) return { valid: false, reason: 'not UTF-8' };
   unrepresentable = undefined;
+  capturing = opts.ids === true;
+  capturedKey = 0;
+  topUuid = topName = undefined;
   const at = validate(bytes);
+  capturing = false;
+  capturedKey = 0;
   if (at >= 0) return { valid: false, reason: at >= bytes.length ? 'unexpected end' : `unexpected byte at ${at}` };
-  return { valid: true, top: topKind(bytes), unrepresentable };
+  const scan: JsonScan = { valid: true, top: topKind(bytes), unrepresentable };
+  if (opts.ids) {
+    scan.uuid = topUuid;
+    scan.name = topName;
+  }
+  return scan;
 }
 
 /** Reads a document as Ironic would (one leading byte-order mark skipped). */
@@ -375,6 +391,31 @@ const CONTAINER_ARRAY = 2;
 const stack = new Uint8Array(MAX_DEPTH + 1);
 /** What validate() found that the proxy cannot carry. */
 let unrepresentable: string | undefined;
+/** Whether validate() notes the top-level uuid and name (scanJson's `ids`), the key being read, and what was found. */
+let capturing = false;
+let capturedKey = 0;
+let topUuid: string | null | undefined;
+let topName: string | null | undefined;
+const KEY_UUID = 1;
+const KEY_NAME = 2;
+const UUID_KEY = Buffer.from('"uuid"');
+const NAME_KEY = Buffer.from('"name"');
+
+/** At a top-level key (whitespace first): is it "uuid" or "name"? (Its value, if a string, is then captured.) */
+function noteTopKey(b: Uint8Array, i: number): void {
+  while (WS[b[i]!] === 1) i++;
+  capturedKey = matches(b, i, UUID_KEY) ? KEY_UUID : matches(b, i, NAME_KEY) ? KEY_NAME : 0;
+  if (capturedKey === KEY_UUID) topUuid = null;
+  else if (capturedKey === KEY_NAME) topName = null;
+}
+
+/** The string value [at, end) of the top-level key just noted. */
+function captureValue(b: Uint8Array, at: number, end: number): void {
+  const text = JSON.parse(Buffer.from(b.buffer, b.byteOffset + at, end - at).toString('utf8')) as string;
+  if (capturedKey === KEY_UUID) topUuid = text;
+  else topName = text;
+  capturedKey = 0;
+}
 
 /**
  * The validating pass: one loop over the bytes with local state and table
@@ -397,6 +438,7 @@ function validate(b: Uint8Array): number {
       if (b[i] === CLOSE_BRACE) i++;
       else {
         stack[depth++] = CONTAINER_OBJECT;
+        if (depth === 1 && capturing) noteTopKey(b, i);
         i = key(b, i);
         if (i < 0) return -i - 1;
         continue;
@@ -411,8 +453,10 @@ function validate(b: Uint8Array): number {
         continue;
       }
     } else if (c === QUOTE) {
+      const at = i;
       i = string(b, i);
       if (i < 0) return -i - 1;
+      if (capturedKey !== 0 && depth === 1) captureValue(b, at, i);
     } else if (c === 0x74 /* t */) {
       if (b[i + 1] !== 0x72 || b[i + 2] !== 0x75 || b[i + 3] !== 0x65) return i;
       i += 4;
@@ -445,6 +489,7 @@ function validate(b: Uint8Array): number {
       if (d === COMMA) {
         i++;
         if (top === CONTAINER_OBJECT) {
+          if (depth === 1 && capturing) noteTopKey(b, i);
           i = key(b, i);
           if (i < 0) return -i - 1;
         }

@@ -6,5 +6,5 @@
  *   await site.setFault('refuse'); await site.setFault('none');
  *   await site.close();
  */
-export { startSimSite, type SimFault, type SimSite, type SimSiteOptions } from './server.js';
+export { startSimSite, GARBAGE_SHAPES, type FaultOptions, type GarbageShape, type SimFault, type SimSite, type SimSiteOptions } from './server.js';
 export { SimApi, type ApiReply, type ApiRequest, type SimApiConfig } from './api.js';

@@ -9,6 +9,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { faultBody } from '../ironic/error-body.js';
 import { SimApi } from './api.js';
 import { DRIVERS } from './seed.js';
+import { pyRepr } from './pyrepr.js';
 
 export interface SimSiteOptions {
   /** Site name; seeds node names `<name>-node-<i>` and conductor host names. */
@@ -35,12 +36,38 @@ export interface SimSiteOptions {
 }
 
 /**
- * none: normal; refuse: listening socket closed and connections destroyed
- * (ECONNREFUSED / resets); hang: requests are accepted and never answered;
- * http500: every request gets a 500; garbage: every request gets a 200 whose
- * body is not JSON.
+ * none: normal; refuse: the site is killed — listening socket closed and
+ * connections destroyed (ECONNREFUSED / resets) — until another mode
+ * restarts it; hang: requests are accepted and never answered; http500:
+ * every request gets Ironic's 500; garbage: every request gets a 200 that is
+ * not the document (shape: see GarbageShape); reset: the connection is
+ * reset instead of an answer; reset-mid-body: the headers and half the body
+ * are sent, then the connection is reset.
  */
-export type SimFault = 'none' | 'refuse' | 'hang' | 'http500' | 'garbage';
+export type SimFault = 'none' | 'refuse' | 'hang' | 'http500' | 'garbage' | 'reset' | 'reset-mid-body';
+
+/**
+ * What a garbage answer looks like (all with status 200):
+ * html: a front end's HTML page (as application/json); python-false: the real
+ * answer with Python's True/False/None for true/false/null (`{…False…}`);
+ * python-repr: the real answer as a Python repr (`{'uuid': …}`); truncated:
+ * the real answer cut in half; nan: the real answer with a NaN in it; empty:
+ * no body; text: the real answer as text/plain; wrong-shape: `{}`; array: `[]`.
+ */
+export type GarbageShape = 'html' | 'python-false' | 'python-repr' | 'truncated' | 'nan' | 'empty' | 'text' | 'wrong-shape' | 'array';
+
+export const GARBAGE_SHAPES: readonly GarbageShape[] = ['html', 'python-false', 'python-repr', 'truncated', 'nan', 'empty', 'text', 'wrong-shape', 'array'];
+
+export interface FaultOptions {
+  /** The shape of garbage answers (default html). */
+  shape?: GarbageShape;
+  /**
+   * Fail exactly this many requests, then answer normally again (requests
+   * hung by a counted hang stay hung until the next setFault or close).
+   * Not for refuse.
+   */
+  count?: number;
+}
 
 export interface SimSite {
   readonly name: string;
@@ -49,8 +76,12 @@ export interface SimSite {
   readonly port: number;
   close(): Promise<void>;
   setLatency(ms: number): void;
-  /** Resolves when the fault is in effect (for 'refuse', when the port is closed). */
-  setFault(mode: SimFault): Promise<void>;
+  /** Resolves when the fault is in effect (for 'refuse', when the port is closed; for any other mode after refuse, when it listens again). */
+  setFault(mode: SimFault, opts?: FaultOptions): Promise<void>;
+  /** The fault in effect now ('none' once a counted fault has failed its requests). */
+  readonly fault: SimFault;
+  /** Requests that a fault answered (or did not answer) since the site started. */
+  readonly faulted: number;
   nodeCount(): number;
   /** The simulated API (for tests that need to look inside). */
   readonly api: SimApi;
@@ -76,20 +107,29 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   });
   let latency = opts.latencyMs ?? 0;
   let fault: SimFault = 'none';
+  let shape: GarbageShape = 'html';
+  /** Requests the current fault still fails (Infinity: until changed). */
+  let remaining = Infinity;
+  let faulted = 0;
   let closed = false;
   const sockets = new Set<Socket>();
   const hung = new Set<http.ServerResponse>();
   const timers = new Set<NodeJS.Timeout>();
 
-  const respond = (req: http.IncomingMessage, res: http.ServerResponse, body: string): void => {
+  /** The real answer to a request, as the site would send it. */
+  const answer = (req: http.IncomingMessage, body: string): ReturnType<SimApi['handle']> => {
     const q = req.url!.indexOf('?');
-    const reply = api.handle({
+    return api.handle({
       method: req.method ?? 'GET',
       path: q < 0 ? req.url! : req.url!.slice(0, q),
       query: q < 0 ? '' : req.url!.slice(q + 1),
       headers: req.headers,
       body,
     });
+  };
+
+  const respond = (req: http.IncomingMessage, res: http.ServerResponse, body: string): void => {
+    const reply = answer(req, body);
     const headers = reply.headers;
     if (reply.body !== undefined) {
       headers['Content-Length'] = String(Buffer.byteLength(reply.body));
@@ -100,12 +140,56 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     res.end(req.method === 'HEAD' ? undefined : reply.body);
   };
 
+  const sendGarbage = (req: http.IncomingMessage, res: http.ServerResponse, body: string): void => {
+    let type = 'application/json';
+    let b: string;
+    switch (shape) {
+      case 'html':
+        b = '<html><body>502 garbage from a misbehaving site</body></html';
+        break;
+      case 'empty':
+        b = '';
+        break;
+      case 'wrong-shape':
+        b = '{}';
+        break;
+      case 'array':
+        b = '[]';
+        break;
+      default: {
+        const real = answer(req, body).body ?? '{}';
+        if (shape === 'python-false') b = real.replace(/\btrue\b/g, 'True').replace(/\bfalse\b/g, 'False').replace(/\bnull\b/g, 'None');
+        else if (shape === 'python-repr') b = pyRepr(JSON.parse(real));
+        else if (shape === 'truncated') b = real.slice(0, Math.max(1, Math.floor(real.length / 2)));
+        else if (shape === 'nan') b = real.includes('{}') ? real.replace('{}', '{"x": NaN}') : real.replace(/^\{/, '{"x": NaN, ');
+        else {
+          b = real;
+          type = 'text/plain';
+        }
+      }
+    }
+    res.writeHead(200, { 'Content-Type': type, 'Content-Length': String(Buffer.byteLength(b)) });
+    res.end(b);
+  };
+
+  /** The fault this request meets (a counted fault is used up by it). */
+  const faultFor = (): SimFault => {
+    if (fault === 'none' || fault === 'refuse') return fault;
+    const mode = fault;
+    faulted++;
+    if (--remaining <= 0) {
+      fault = 'none';
+      remaining = Infinity;
+    }
+    return mode;
+  };
+
   const dispatch = (req: http.IncomingMessage, res: http.ServerResponse, body: string): void => {
     if (closed) {
       res.destroy();
       return;
     }
-    switch (fault) {
+    switch (faultFor()) {
       case 'hang':
         hung.add(res);
         res.on('close', () => hung.delete(res));
@@ -116,10 +200,16 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
         res.end(b);
         return;
       }
-      case 'garbage': {
-        const b = '<html><body>502 garbage from a misbehaving site</body></html';
-        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(b)) });
-        res.end(b);
+      case 'garbage':
+        sendGarbage(req, res, body);
+        return;
+      case 'reset':
+        req.socket.resetAndDestroy();
+        return;
+      case 'reset-mid-body': {
+        const real = answer(req, body).body ?? '{}';
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(real)) });
+        res.write(real.slice(0, Math.floor(real.length / 2)), () => req.socket.resetAndDestroy());
         return;
       }
       default:
@@ -196,14 +286,24 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     api,
     received,
     nodeCount: () => api.store.size,
+    get fault() {
+      return fault;
+    },
+    get faulted() {
+      return faulted;
+    },
     setLatency(ms: number) {
       latency = Math.max(0, ms);
     },
-    async setFault(mode: SimFault) {
+    async setFault(mode: SimFault, faultOpts: FaultOptions = {}) {
       if (closed) throw new Error(`sim site ${opts.name} is closed`);
+      if (mode === 'refuse' && faultOpts.count !== undefined) throw new Error('refuse takes no count: it lasts until the next setFault');
       const prev = fault;
       fault = mode;
-      if (prev === 'hang' && mode !== 'hang') releaseHung();
+      shape = faultOpts.shape ?? 'html';
+      remaining = faultOpts.count ?? Infinity;
+      // Requests hung by a hang (counted or not) are let go once the site is told anything else.
+      if (mode !== 'hang') releaseHung();
       if (mode === 'refuse' && prev !== 'refuse') await stopListening();
       if (prev === 'refuse' && mode !== 'refuse') await listen(port);
     },
