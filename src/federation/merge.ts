@@ -15,7 +15,8 @@
 import { SiteErrorResponse, SiteFailedResponse, SiteProtocolError } from '../errors.js';
 import { errorMessageOf } from '../ironic/error-body.js';
 import type { Version } from '../ironic/microversion.js';
-import type { SiteCallScope, SiteClient } from '../sites/site-client.js';
+import { ClientGoneError, type SiteCallScope, type SiteClient } from '../sites/site-client.js';
+import { ProxyBusyError } from '../memory-budget.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { holdsUnrepresentable, readJson, readJsonLoose, UNREPRESENTABLE } from '../ironic/json.js';
 import type { ScanLimits } from './scan.js';
@@ -205,7 +206,8 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
             s.more = page.more;
             if (s.buffered > 0) heap.push(s);
           } catch (err) {
-            if (err instanceof SiteErrorResponse || err instanceof MarkerGoneError) throw err;
+            // The proxy's own limits (memory budget, a client gone) are not the site's failure: the listing stops.
+            if (err instanceof SiteErrorResponse || err instanceof MarkerGoneError || err instanceof ProxyBusyError || err instanceof ClientGoneError) throw err;
             s.failed = true;
             failures.push({ site: s.site, error: err as Error });
             // A site that fails during the page (a refill) is left out of it entirely, its position as the page found

@@ -319,7 +319,12 @@ function collect(pool: Pool, opts: Dispatcher.DispatchOptions, o: CollectOptions
           return;
         }
         if (charge ? !charge.call(o.scope, chunk.length) : o.budget && !(o.budget.tryTake(chunk.length) && (transient += chunk.length))) {
-          c.abort(new ProxyBusyError(`an answer of site ${o.site}`));
+          // An answer that alone takes half the budget is the site flooding; a budget full of many requests is the proxy's.
+          c.abort(
+            o.budget && size * 2 > o.budget.limit
+              ? new SiteProtocolError(o.site, `response larger than half the memory budget ([proxy]memory_budget)`)
+              : new ProxyBusyError(`an answer of site ${o.site}`),
+          );
           return;
         }
         chunks.push(chunk);

@@ -248,6 +248,27 @@ timeout = 1
     });
   });
 
+  describe('memory (16.4), listings', () => {
+    test('a site whose listing answer does not fit the budget is left out (named missing), the others listed', { timeout: 20_000 }, async () => {
+      const big = JSON.stringify({ nodes: [{ ...evil.nodeDoc(evilNode), extra: { blob: 'z'.repeat(17 * MiB) } }] });
+      evil.handler = (req, socket) => {
+        if (req.method !== 'GET' || req.path !== '/v1/nodes') return false;
+        socket.write(head(200, { 'content-type': 'application/json' }, Buffer.byteLength(big)) + big);
+        return true;
+      };
+      try {
+        const r = await get(`${url}/v1/nodes`);
+        assert.equal(r.status, 200);
+        assert.equal(r.headers.get(MISSING), 'evil');
+        assert.equal(r.json.nodes.length, good.nodes.length);
+      } finally {
+        evil.handler = () => false;
+      }
+      await new Promise((res) => setTimeout(res, 50));
+      assert.equal(proxy.services.memory.inUse, 0);
+    });
+  });
+
   describe('time (16.5): site_timeout is a total deadline', () => {
     const drip = (req: RawRequest, socket: import('node:net').Socket): boolean => {
       if (req.method !== 'GET' || (req.path !== `/v1/nodes/${evilNode.uuid}` && req.path !== '/v1/nodes') || req.query.has('fields')) return false;
