@@ -112,10 +112,13 @@ export class Decider {
    * not take): Ironic does not catch it, so its answer is a 500 with oslo's text.
    */
   private invalidScope(rule: string): ProxyError {
-    const scopes = this.services.enforcer.defaultOf(rule)?.scope_types ?? [];
+    const registered = this.services.enforcer.defaultOf(rule);
+    const scopes = registered?.scope_types ?? [];
     const token = this.creds.system_scope === 'all' ? 'system' : this.creds.domain_id ? 'domain' : 'project';
     const pyList = `[${scopes.map((s) => `'${s}'`).join(', ')}]`;
-    return new ProxyError(500, 'INVALID_SCOPE', `${rule} requires a scope of ${pyList}, request was made with ${token} scope.`);
+    // oslo formats the rule as its RuleDefault prints: "name": "check string".
+    const shown = `"${rule}": "${registered?.check_str ?? ''}"`;
+    return new ProxyError(500, 'INVALID_SCOPE', `${shown} requires a scope of ${pyList}, request was made with ${token} scope.`);
   }
 }
 

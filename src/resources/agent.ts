@@ -44,5 +44,8 @@ function lookup(req: FastifyRequest): never {
   if (!addresses.some((a) => MAC_RE.test(a)) && !nodeUuid) {
     throw badRequest("At least one of 'addresses' and 'node_uuid' parameters is required");
   }
-  throw notServed();
+  // What Ironic answers a lookup that finds no node; the reason travels in a header.
+  const err = new ProxyError(404, 'AGENT_ENDPOINT_NOT_SERVED', 'Resource could not be found.');
+  err.headers['x-ironic-proxy-reason'] = AGENT_NOT_SERVED;
+  throw err;
 }

@@ -39,6 +39,8 @@ export interface CollectionDef {
   /** Where items are (marker resolution; filled by listings). */
   locator: Locator;
   notFound: (ident: string) => ProxyError;
+  /** Fields the proxy's per-item policy check reads, at a version (fetched even when `fields` leaves them out). */
+  policyFields?: (minor: number) => string[];
 }
 
 export interface ListOptions {
@@ -52,6 +54,8 @@ export interface ListOptions {
    * only the first (in the merged order) is answered.
    */
   atMostOne?: string;
+  /** Ironic's check of every listed object (allocations: `baremetal:allocation:get`); throws to refuse the listing. */
+  checkItem?: (item: Item) => void;
 }
 
 /** `GET <collection>` (or its detail) merged over the sites. */
@@ -94,6 +98,7 @@ export async function listCollection(
     found = found.slice(0, 1);
     page.nextCursor = undefined;
   }
+  if (opts.checkItem) for (const { item } of found) opts.checkItem(item);
   // The marker is read before presenting: the client's view may not include the uuid.
   const lastUuid = found.length > 0 ? String(found[found.length - 1]!.item.uuid) : undefined;
   // A listing teaches the location cache nothing (issue 16.1): only answers about an identifier asked do.
@@ -130,7 +135,7 @@ function siteView(def: CollectionDef, passthrough: Array<[string, string]>, deta
   if (fieldsAt >= 0) {
     // Several `fields` parameters or an odd value: the sites say what Ironic says.
     const wanted = parseListParam(params[fieldsAt]![1]);
-    const extra = ['uuid', sortKey].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
+    const extra = ['uuid', sortKey, ...(def.policyFields?.(minor) ?? [])].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
     if (extra.length === 0) return { path: def.path, params, present: identity };
     params[fieldsAt] = ['fields', [...wanted, ...extra].join(',')];
     return { path: def.path, params, present: dropFields(extra) };
@@ -167,6 +172,7 @@ async function resolveMarker(services: ProxyServices, def: CollectionDef, marker
     { requestId },
     (s) => s.request({ method: 'GET', path: `${def.path}/${uuid}?fields=${fields}`, version: services.internalVersion(), requestId }),
     () => def.notFound(marker),
+    ['uuid', sortKey],
   );
   return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : doc[sortKey] };
 }

@@ -21,6 +21,7 @@ import type { Engine, EngineContext, LoadedTarget } from '../api/engine.js';
 import type { ResourceModule } from './plugin.js';
 import { authorize, Decider, nodeTarget, requestCredentials } from '../api/authorize.js';
 import { loadTarget } from '../api/targets.js';
+import { checkAllocationVisible } from './allocations.js';
 import type { Credentials } from '../policy/enforcer.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
@@ -45,6 +46,27 @@ const NODE_ENGINES: Record<string, Engine> = {
     const ident = c.query.get('node_uuid') || c.query.get('node');
     if (!ident) throw badRequest('Expected a logical name or UUID but received None.');
     return forwardToNode(c.services, c.req, c.reply, ident, c.authz.node?.site);
+  },
+  // The node's allocation, then Ironic's check of baremetal:allocation:get with the allocation's owner.
+  'node.allocation': async (c) => {
+    const { services, req, reply } = c;
+    const ident = c.params.node_ident!;
+    checkIdent(req, ident);
+    if (c.authz.node) services.nodes.remember(c.authz.node.site, ident);
+    const requestId = req.ironic.globalRequestId;
+    const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) => sendAsIs(s, req));
+    const creds = requestCredentials(services, req);
+    if (creds && res.status === 200) {
+      let doc = parseJsonBody<Record<string, unknown>>(site.name, res);
+      if (doc && !('owner' in doc)) {
+        // `fields` left the owner out: it is read for the check.
+        const again = await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}/allocation?fields=uuid,owner`, version: services.internalVersion(), requestId });
+        doc = again.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, again) : undefined;
+      }
+      if (!doc) throw new SiteProtocolError(site.name, 'allocation is not a JSON object');
+      checkAllocationVisible(services, req, doc);
+    }
+    return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   },
   // Links built from the ident as written (Ironic does not look the node up): any site answers alike.
   'node.volume-links': (c) => forwardTo(c.services, c.req, c.reply, c.services.defaultSite),

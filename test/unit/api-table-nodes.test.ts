@@ -34,6 +34,7 @@ const ENGINES = new Set([
   'node.sub-list',
   'node.validate-by-query',
   'node.volume-links',
+  'node.allocation',
 ]);
 
 const key = (e: ApiEntry): string => `${e.method} ${e.path}`;

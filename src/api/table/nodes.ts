@@ -683,10 +683,11 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     object: NODE,
     query: ['fields'],
     since: 52,
-    // Only visibility of the node; no baremetal:allocation:* rule at all.
+    // Visibility of the node, then (AllocationsController listing) baremetal:allocation:get on the allocation
+    // with its owner as target — checked by the engine on the answer.
     authz: { check: 'node', rules: [], missingNodeStatus: 400 },
-    engine: 'node.forward',
-    doc: 'The node\'s allocation (missing node: 400; no allocation: 404).',
+    engine: 'node.allocation',
+    doc: 'The node\'s allocation (missing node: 400; no allocation: 404; baremetal:allocation:get on it).',
   },
   {
     method: 'DELETE',
