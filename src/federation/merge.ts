@@ -44,6 +44,12 @@ export interface StreamSpec {
   scope?: SiteCallScope;
   /** Bounds of loops over a site's pages (bare-marker positioning). */
   scan?: ScanLimits;
+  /**
+   * Items a site may list that the caller may not see (a project's view of
+   * ports: those of its nodes), when the site cannot be asked to filter them:
+   * passed over in the order — positions move past them — never returned.
+   */
+  accept?: (site: SiteClient, item: Item) => boolean;
 }
 
 export interface MergeResult {
@@ -225,7 +231,7 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
     const item = s.peek();
     s.head++;
     if (UNREADABLE.has(item)) unreadable.push({ site: s.site, id: String(item[spec.markerField]) });
-    else out.push({ site: s.site, item });
+    else if (!spec.accept || spec.accept(s.site, item)) out.push({ site: s.site, item });
     s.position = { kind: 'after', marker: String(item[spec.markerField]) };
     if (s.buffered > 0) heap.push(s);
   }

@@ -56,6 +56,8 @@ export interface ListOptions {
   atMostOne?: string;
   /** Ironic's check of every listed object (allocations: `baremetal:allocation:get`); throws to refuse the listing. */
   checkItem?: (item: Item) => void;
+  /** Only the items the caller may see (the sites list them all), with the fields that decides it read too. */
+  accept?: { fields: string[]; test: (site: SiteClient, item: Item) => boolean };
 }
 
 /** `GET <collection>` (or its detail) merged over the sites. */
@@ -78,7 +80,7 @@ export async function listCollection(
     sortKey = params.sortKey;
   }
 
-  const view = siteView(def, params.passthrough, opts.detailPath, sortKey, version.minor);
+  const view = siteView(def, params.passthrough, opts.detailPath, sortKey, version.minor, opts.accept?.fields ?? []);
   const registry = services.registry;
   const sites = opts.sites ?? registry.sites;
   const publicPath = opts.detailPath && def.detailPath ? def.detailPath : def.path;
@@ -90,6 +92,7 @@ export async function listCollection(
     sortKey,
     publicPath,
     resolveMarker: (marker) => resolveMarker(services, def, marker, sortKey, globalRequestId),
+    accept: opts.accept?.test,
   });
 
   let found = page.items;
@@ -124,7 +127,7 @@ interface SiteView {
  * with `fields`; before 1.8 there is no `fields`, so a non-default sort key
  * reads the detail view and cuts it down to the list view.
  */
-function siteView(def: CollectionDef, passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number): SiteView {
+function siteView(def: CollectionDef, passthrough: Array<[string, string]>, detailPath: boolean, sortKey: string, minor: number, needed: readonly string[]): SiteView {
   const params = passthrough.map(([k, v]) => [k, v] as [string, string]);
   const identity = (item: Item): Item => item;
   const detailText = params.find(([k]) => k === 'detail')?.[1];
@@ -135,15 +138,16 @@ function siteView(def: CollectionDef, passthrough: Array<[string, string]>, deta
   if (fieldsAt >= 0) {
     // Several `fields` parameters or an odd value: the sites say what Ironic says.
     const wanted = parseListParam(params[fieldsAt]![1]);
-    const extra = ['uuid', sortKey, ...(def.policyFields?.(minor) ?? [])].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
+    const extra = ['uuid', sortKey, ...(def.policyFields?.(minor) ?? []), ...needed].filter((f, i, a) => !wanted.includes(f) && a.indexOf(f) === i);
     if (extra.length === 0) return { path: def.path, params, present: identity };
     params[fieldsAt] = ['fields', [...wanted, ...extra].join(',')];
     return { path: def.path, params, present: dropFields(extra) };
   }
-  if (def.defaultFields.includes(sortKey)) return { path: def.path, params, present: identity };
+  const missing = [sortKey, ...needed].filter((f, i, a) => !def.defaultFields.includes(f) && a.indexOf(f) === i);
+  if (missing.length === 0) return { path: def.path, params, present: identity };
   if (minor >= 8 || !def.detailPath) {
-    params.push(['fields', [...def.defaultFields, sortKey].join(',')]);
-    return { path: def.path, params, present: dropFields([sortKey]) };
+    params.push(['fields', [...def.defaultFields, ...missing].join(',')]);
+    return { path: def.path, params, present: dropFields(missing) };
   }
   return { path: def.detailPath, params, present: keepFields([...def.defaultFields, 'links']) };
 }

@@ -10,6 +10,7 @@ import { listMerged, type ListingPage } from '../federation/listing.js';
 import { scanLimitsOf } from '../federation/scan.js';
 import { scopeOf } from '../http/request-scope.js';
 import type { MarkerPoint } from '../federation/marker-positions.js';
+import type { Item } from '../federation/merge.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { isUuidLike } from '../ironic/idents.js';
@@ -84,6 +85,8 @@ export interface PageRequest {
   markerField?: string;
   publicPath: string;
   resolveMarker: (marker: string) => Promise<MarkerPoint>;
+  /** Items the caller may not see, passed over (see StreamSpec.accept). */
+  accept?: (site: SiteClient, item: Item) => boolean;
 }
 
 /** One merged page for the client's paging parameters, with the proxy's limits and strictness. */
@@ -102,6 +105,7 @@ export function mergedPage(services: ProxyServices, request: FastifyRequest, par
       maxChunk: services.config.api.maxLimit,
       scope: scopeOf(request),
       scan: scanLimitsOf(services.config.proxy),
+      accept: page.accept,
     },
     limit: params.limit,
     marker: params.marker,

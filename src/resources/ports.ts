@@ -150,9 +150,18 @@ async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSp
   else if (nodeFilter) scope = { locator: services.nodes, ident: query.get(nodeFilter)! };
   const project = c.authz.listProject;
   if (project) {
-    // Ironic restricts the listing to objects of nodes the project owns or leases. The proxy serves that
-    // when the listing names a node (or portgroup) — its objects are all the project's or none is.
-    if (!scope) throw denied(`baremetal:${spec.rule}:list_all`);
+    // Ironic restricts the listing to objects of nodes the project owns or leases. Naming a node (or
+    // portgroup): its objects are all the project's or none is. Else the sites list everything (they have
+    // no such filter): the proxy learns the project's nodes at each site and passes over the rest.
+    if (!scope) {
+      const mine = await projectNodes(services, req, project);
+      const unique = spec.uniqueFilter && query.get(spec.uniqueFilter) ? `${spec.uniqueFilter}=${query.get(spec.uniqueFilter)}` : undefined;
+      return listCollection(services, req, reply, spec.def, {
+        detailPath,
+        atMostOne: unique,
+        accept: { fields: ['node_uuid'], test: (site, item) => mine.get(site.name)?.has(String(item.node_uuid)) === true },
+      });
+    }
     const holder = await loadTarget(services, req, pgFilter ? 'portgroup' : 'node', scope.ident).catch((err: unknown) => {
       if (err instanceof ProxyError && err.status === 404) return undefined;
       throw err;
@@ -400,4 +409,37 @@ function assertMacFree(ctx: WriteContext, address: string): Promise<void> {
     `A port with MAC address ${address.toLowerCase()} already exists.`,
     `MAC address ${address}`,
   );
+}
+
+/** Pages of nodes read per site for a project's view (10,000 nodes at the default max_limit). */
+const PROJECT_NODE_PAGES = 10;
+
+/**
+ * The uuids of the nodes a project owns or leases, per site (Ironic's
+ * `project` filter, which the node listing has and ports do not). A site
+ * that cannot be asked makes the listing unanswerable (503), not silently
+ * short.
+ */
+async function projectNodes(services: ProxyServices, req: FastifyRequest, project: string): Promise<Map<string, Set<string>>> {
+  const requestId = req.ironic.globalRequestId;
+  const version = services.internalVersion();
+  const limit = services.config.api.maxLimit;
+  const outcomes = await fanOut(services.registry.sites, async (site) => {
+    const uuids = new Set<string>();
+    let marker: string | undefined;
+    for (let page = 0; page < PROJECT_NODE_PAGES; page++) {
+      const qs = new URLSearchParams({ project, fields: 'uuid', limit: String(limit), sort_key: 'uuid' });
+      if (marker) qs.set('marker', marker);
+      const res = await site.request({ method: 'GET', path: `/v1/nodes?${qs.toString()}`, version, requestId });
+      const doc = res.status === 200 ? parseJsonBody<{ nodes?: Array<{ uuid?: unknown }> }>(site.name, res) : undefined;
+      if (!doc || !Array.isArray(doc.nodes)) throw new Error(`site ${site.name} answered ${res.status}`);
+      for (const n of doc.nodes) if (typeof n.uuid === 'string') uuids.add(n.uuid);
+      if (doc.nodes.length < limit) return uuids;
+      marker = String(doc.nodes[doc.nodes.length - 1]!.uuid);
+    }
+    throw new Error(`project ${project} has more than ${PROJECT_NODE_PAGES * limit} nodes at site ${site.name}`);
+  });
+  const silent = outcomes.filter((o) => !o.ok).map((o) => o.site.name);
+  if (silent.length > 0) throw sitesUnavailable(`Cannot tell which nodes project ${project} has`, silent);
+  return new Map(outcomes.flatMap((o) => (o.ok ? [[o.site.name, o.value] as const] : [])));
 }

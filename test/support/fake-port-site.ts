@@ -90,6 +90,18 @@ export class FakePortSite {
       const v = { id: 'v1', links: [{ href: `${this.url}/v1/`, rel: 'self' }], status: 'CURRENT', min_version: '1.1', version: '1.82' };
       return send(200, { name: 'OpenStack Ironic API', default_version: v, versions: [v] });
     }
+    if (url.pathname === '/v1/nodes' && method === 'GET') {
+      // Enough of Ironic's node listing for a project's view: the `project` filter (owner or lessee), by uuid.
+      const project = url.searchParams.get('project');
+      const marker = url.searchParams.get('marker');
+      const limit = Number(url.searchParams.get('limit') ?? '1000');
+      const all = [...this.nodes.values()]
+        .filter((n) => project === null || n.owner === project || n.lessee === project)
+        .sort((a, b) => (String(a.uuid) < String(b.uuid) ? -1 : 1))
+        .filter((n) => marker === null || String(n.uuid) > marker);
+      const page = all.slice(0, limit).map(fieldsOf);
+      return send(200, { nodes: page, ...(all.length > limit ? { next: `${this.url}/v1/nodes?limit=${limit}` } : {}) });
+    }
     const nm = /^\/v1\/nodes\/([^/]+)$/.exec(url.pathname);
     if (nm && method === 'GET') {
       const n = this.node(decodeURIComponent(nm[1]!));
