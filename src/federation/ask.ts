@@ -36,7 +36,7 @@ const CLIENT_ERRORS = new Set([400, 406]);
  * Classifies a site's answer to a question about one object (`ident`, the
  * uuid or name asked for). Throws when the site could not be asked.
  */
-export function objectAnswer(site: SiteClient | { name: string }, res: SiteResponse, ident?: string): ObjectAnswer {
+export function objectAnswer(site: SiteClient | { name: string }, res: SiteResponse, ident?: string, require: readonly string[] = []): ObjectAnswer {
   if (res.status === 200) {
     const read = readJson(res.body);
     if (!read.ok) throw new SiteProtocolError(site.name, read.kind === 'syntax' ? `body is not JSON (${read.reason})` : `body cannot be read faithfully: ${read.reason}`);
@@ -45,6 +45,10 @@ export function objectAnswer(site: SiteClient | { name: string }, res: SiteRespo
     if (ident !== undefined) {
       const claimed = otherIdentity(doc as Doc, ident);
       if (claimed !== undefined) throw new SiteProtocolError(site.name, `asked about ${ident}, it answered about ${claimed}`);
+    }
+    // What was asked for (`fields`) is in Ironic's answer, if only as null: a document without it is not the answer.
+    for (const field of require) {
+      if (!Object.hasOwn(doc, field)) throw new SiteProtocolError(site.name, `the answer about ${ident ?? 'an object'} has no ${field}`);
     }
     return { found: true, doc: doc as Doc };
   }
@@ -91,9 +95,11 @@ export async function readAtOwner(
   opts: LocateOptions,
   request: (site: SiteClient) => Promise<SiteResponse>,
   notFound: (ident: string) => ProxyError,
+  /** Fields the answer must hold (those asked for). */
+  require: readonly string[] = [],
 ): Promise<{ site: SiteClient; doc: Doc }> {
   const { site, res } = await routeToOwner(locator, ident, opts, request);
-  const answer = objectAnswer(site, res, ident);
+  const answer = objectAnswer(site, res, ident, require);
   if (!answer.found) throw notFound(ident);
   return { site, doc: answer.doc };
 }

@@ -120,7 +120,7 @@ export class Locator {
       const res = await site.request({ method: 'GET', path, version: this.version(), requestId: opts.requestId });
       // A routing 404 (the identifier is a word of the URL space, e.g. /v1/nodes/ports) is not "node not found".
       if (res.status === 404 && !routingNotFound && isRoutingError(res.body)) routingNotFound = new SiteErrorResponse(site.name, res);
-      const answer = objectAnswer(site, res, ident);
+      const answer = objectAnswer(site, res, ident, ['uuid']);
       if (!answer.found) return undefined;
       const uuid = answer.doc.uuid;
       if (typeof uuid !== 'string') throw new ProxyError(502, 'SITE_BAD_RESPONSE', `Site ${site.name} sent an invalid response: no uuid for ${this.resource.noun} ${ident}`);

@@ -143,6 +143,6 @@ async function resolveNodeMarker(services: ProxyServices, marker: string, sortKe
   // Timestamps cannot be selected with `fields`: read the whole node for them.
   const path = isSelectableNodeField(sortKey) ? `/v1/nodes/${uuid}?fields=uuid,${sortKey}` : `/v1/nodes/${uuid}`;
   // A marker's site that cannot be asked is a 503 naming it, never "not found" (issue 15).
-  const { site, doc } = await readAtOwner(services.nodes, uuid, { requestId }, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }), () => nodeNotFound(marker));
+  const { site, doc } = await readAtOwner(services.nodes, uuid, { requestId }, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }), () => nodeNotFound(marker), ['uuid', sortKey]);
   return { site, marker: uuid, value: sortKey === 'uuid' ? uuid : doc[sortKey] };
 }
