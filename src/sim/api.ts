@@ -793,7 +793,8 @@ export class SimApi {
   private parseJsonBody(ctx: Ctx): unknown {
     if (!ctx.rawBody) return undefined;
     try {
-      return JSON.parse(ctx.rawBody) as unknown;
+      // Python's json (as webob hands it the body) skips one leading byte-order mark.
+      return JSON.parse(ctx.rawBody.replace(/^\ufeff/, '')) as unknown;
     } catch {
       throw new Fault(500, 'Expecting value: line 1 column 1 (char 0)');
     }
