@@ -149,12 +149,22 @@ async function forwardToNode(
   const path = pathOf(req.url);
   const nextPath = req.method === 'GET' && NODE_SCOPED_LISTING.test(path) ? path : undefined;
   // The node itself: its site's answer must be that node (issue 15/16.1), named in full unless `fields` was asked.
-  const expect = req.method === 'GET' && NODE_ITSELF.test(path) ? { identity: { ident, complete: !req.url.includes('fields=') } } : undefined;
+  // (Only the path that names the node: GET /v1/nodes/validate?node=… answers a validation, not a node.)
+  const itself = req.method === 'GET' && NODE_ITSELF.test(path) && safeDecode(path.slice('/v1/nodes/'.length)) === ident;
+  const expect = itself ? { identity: { ident, complete: !req.url.includes('fields=') } } : undefined;
   return relaySiteResponse(req, reply, { ...services.registry.linkSource(site), nextPath }, res, expect);
 }
 
 /** `/v1/nodes/{ident}` itself, not a sub-resource. */
 const NODE_ITSELF = /^\/v1\/nodes\/[^/]+$/;
+
+function safeDecode(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
 
 /** Node-scoped collections whose `next` Ironic points at the top-level collection. */
 const NODE_SCOPED_LISTING = /^\/v1\/nodes\/[^/]+\/(ports|portgroups|volume\/connectors|volume\/targets)(\/detail)?$/;

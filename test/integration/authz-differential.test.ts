@@ -164,8 +164,13 @@ type Where = SiteKey | 'union' | 'global' | 'drivers' | 'shards';
  *   `GET /v1/volume/{connectors,targets}?node=<another project's node>`
  *   shows that node's connectors / targets to any project reader. Expected:
  *   the items whose node the user can read (GET /v1/nodes/{node_uuid}).
+ * - 'allocations-by-node': api/controllers/v1/allocation.py
+ *   _get_allocations_collection sets `node_ident = parent_node` (None) for
+ *   system-scoped callers, so `GET /v1/allocations?node=X` ignores the
+ *   filter for them and lists every allocation. Expected: the allocations
+ *   whose node_uuid is X (what a project-scoped caller gets).
  */
-type IronicBug = 'volume-by-node';
+type IronicBug = 'volume-by-node' | 'allocations-by-node';
 
 interface ReadCase {
   method: 'GET';
@@ -298,7 +303,7 @@ function reads(): ReadCase[] {
   // Allocations.
   r('/v1/allocations', 'union');
   r('/v1/allocations?owner={P3}', 'union');
-  r('/v1/allocations?node={A.nodeAlloc}', 'A');
+  r('/v1/allocations?node={A.nodeAlloc}', 'A', { ironicBug: 'allocations-by-node' });
   r('/v1/allocations/{A.allocP1}', 'A');
   r('/v1/allocations/{A.allocP3}', 'A');
   r('/v1/allocations/{B.allocP1.name}', 'B');
@@ -747,7 +752,17 @@ async function runDifferential(w: AuthzWorld, cfg: Config): Promise<{ mismatches
   };
 
   /** Rewrites the site's answers in place as Ironic without the bug would have given them. */
-  const undoIronicBug = async (bug: IronicBug, res: HttpResult[], site: SiteKey, token: string): Promise<void> => {
+  const undoIronicBug = async (bug: IronicBug, res: HttpResult[], site: SiteKey, token: string, path: string): Promise<void> => {
+    if (bug === 'allocations-by-node') {
+      for (const r of res) {
+        if (r.status !== 200 || !Array.isArray(r.json?.allocations)) continue;
+        const node = /[?&]node=([^&]+)/.exec(path)?.[1];
+        if (!node) continue;
+        r.json = { ...r.json, allocations: (r.json.allocations as Array<{ node_uuid?: string }>).filter((a) => a.node_uuid === decodeURIComponent(node)) };
+        r.text = JSON.stringify(r.json);
+      }
+      return;
+    }
     if (bug !== 'volume-by-node') return;
     for (const r of res) {
       const key = r.status === 200 ? collectionKey(r.json) : undefined;
@@ -779,7 +794,7 @@ async function runDifferential(w: AuthzWorld, cfg: Config): Promise<{ mismatches
       call(w.proxyUrl, c.method, p, token, c.version),
       ...siteKeys.map((s) => call(w.siteUrl(s), c.method, p, token, c.version)),
     ]);
-    if (c.ironicBug) await undoIronicBug(c.ironicBug, siteRes, c.where as SiteKey, token);
+    if (c.ironicBug) await undoIronicBug(c.ironicBug, siteRes, c.where as SiteKey, token, p);
     for (const r of siteRes) see(user, r);
     const base = { user, method: c.method, path: c.tmpl, version: c.version };
     if (proxyRes!.status >= 200 && proxyRes!.status < 300) proxyOk.push({ ...base, tmpl: c.tmpl, text: proxyRes!.text, status: proxyRes!.status });
