@@ -404,14 +404,16 @@ const NAME_KEY = Buffer.from('"name"');
 /** At a top-level key (whitespace first): is it "uuid" or "name"? (Its value, if a string, is then captured.) */
 function noteTopKey(b: Uint8Array, i: number): void {
   while (WS[b[i]!] === 1) i++;
-  capturedKey = matches(b, i, UUID_KEY) ? KEY_UUID : matches(b, i, NAME_KEY) ? KEY_NAME : 0;
+  // Both keys are four letters: most keys are told apart by where their closing quote is not.
+  capturedKey = b[i + 5] !== QUOTE ? 0 : matches(b, i, UUID_KEY) ? KEY_UUID : matches(b, i, NAME_KEY) ? KEY_NAME : 0;
   if (capturedKey === KEY_UUID) topUuid = null;
   else if (capturedKey === KEY_NAME) topName = null;
 }
 
 /** The string value [at, end) of the top-level key just noted. */
 function captureValue(b: Uint8Array, at: number, end: number): void {
-  const text = JSON.parse(Buffer.from(b.buffer, b.byteOffset + at, end - at).toString('utf8')) as string;
+  const raw = Buffer.from(b.buffer, b.byteOffset + at, end - at);
+  const text = raw.includes(BACKSLASH) ? (JSON.parse(raw.toString('utf8')) as string) : raw.toString('utf8', 1, raw.length - 1);
   if (capturedKey === KEY_UUID) topUuid = text;
   else topName = text;
   capturedKey = 0;
