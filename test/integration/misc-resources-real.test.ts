@@ -201,10 +201,11 @@ describe('allocations, drivers, conductors, shards, events, agent endpoints over
     assert.match(bad.text, /nope/);
   });
 
-  test('agent endpoints are not served by the proxy: a 404 that says so, or Ironic\'s 400', async () => {
+  test('agent endpoints are not served by the proxy: Ironic\'s 404 with the reason in a header, or Ironic\'s 400', async () => {
     const lookup = await api('GET', '/v1/lookup?addresses=52:54:00:aa:bb:cc');
     assert.equal(lookup.status, 404);
-    assert.match(lookup.text, /served by the Ironic of each site/);
+    assert.match(lookup.text, /Resource could not be found/);
+    assert.match(lookup.headers.get('x-ironic-proxy-reason') ?? '', /served by the Ironic of each site/);
     const incomplete = await api('GET', '/v1/lookup');
     assert.equal(incomplete.status, 400);
     assert.match(incomplete.text, /At least one of 'addresses' and 'node_uuid' parameters is required/);
