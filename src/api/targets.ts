@@ -8,9 +8,9 @@
 import type { FastifyRequest } from 'fastify';
 import { nodeNotFound, ProxyError } from '../errors.js';
 import type { Locator } from '../federation/locator.js';
-import { routeToOwner } from '../federation/route-to-owner.js';
+import { objectAnswer, readAtOwner as readObjectAtOwner } from '../federation/ask.js';
 import type { ProxyServices } from '../services.js';
-import { parseJsonBody, type SiteClient } from '../sites/site-client.js';
+import type { SiteClient } from '../sites/site-client.js';
 import type { LoadedTarget } from './engine.js';
 import { objectLocator } from '../resources/ports.js';
 
@@ -64,17 +64,22 @@ export function locatorOf(services: ProxyServices, kind: TargetKind): Locator {
 
 type Doc = Record<string, unknown>;
 
-/** GET `path` at the object's site; 404 is the object's "not found". */
+/**
+ * The object, read at its site (federation/ask.ts): Ironic's own 404 is the
+ * object's "not found"; a site that cannot be asked, answers another object
+ * or leaves out a field asked for is a 503/502 naming it — never a false 404.
+ */
 async function readAtOwner(services: ProxyServices, req: FastifyRequest, kind: TargetKind, ident: string, fields: string): Promise<{ site: SiteClient; doc: Doc }> {
   const requestId = req.ironic.globalRequestId;
   const base = kind === 'node' ? '/v1/nodes' : KINDS[kind].collectionPath;
-  const { site, res } = await routeToOwner(locatorOf(services, kind), ident, { requestId }, (s) =>
-    s.request({ method: 'GET', path: `${base}/${encodeURIComponent(ident)}?fields=${fields}`, version: services.internalVersion(), requestId }),
+  return readObjectAtOwner(
+    locatorOf(services, kind),
+    ident,
+    { requestId },
+    (s) => s.request({ method: 'GET', path: `${base}/${encodeURIComponent(ident)}?fields=${fields}`, version: services.internalVersion(), requestId }),
+    (i) => notFoundOf(kind, i),
+    fields.split(','),
   );
-  if (res.status === 404) throw notFoundOf(kind, ident);
-  const doc = res.status === 200 ? parseJsonBody<Doc>(site.name, res) : undefined;
-  if (!doc || typeof doc !== 'object') throw new ProxyError(503, 'SITE_UNAVAILABLE', `Site ${site.name} could not be asked about ${kind === 'node' ? 'node' : KINDS[kind].noun} ${ident} (status ${res.status})`);
-  return { site, doc };
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
@@ -94,14 +99,13 @@ export async function loadTarget(services: ProxyServices, req: FastifyRequest, k
   let lessee: string | null = null;
   if (nodeUuid) {
     const requestId = req.ironic.globalRequestId;
-    // The object's node is at the object's site: it is asked there, not located anew.
+    // The object's node is at the object's site: it is asked there, not located anew (a node gone is no owner).
     const res = await site.request({ method: 'GET', path: `/v1/nodes/${nodeUuid}?fields=uuid,owner,lessee`, version: services.internalVersion(), requestId });
-    const node = res.status === 200 ? parseJsonBody<Doc>(site.name, res) : undefined;
-    if (res.status !== 200 && res.status !== 404) {
-      throw new ProxyError(503, 'SITE_UNAVAILABLE', `Site ${site.name} could not be asked about node ${nodeUuid} (status ${res.status})`);
+    const answer = objectAnswer(site, res, nodeUuid, ['owner', 'lessee']);
+    if (answer.found) {
+      owner = str(answer.doc.owner);
+      lessee = str(answer.doc.lessee);
     }
-    owner = str(node?.owner);
-    lessee = str(node?.lessee);
   }
   return { site, uuid: String(doc.uuid), owner, lessee };
 }
