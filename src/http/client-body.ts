@@ -7,15 +7,18 @@
  * proxy cannot carry exactly (NaN, ±Infinity, numbers beyond a double,
  * integers beyond 2^53) is refused with 400 before any site is touched:
  * Ironic would store them, and every later reading of that object through
- * the proxy would fail on them. Anything else that is not JSON is left for
- * the site, whose Ironic answers it with its own error.
+ * the proxy would fail on them. A body that is not JSON at all is refused
+ * too (400, naming why): Ironic answers it with a 500 of Python's parser
+ * error, and it must not reach a site.
  */
 import { badRequest } from '../errors.js';
 import { scanJson, stripBom } from '../ironic/json.js';
 
 export function acceptClientBody(body: Buffer): Buffer {
   const bytes = stripBom(body);
+  if (bytes.length === 0) return bytes;
   const scan = scanJson(bytes);
+  if (!scan.valid) throw badRequest(`The request body is not valid JSON: ${scan.reason ?? 'unreadable'}.`);
   if (scan.valid && scan.unrepresentable) {
     throw badRequest(
       `The request body holds ${scan.unrepresentable}: NaN, Infinity and numbers that a double cannot hold exactly are not accepted.`,

@@ -21,6 +21,7 @@ import { DEFAULT_BODY_LIMIT, registerApiTable } from '../api/router.js';
 import type { ProxyServices } from '../services.js';
 import { requestBaseUrl } from './base-url.js';
 import { makeErrorHandler, sendProxyError } from './errors.js';
+import { routingErrorBody } from '../ironic/error-body.js';
 import { normalizeUrl, INVALID_PATH, pathOf } from './normalize-url.js';
 import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
@@ -66,6 +67,23 @@ function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope: Reque
   return payload.pipe(counted) as unknown as T;
 }
 
+/** Node's HTTP parser refused the request: answered in Ironic's routing body, and the connection closed. */
+function writeClientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, text, description] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request took too long to arrive.']
+        : [400, 'Bad Request', 'The request is not valid HTTP.'];
+  const body = routingErrorBody(status, description);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export function buildServer(services: ProxyServices): FastifyInstance {
   const { config, registry } = services;
   const tls = config.api.tls;
@@ -95,6 +113,13 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     forceCloseConnections: 'idle',
     rewriteUrl: (req) => normalizeUrl(req.url ?? '/'),
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
+    // Errors the framework raises before any route (an argument too long, a bad percent-encoding) in Ironic's body.
+    frameworkErrors: (error, _request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      sendProxyError(reply, new ProxyError(tooLong ? 414 : 400, error.code ?? 'BAD_REQUEST', tooLong ? 'A path argument is longer than 512 characters.' : 'The URL is not valid percent-encoding.', 'routing'));
+    },
+    // Errors of Node's HTTP parser (headers too large, malformed requests): Ironic's body, then the connection closes.
+    clientErrorHandler: (err, socket) => writeClientError(err, socket),
   }) as unknown as FastifyInstance;
 
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
