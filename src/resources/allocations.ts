@@ -39,8 +39,6 @@ import { listCollection, type CollectionDef } from './collection-list.js';
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { ResourceModule } from './plugin.js';
 
-const ALLOCATIONS_MINOR = 52;
-const UPDATE_MINOR = 57;
 const BACKFILL_MINOR = 58;
 const OWNER_MINOR = 60;
 
@@ -183,8 +181,6 @@ async function forwardToAllocation(ctx: Ctx, req: FastifyRequest, reply: Fastify
 
 async function updateAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, ident: string): Promise<FastifyReply> {
   const { services, locator } = ctx;
-  // Below 1.57 Ironic refuses any update (405) before it looks for the allocation.
-  if (!atLeast(req.ironic.version, UPDATE_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
   const requestId = req.ironic.globalRequestId;
   const name = patchedName(readJson(req));
   let site: SiteClient;
@@ -254,10 +250,13 @@ interface Attempt {
 async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const { services } = ctx;
   const parsed = readJson(req);
+  const readable = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
+  // The policy first: nothing reaches a site for a caller Ironic would refuse, a malformed body included.
+  const body = readable ? (parsed as Doc) : {};
+  const rewritten = authorizeCreate(services, req, body);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return forwardTo(services, req, reply, services.defaultSite);
-  const body = parsed as Doc;
-  if (authorizeCreate(services, req, body)) {
+  if (!readable) return forwardTo(services, req, reply, services.defaultSite);
+  if (rewritten) {
     // The owner Ironic would set for a restricted create: written into the request the sites get.
     (req as { body: unknown }).body = Buffer.from(JSON.stringify(body));
   }

@@ -17,16 +17,13 @@ import type { Item } from '../federation/merge.js';
 import { relaySiteResponse, sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { parseListParam, parseStrictBool } from '../ironic/idents.js';
-import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
 
 import { accountMergedPage } from '../http/missing-sites.js';
-import { forwardTo } from '../http/forward.js';
 import { mergedPage, nextLink, parseListParams } from './list-params.js';
 import type { ResourceModule } from './plugin.js';
 
-const CONDUCTORS_MINOR = 49;
 const DEFAULT_FIELDS = ['hostname', 'conductor_group', 'alive'];
 const SORT_BLACKLIST = new Set(['alive', 'drivers']);
 /** Columns a merge can order by: those the API shows (`id` is the default order, emulated by concatenation). */
@@ -45,8 +42,6 @@ export const conductorsModule: ResourceModule = {
 };
 
 async function listConductors(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  // Below 1.49 Ironic has no conductors (404): a site says so in its words.
-  if (!atLeast(req.ironic.version, CONDUCTORS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
   const { baseUrl, globalRequestId } = req.ironic;
   const query = new URL(req.url, 'http://proxy').searchParams;
   const params = parseListParams(query, services.config.api.maxLimit, { markerIsUuid: false });
@@ -124,7 +119,6 @@ async function resolveConductorMarker(services: ProxyServices, marker: string, s
 }
 
 async function showConductor(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, hostname: string): Promise<FastifyReply> {
-  if (!atLeast(req.ironic.version, CONDUCTORS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
   const outcomes = await fanOut(services.registry.sites, (s) =>
     s.request({ method: 'GET', path: req.url, version: req.ironic.version, requestId: req.ironic.globalRequestId }),
   );

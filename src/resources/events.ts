@@ -14,14 +14,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { isUuidLike } from '../ironic/idents.js';
-import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { MAC_RE } from './agent.js';
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { ResourceModule } from './plugin.js';
 
-const EVENTS_MINOR = 54;
 const NETWORK_EVENTS = new Set(['network.bind_port', 'network.unbind_port', 'network.delete_port']);
 const NETWORK_KEYS = new Set(['event', 'port_id', 'mac_address', 'status', 'device_id', 'binding:host_id', 'binding:vnic_type']);
 
@@ -78,7 +76,6 @@ async function holds(e: NetworkEvent, ask: (path: string) => Promise<boolean>): 
 }
 
 async function postEvents(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  if (!atLeast(req.ironic.version, EVENTS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
   const events = validEvents(readJson(req));
   if (!events) return forwardTo(services, req, reply, services.defaultSite);
 

@@ -176,11 +176,13 @@ function forgetOnDelete(services: ProxyServices, ident: string): AfterSuccess {
 async function createNode(c: EngineContext): Promise<FastifyReply> {
   const { services, req, reply } = c;
   const body = readJson(req);
-  // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
-  const fields = body as Record<string, unknown>;
+  const readable = body !== null && typeof body === 'object' && !Array.isArray(body);
+  const fields = readable ? (body as Record<string, unknown>) : {};
+  // The policy first: nothing reaches a site for a caller Ironic would refuse, a malformed body included.
   const creds = requestCredentials(services, req);
   const owner = creds ? authorizeCreate(services, creds, fields) : undefined;
+  // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
+  if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   const group = fields.conductor_group ?? '';
   if (typeof group !== 'string') return forwardTo(services, req, reply, services.defaultSite);
   const site = siteOfGroup(services.registry, group);

@@ -214,14 +214,16 @@ async function toOwner(services: ProxyServices, c: EngineContext, spec: NodeBoun
 
 async function create(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, spec: NodeBoundSpec): Promise<FastifyReply> {
   const body = readJson(req);
-  // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return forwardTo(services, req, reply, services.defaultSite);
-  const fields = body as Record<string, unknown>;
+  const readable = body !== null && typeof body === 'object' && !Array.isArray(body);
+  const fields = readable ? (body as Record<string, unknown>) : {};
   const requestId = req.ironic.globalRequestId;
   // `node_ident` (1.94) names the node by name or uuid.
   const nodeIdent = fields.node_uuid ?? fields.node_ident;
-  // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment).
+  // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment) —
+  // before anything, a malformed body included, reaches a site.
   await authorizeOnNode(services, req, [`baremetal:${spec.rule}:create`], typeof nodeIdent === 'string' ? nodeIdent : undefined);
+  // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
+  if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   // No node, or a node no site has: the default site writes Ironic's error.
   const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
   const ctx: WriteContext = { services, req, site, requestId };

@@ -7,15 +7,12 @@
  * (configuration order) listed them, as Ironic's stable sort keeps its own.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { atLeast } from '../ironic/microversion.js';
 import { sendJson } from '../http/relay.js';
 import type { ProxyServices } from '../services.js';
 import { gatherFromSites } from './drivers.js';
 import { markMissingSites } from '../http/missing-sites.js';
-import { forwardTo } from '../http/forward.js';
 import type { ResourceModule } from './plugin.js';
 
-const SHARDS_MINOR = 82;
 
 export const shardsModule: ResourceModule = {
   name: 'shards',
@@ -44,7 +41,6 @@ export function sumShards(lists: ReadonlyArray<readonly unknown[]>): Shard[] {
 }
 
 async function listShards(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  if (!atLeast(req.ironic.version, SHARDS_MINOR)) return forwardTo(services, req, reply, services.defaultSite);
   const g = await gatherFromSites(services, req, req.url);
   const shards = sumShards(g.answers.map(({ doc }) => (Array.isArray(doc.shards) ? doc.shards : [])));
   markMissingSites(services, reply, g.missing);

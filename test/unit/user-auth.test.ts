@@ -361,6 +361,18 @@ describe('users through Keystone', () => {
     assert.equal(faultOf(hidden), 'Node a-node-1 could not be found.');
   });
 
+  test('a malformed create from a caller Ironic refuses is refused before any site sees it', async () => {
+    const posts = (): number => fleet.sims.flatMap((sim) => sim.received).filter((l) => l.startsWith('POST ')).length;
+    const before = posts();
+    for (const path of ['/v1/nodes', '/v1/ports', '/v1/portgroups', '/v1/allocations']) {
+      for (const body of [[], 'text', null]) {
+        const r = await call('POST', path, 'sysreader', body);
+        assert.equal(r.status, 403, `${path} ${JSON.stringify(body)}`);
+      }
+    }
+    assert.equal(posts(), before, 'no site received a POST');
+  });
+
   test('the operational endpoints are for admins', async () => {
     assert.equal((await call('GET', '/metrics', 'sysreader')).status, 403);
     assert.equal((await call('GET', '/metrics', 'admin')).status, 200);
