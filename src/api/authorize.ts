@@ -16,7 +16,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { routeToOwner } from '../federation/route-to-owner.js';
-import { parseJsonBody } from '../sites/site-client.js';
+import { objectAnswer } from '../federation/ask.js';
 import { badRequest, nodeNotFound, ProxyError } from '../errors.js';
 import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
@@ -288,9 +288,10 @@ async function nodeAllocationPolicy(input: AuthorizeInput, policy: Decider, cred
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) =>
     s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}/allocation?fields=uuid,owner`, version: services.internalVersion(), requestId }),
   );
-  if (res.status === 404) throw new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
-  const doc = res.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, res) : undefined;
-  if (!doc) throw new ProxyError(503, 'SITE_UNAVAILABLE', `Site ${site.name} could not be asked about the allocation of node ${ident} (status ${res.status})`);
+  // Ironic's own 404 is "no allocation"; a site that could not be asked is its 503/502, never that.
+  const answer = objectAnswer(site, res, undefined, ['uuid', 'owner']);
+  if (!answer.found) throw new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
+  const doc = answer.doc;
   const owner = typeof doc.owner === 'string' ? doc.owner : null;
   for (const rule of rules) policy.require(rule, { ...creds, 'allocation.owner': owner });
   return { site, uuid: String(doc.uuid), owner, lessee: null };
@@ -354,9 +355,9 @@ async function runbookPolicy(input: AuthorizeInput, policy: Decider, creds: Cred
   // Runbooks are replicated: every site holds the same one; the first that answers is asked.
   const site = [...services.registry.sites].sort((a, b) => a.ordinal - b.ordinal)[0]!;
   const res = await site.request({ method: 'GET', path: `/v1/runbooks/${encodeURIComponent(ident)}?fields=uuid,owner,public`, version: services.internalVersion(), requestId });
-  if (res.status === 404) throw new ProxyError(404, 'RUNBOOK_NOT_FOUND', `Runbook ${ident} could not be found.`);
-  const doc = res.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, res) : undefined;
-  if (!doc) throw new ProxyError(503, 'SITE_UNAVAILABLE', `Site ${site.name} could not be asked about runbook ${ident} (status ${res.status})`);
+  const answer = objectAnswer(site, res, ident, ['owner', 'public']);
+  if (!answer.found) throw new ProxyError(404, 'RUNBOOK_NOT_FOUND', `Runbook ${ident} could not be found.`);
+  const doc = answer.doc;
   const target: Target = { ...creds, 'runbook.owner': typeof doc.owner === 'string' ? doc.owner : null };
   const [first, ...others] = rules;
   if (first && policy.decide(first, target) !== 'allow' && !(authz.publicFallback && doc.public === true)) policy.require(first, target);

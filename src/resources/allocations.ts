@@ -24,6 +24,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
 import type { Engine, EngineContext } from '../api/engine.js';
 import { locatorOf } from '../api/targets.js';
+import { objectAnswer } from '../federation/ask.js';
 import { badRequest, conflict, ProxyError, SiteErrorResponse, SiteProtocolError, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { Locator } from '../federation/locator.js';
@@ -136,14 +137,9 @@ async function listNodeAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyR
   const requestId = req.ironic.globalRequestId;
   const site = await nodeSite(services, node, requestId);
   const res = await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(node)}/allocation`, version: req.ironic.version, requestId });
-  let items: Doc[] = [];
-  if (res.status === 200) {
-    const doc = parseJsonBody<Doc>(site.name, res);
-    if (!doc || typeof doc.uuid !== 'string') throw new SiteProtocolError(site.name, 'allocation without uuid');
-    items = [doc];
-  } else if (res.status !== 404) {
-    throw new SiteErrorResponse(site.name, res);
-  }
+  // Ironic's own 404 is "no allocation"; a site that could not be asked is its 503/502, never an empty list.
+  const answer = objectAnswer(site, res, undefined, ['uuid']);
+  let items: Doc[] = answer.found ? [answer.doc] : [];
   const marker = query.get('marker');
   items = items.filter(
     (a) =>

@@ -21,6 +21,7 @@ import type { Engine, EngineContext, LoadedTarget } from '../api/engine.js';
 import type { ResourceModule } from './plugin.js';
 import { authorize, Decider, nodeTarget, requestCredentials } from '../api/authorize.js';
 import { loadTarget } from '../api/targets.js';
+import { objectAnswer } from '../federation/ask.js';
 import { checkAllocationVisible } from './allocations.js';
 import type { Credentials } from '../policy/enforcer.js';
 import { sendJson } from '../http/relay.js';
@@ -59,9 +60,11 @@ const NODE_ENGINES: Record<string, Engine> = {
     if (creds && res.status === 200) {
       let doc = parseJsonBody<Record<string, unknown>>(site.name, res);
       if (doc && !('owner' in doc)) {
-        // `fields` left the owner out: it is read for the check.
+        // `fields` left the owner out: it is read for the check (gone meanwhile: no allocation to show).
         const again = await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}/allocation?fields=uuid,owner`, version: services.internalVersion(), requestId });
-        doc = again.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, again) : undefined;
+        const answer = objectAnswer(site, again, undefined, ['owner']);
+        if (!answer.found) throw new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
+        doc = answer.doc;
       }
       if (!doc) throw new SiteProtocolError(site.name, 'allocation is not a JSON object');
       checkAllocationVisible(services, req, doc);
@@ -99,8 +102,10 @@ async function showNode(c: EngineContext): Promise<FastifyReply> {
   if (c.authz.node) services.nodes.remember(c.authz.node.site, ident);
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) => sendAsIs(s, req));
   if (res.status !== 200) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
-  const node = parseJsonBody<Record<string, unknown>>(site.name, res);
-  if (!node || typeof node !== 'object' || Array.isArray(node)) throw new SiteProtocolError(site.name, 'node is not a JSON object');
+  // The node asked about, read as Ironic's JSON (another node, or garbage, is the site's 502).
+  const answer = objectAnswer(site, res, ident);
+  if (!answer.found) throw new SiteProtocolError(site.name, 'a 200 that is not the node');
+  const node = answer.doc;
   // As Ironic's show: the target's owner and lessee are the node's — unless `fields` left them out of the
   // answer. An old version hides them from the answer, not from the target: then they are read.
   let holder = node as { owner: unknown; lessee: unknown };
@@ -361,8 +366,11 @@ async function checkOwnerChangeOfActiveNode(services: ProxyServices, req: Fastif
   const { site, res } = await routeToOwner(services.nodes, ident, { requestId }, (s) =>
     s.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid,owner,lessee,provision_state`, version: services.internalVersion(), requestId }),
   );
-  const node = res.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, res) : undefined;
-  if (!node || node.provision_state !== 'active') return;
+  // A site that cannot say whether the node is active refuses the change (503), it does not let it through.
+  const answer = objectAnswer(site, res, ident, ['owner', 'lessee', 'provision_state']);
+  if (!answer.found) return;
+  const node = answer.doc;
+  if (node.provision_state !== 'active') return;
   const target = nodeTarget(creds, { owner: typeof node.owner === 'string' ? node.owner : null, lessee: typeof node.lessee === 'string' ? node.lessee : null });
   if (policy.decide('baremetal:node:update_owner_provisioned', target) !== 'allow') {
     throw conflict(`Cannot update owner of node "${String(node.uuid)}" while it is in state "active".`);

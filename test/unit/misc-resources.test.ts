@@ -151,6 +151,19 @@ describe('allocations', () => {
     assert.equal([...store.get('sb')!.values()].some((x) => x.name === 'al2'), false);
   });
 
+  test('?node= whose site cannot be asked is a 503 naming it, never an empty list', async () => {
+    const b = fleet.sites[1]!;
+    const usual = b.handler;
+    b.handler = (c) => (c.path === '/v1/nodes/n3/allocation' ? { status: 500, body: { error_message: '{"faultcode": "Server", "faultstring": "boom", "debuginfo": null}' } } : usual(c));
+    try {
+      const r = await call(fleet.url, 'GET', '/v1/allocations?node=n3');
+      assert.equal(r.status, 503, r.text);
+      assert.match(r.text, /sb/);
+    } finally {
+      b.handler = usual;
+    }
+  });
+
   test("below 1.52 allocations do not exist: the table's gate answers Ironic's 404, no site is asked", async () => {
     const [a, b] = fleet.sites;
     const mine = (x: typeof a) => x!.calls.filter((c) => c.path.startsWith('/v1/allocations'));
