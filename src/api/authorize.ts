@@ -22,7 +22,7 @@ import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import { credentialsOf, UNKNOWN, type Credentials, type Decision, type Target } from '../policy/enforcer.js';
 import type { ProxyServices } from '../services.js';
-import type { Authorized, LoadedTarget } from './engine.js';
+import { objectIdent as entryObjectIdent, projectOf, type Authorized, type LoadedTarget } from './engine.js';
 import { loadTarget, notFoundOf, type TargetKind } from './targets.js';
 import type { ApiEntry, Authz } from './types.js';
 
@@ -74,10 +74,10 @@ export async function authorize(input: AuthorizeInput): Promise<Authorized> {
       // The rules of a node patch come from its body, a delete may fall back to the self-owned rule: their engines decide.
       if (authz.rulesFromPatch || authz.selfOwnedFallback) return {};
       if (authz.allocationRules) {
-        const node = await nodePolicy(input, policy, creds, authz.rules);
+        const node = await nodePolicy(input.services, input.req, objectIdent(input), policy, creds, authz.rules);
         return { node, allocation: await nodeAllocationPolicy(input, policy, creds, authz.allocationRules) };
       }
-      return { node: await nodePolicy(input, policy, creds, authz.rules, authz.missingNodeStatus) };
+      return { node: await nodePolicy(input.services, input.req, objectIdent(input), policy, creds, authz.rules, authz.missingNodeStatus) };
     case 'node-object':
       return { node: await nodeObjectPolicy(input, policy, creds, authz.rules) };
     case 'allocation':
@@ -134,7 +134,7 @@ export function nodeTarget(creds: Credentials, node: { owner: string | null; les
 function listPolicy(policy: Decider, creds: Credentials, authz: Extract<Authz, { check: 'list' }>, query: URLSearchParams): string | undefined {
   const kind = authz.kind;
   if (policy.decide(`baremetal:${kind}:list_all`, creds) === 'allow') return undefined;
-  const project = typeof creds.project_id === 'string' && creds.project_id ? creds.project_id : undefined;
+  const project = projectOf(creds);
   const asked = authz.ownerParam ? query.get(authz.ownerParam) : null;
   if (!project || (asked && asked !== project)) throw forbidden(`baremetal:${kind}:list_all`);
   policy.require(`baremetal:${kind}:list`, creds);
@@ -152,15 +152,16 @@ function allowedBlind(policy: Decider, rules: readonly string[], target: Target)
  * for project-scoped callers), then each rule (403).
  */
 async function nodePolicy(
-  input: AuthorizeInput,
+  services: ProxyServices,
+  req: FastifyRequest,
+  ident: string,
   policy: Decider,
   creds: Credentials,
   rules: readonly string[],
   missingStatus?: number,
 ): Promise<LoadedTarget | undefined> {
-  const ident = objectIdent(input);
   // Below 1.5 a node is found by uuid only: a name is "not found" before any policy, as Ironic's lookup fails.
-  if (!isUuidLike(ident) && !atLeast(input.req.ironic.version, 5)) throw nodeNotFound(ident);
+  if (!isUuidLike(ident) && !atLeast(req.ironic.version, 5)) throw nodeNotFound(ident);
   const blind = nodeTarget(creds, undefined);
   if (allowedBlind(policy, ['baremetal:node:get', ...rules], blind)) return undefined;
   // A node the caller may not see is "not found" for every caller (Ironic turns the denial into NodeNotFound),
@@ -168,7 +169,7 @@ async function nodePolicy(
   if (policy.decide('baremetal:node:get', blind) === 'deny' && !missingStatus) throw nodeNotFound(ident);
   let node: LoadedTarget;
   try {
-    node = await loadTarget(input.services, input.req, 'node', ident);
+    node = await loadTarget(services, req, 'node', ident);
   } catch (err) {
     // GET …/allocation: a node that does not exist is a 400 there.
     if (missingStatus && err instanceof ProxyError && err.status === 404) throw new ProxyError(missingStatus, 'NODE_NOT_FOUND', err.message);
@@ -180,6 +181,17 @@ async function nodePolicy(
   }
   for (const rule of rules) policy.require(rule, target);
   return node;
+}
+
+/**
+ * The 'node' pattern for rules an engine decides from the request (a
+ * patch's fields, delete's self-owned fallback); undefined without Keystone
+ * or when the target did not have to be read.
+ */
+export function authorizeNodeRules(services: ProxyServices, req: FastifyRequest, ident: string, rules: readonly string[]): Promise<LoadedTarget | undefined> {
+  const creds = requestCredentials(services, req);
+  if (!creds) return Promise.resolve(undefined);
+  return nodePolicy(services, req, ident, new Decider(services, creds), creds, rules);
 }
 
 /**
@@ -250,10 +262,7 @@ function objectIdent(input: AuthorizeInput): string {
     if (!named) throw badRequest('Expected a logical name or UUID but received None.');
     return named;
   }
-  const param = object?.param;
-  const ident = param ? input.params[param] : undefined;
-  if (ident === undefined) throw new Error(`API table entry ${input.entry.method} ${input.entry.path} names no object argument`);
-  return ident;
+  return entryObjectIdent(input);
 }
 
 /**

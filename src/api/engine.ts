@@ -39,3 +39,16 @@ export interface EngineContext {
 }
 
 export type Engine = (ctx: EngineContext) => Promise<FastifyReply> | FastifyReply;
+
+/** The path argument that names the entry's object (`port_uuid`, `template_ident`…), whatever the table calls it. */
+export function objectIdent(c: Pick<EngineContext, 'entry' | 'params'>): string {
+  const param = c.entry.object?.param;
+  const ident = param ? c.params[param] : undefined;
+  if (ident === undefined) throw new Error(`API table entry ${c.entry.method} ${c.entry.path} names no object argument`);
+  return ident;
+}
+
+/** The caller's project (project-scoped tokens), if any. */
+export function projectOf(creds: { project_id?: unknown }): string | undefined {
+  return typeof creds.project_id === 'string' && creds.project_id ? creds.project_id : undefined;
+}

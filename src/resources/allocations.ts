@@ -22,7 +22,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
-import type { Engine, EngineContext } from '../api/engine.js';
+import { objectIdent, projectOf, type Engine } from '../api/engine.js';
 import { locatorOf } from '../api/targets.js';
 import { objectAnswer } from '../federation/ask.js';
 import { badRequest, conflict, ProxyError, SiteErrorResponse, SiteProtocolError, sitesUnavailable } from '../errors.js';
@@ -76,13 +76,12 @@ function allocationEngines(services: ProxyServices): Record<string, Engine> {
     policyFields: (minor) => (minor >= OWNER_MINOR ? ['owner'] : []),
   };
   const ctx: Ctx = { services, locator, def };
-  const ident = (c: EngineContext): string => c.params[c.entry.object?.param ?? ''] ?? '';
   return {
     'allocation.list': (c) => listAllocations(ctx, c.req, c.reply, c.authz.listProject),
     'allocation.create': (c) => createAllocation(ctx, c.req, c.reply),
-    'allocation.show': (c) => forwardToAllocation(ctx, c.req, c.reply, ident(c), c.authz.allocation?.site),
-    'allocation.delete': (c) => forwardToAllocation(ctx, c.req, c.reply, ident(c), c.authz.allocation?.site),
-    'allocation.update': (c) => updateAllocation(ctx, c.req, c.reply, ident(c)),
+    'allocation.show': (c) => forwardToAllocation(ctx, c.req, c.reply, objectIdent(c), c.authz.allocation?.site),
+    'allocation.delete': (c) => forwardToAllocation(ctx, c.req, c.reply, objectIdent(c), c.authz.allocation?.site),
+    'allocation.update': (c) => updateAllocation(ctx, c.req, c.reply, objectIdent(c)),
   };
 }
 
@@ -420,7 +419,7 @@ function authorizeCreate(services: ProxyServices, req: FastifyRequest, body: Doc
     return false;
   } catch (err) {
     if (!(err instanceof ProxyError) || err.status !== 403) throw err;
-    const project = typeof creds.project_id === 'string' && creds.project_id ? creds.project_id : null;
+    const project = projectOf(creds) ?? null;
     if (project && body.owner && project !== body.owner) throw err;
     if (body.owner && !newDefaults) policy.require('baremetal:allocation:create_pre_rbac', creds);
     policy.require('baremetal:allocation:create_restricted', creds);

@@ -25,6 +25,7 @@ import { parseJsonBody } from '../sites/site-client.js';
 import { globalObjectEngines } from './deploy-templates.js';
 import { mergedPage, nextLink, parseListParams } from './list-params.js';
 import type { ResourceModule } from './plugin.js';
+import { objectIdent } from '../api/engine.js';
 
 export const CHASSIS: GlobalFamily = {
   noun: 'Chassis',
@@ -41,7 +42,7 @@ export const chassisModule: ResourceModule = {
     ...globalObjectEngines(services, CHASSIS, 'chassis', {
       deleteOptions: (svc, req) => ({ precheck: (uuid, holders) => assertNoNodes(svc, req, uuid, holders) }),
     }),
-    'chassis.nodes': (c) => listChassisNodes(services, c.req, c.reply, c.entry.path.endsWith('/detail'), c.params[c.entry.object?.param ?? ''] ?? '', c.authz.listProject),
+    'chassis.nodes': (c) => listChassisNodes(services, c.req, c.reply, c.entry.path.endsWith('/detail'), objectIdent(c), c.authz.listProject),
   }),
 };
 

@@ -23,6 +23,7 @@ import { parseJsonBody } from '../sites/site-client.js';
 import { accountMergedPage } from '../http/missing-sites.js';
 import { mergedPage, nextLink, parseListParams } from './list-params.js';
 import type { ResourceModule } from './plugin.js';
+import { objectIdent } from '../api/engine.js';
 
 const DEFAULT_FIELDS = ['hostname', 'conductor_group', 'alive'];
 const SORT_BLACKLIST = new Set(['alive', 'drivers']);
@@ -37,7 +38,7 @@ export const conductorsModule: ResourceModule = {
   name: 'conductors',
   engines: (services) => ({
     'conductor.list': (c) => listConductors(services, c.req, c.reply),
-    'conductor.show': (c) => showConductor(services, c.req, c.reply, c.params[c.entry.object?.param ?? ''] ?? ''),
+    'conductor.show': (c) => showConductor(services, c.req, c.reply, objectIdent(c)),
   }),
 };
 

@@ -17,7 +17,7 @@ import { relaySiteResponse } from '../http/relay.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import type { ResourceModule } from './plugin.js';
-import type { Engine, EngineContext } from '../api/engine.js';
+import { objectIdent, type Engine } from '../api/engine.js';
 
 export const DEPLOY_TEMPLATES: GlobalFamily = {
   noun: 'Deploy template',
@@ -50,14 +50,13 @@ export function globalObjectEngines(services: ProxyServices, family: GlobalFamil
     internalVersion: services.internalVersion(),
     requestId: req.ironic.globalRequestId,
   });
-  const identOf = (c: EngineContext): string => c.params[c.entry.object?.param ?? ''] ?? '';
   return {
     [`${key}.list`]: async (c) => relay(services, c.req, c.reply, await readFromOne(sites(), (s) => sendAsIs(s, c.req))),
     [`${key}.show`]: async (c) => relay(services, c.req, c.reply, await readObject(sites(), (s) => sendAsIs(s, c.req))),
     [`${key}.create`]: async (c) => relay(services, c.req, c.reply, await replicateCreate(family, ctx(c.req), rawBody(c.req))),
-    [`${key}.update`]: async (c) => relay(services, c.req, c.reply, await replicateUpdate(family, ctx(c.req), identOf(c), rawBody(c.req))),
+    [`${key}.update`]: async (c) => relay(services, c.req, c.reply, await replicateUpdate(family, ctx(c.req), objectIdent(c), rawBody(c.req))),
     [`${key}.delete`]: async (c) =>
-      relay(services, c.req, c.reply, await replicateDelete(family, ctx(c.req), identOf(c), opts.deleteOptions?.(services, c.req))),
+      relay(services, c.req, c.reply, await replicateDelete(family, ctx(c.req), objectIdent(c), opts.deleteOptions?.(services, c.req))),
   };
 }
 

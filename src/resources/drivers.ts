@@ -22,18 +22,17 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { markMissingSites } from '../http/missing-sites.js';
 import type { ResourceModule } from './plugin.js';
-import type { Engine, EngineContext } from '../api/engine.js';
+import { objectIdent, type Engine } from '../api/engine.js';
 import { pathOf } from '../http/normalize-url.js';
 
 export const driversModule: ResourceModule = {
   name: 'drivers',
   engines: (services) => {
-    const name = (c: EngineContext): string => c.params[c.entry.object?.param ?? ''] ?? '';
     // properties, raid/logical_disk_properties, vendor_passthru[/methods]: one site that has the driver.
-    const toDriverSite: Engine = (c) => forwardToDriverSite(services, c.req, c.reply, name(c));
+    const toDriverSite: Engine = (c) => forwardToDriverSite(services, c.req, c.reply, objectIdent(c));
     return {
       'driver.list': (c) => listDrivers(services, c.req, c.reply),
-      'driver.show': (c) => showDriver(services, c.req, c.reply, name(c)),
+      'driver.show': (c) => showDriver(services, c.req, c.reply, objectIdent(c)),
       'driver.properties': toDriverSite,
       'driver.raid-properties': toDriverSite,
       'driver.vendor-methods': toDriverSite,

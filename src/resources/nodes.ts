@@ -17,9 +17,9 @@ import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { assertNodeIdentFree, patchEffects, siteOfGroup } from './node-invariants.js';
 import { listNodes } from './node-list.js';
-import type { Engine, EngineContext, LoadedTarget } from '../api/engine.js';
+import { projectOf, type Engine, type EngineContext, type LoadedTarget } from '../api/engine.js';
 import type { ResourceModule } from './plugin.js';
-import { authorize, Decider, nodeTarget, requestCredentials } from '../api/authorize.js';
+import { authorizeNodeRules, Decider, nodeTarget, requestCredentials } from '../api/authorize.js';
 import { loadTarget } from '../api/targets.js';
 import { objectAnswer } from '../federation/ask.js';
 import { checkAllocationVisible } from './allocations.js';
@@ -75,17 +75,6 @@ const NODE_ENGINES: Record<string, Engine> = {
   'node.volume-links': (c) => forwardTo(c.services, c.req, c.reply, c.services.defaultSite),
 };
 
-/** `check_node_policy_and_retrieve` for a node named elsewhere than the path (a query parameter). */
-function authorizeNodeIdent(services: ProxyServices, req: FastifyRequest, ident: string, rules: string[]): Promise<LoadedTarget | undefined> {
-  return authorize({
-    services,
-    req,
-    entry: { method: 'GET', path: '/v1/nodes/{node_ident}', object: { kind: 'node', param: 'node_ident' }, authz: { check: 'node', rules }, engine: 'node.forward' },
-    params: { node_ident: ident },
-    query: new URLSearchParams(),
-  }).then((a) => a.node);
-}
-
 /**
  * `GET /v1/nodes/{ident}`: relayed as the site wrote it, except that a caller
  * who lacks `baremetal:node:get:filter_threshold` gets Ironic's redactions
@@ -116,16 +105,13 @@ async function showNode(c: EngineContext): Promise<FastifyReply> {
 
 async function deleteNode(c: EngineContext): Promise<FastifyReply> {
   const ident = c.params.node_ident!;
-  let node = c.authz.node;
-  const creds = requestCredentials(c.services, c.req);
-  if (creds) {
-    // Ironic: baremetal:node:delete, else (project_admin_can_manage_own_nodes) baremetal:node:delete:self_owned_node.
-    try {
-      node = await authorizeNodeIdent(c.services, c.req, ident, ['baremetal:node:delete']);
-    } catch (err) {
-      if (!(err instanceof ProxyError && err.status === 403) || !c.services.config.osloPolicy.projectAdminCanManageOwnNodes) throw err;
-      node = await authorizeNodeIdent(c.services, c.req, ident, ['baremetal:node:delete:self_owned_node']);
-    }
+  // Ironic: baremetal:node:delete, else (project_admin_can_manage_own_nodes) baremetal:node:delete:self_owned_node.
+  let node;
+  try {
+    node = await authorizeNodeRules(c.services, c.req, ident, ['baremetal:node:delete']);
+  } catch (err) {
+    if (!(err instanceof ProxyError && err.status === 403) || !c.services.config.osloPolicy.projectAdminCanManageOwnNodes) throw err;
+    node = await authorizeNodeRules(c.services, c.req, ident, ['baremetal:node:delete:self_owned_node']);
   }
   return forwardToNode(c.services, c.req, c.reply, ident, node?.site, forgetOnDelete(c.services, ident));
 }
@@ -231,7 +217,7 @@ function authorizeCreate(services: ProxyServices, creds: Credentials, fields: Re
   if (!ownNode) policy.require('baremetal:node:create', creds);
   const asked = typeof fields.owner === 'string' && fields.owner ? fields.owner : null;
   if (!ownNode || creds.system_scope === 'all') return asked;
-  const project = typeof creds.project_id === 'string' && creds.project_id ? creds.project_id : null;
+  const project = projectOf(creds) ?? null;
   if (asked && asked !== project) throw badRequest('Cannot create a node as a project scoped admin with an owner other than your own project.');
   return project;
 }
@@ -315,13 +301,12 @@ async function updateNode(c: EngineContext): Promise<FastifyReply> {
   const ident = c.params.node_ident!;
   checkIdent(req, ident);
   const patch = readJson(req);
+  // The per-field rules of the patch (the visibility check comes first, with the first rule); a body that
+  // is not a patch is checked against baremetal:node:update before its site answers Ironic's error.
+  const node = await authorizeNodeRules(services, req, ident, nodePatchRules(patch));
+  if (node) services.nodes.remember(node.site, ident);
   const creds = requestCredentials(services, req);
-  if (creds && Array.isArray(patch)) {
-    // The per-field rules of the patch (the visibility check comes first, with the first rule).
-    const node = await authorizeNodeIdent(services, req, ident, nodePatchRules(patch));
-    if (node) services.nodes.remember(node.site, ident);
-    await checkOwnerChangeOfActiveNode(services, req, creds, ident, patch);
-  }
+  if (creds && Array.isArray(patch)) await checkOwnerChangeOfActiveNode(services, req, creds, ident, patch);
   const effects = patchEffects(patch);
   const requestId = req.ironic.globalRequestId;
   let routed: { site: SiteClient; res: SiteResponse };

@@ -15,7 +15,7 @@
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizeOnNode, Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
-import type { Engine, EngineContext } from '../api/engine.js';
+import { objectIdent, type Engine, type EngineContext } from '../api/engine.js';
 import { loadTarget } from '../api/targets.js';
 import { sendJson } from '../http/relay.js';
 import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
@@ -120,14 +120,6 @@ export function nodeBoundEngines(services: ProxyServices, spec: NodeBoundSpec): 
   };
 }
 
-/** The object's path argument, whatever the table calls it (`port_uuid`, `portgroup_ident`…). */
-function identOf(c: EngineContext): string {
-  const param = c.entry.object?.param;
-  const ident = param ? c.params[param] : undefined;
-  if (ident === undefined) throw new Error(`API table entry ${c.entry.method} ${c.entry.path} names no object`);
-  return ident;
-}
-
 /** Where a filter's node/portgroup is; undefined when it is nowhere (a site then answers Ironic's error). */
 async function siteOf(locator: Locator, ident: string, requestId: string): Promise<SiteClient | undefined> {
   try {
@@ -199,7 +191,7 @@ function identRoutable(spec: NodeBoundSpec, req: FastifyRequest, ident: string):
 
 async function toOwner(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec): Promise<FastifyReply> {
   const { req, reply } = c;
-  const ident = identOf(c);
+  const ident = objectIdent(c);
   if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
   const locator = spec.def.locator;
   // Authorisation may have just read the object at its site.
@@ -275,7 +267,7 @@ export function patchedValue(ops: readonly PatchOp[], field: string): unknown {
 
 async function update(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec): Promise<FastifyReply> {
   const { req, reply } = c;
-  const ident = identOf(c);
+  const ident = objectIdent(c);
   if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
   if (c.authz.node) spec.def.locator.remember(c.authz.node.site, ident);
   const requestId = req.ironic.globalRequestId;

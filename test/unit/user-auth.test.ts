@@ -371,6 +371,14 @@ describe('users through Keystone', () => {
       }
     }
     assert.equal(posts(), before, 'no site received a POST');
+    const patches = (): number => fleet.sims.flatMap((sim) => sim.received).filter((l) => l.startsWith('PATCH ')).length;
+    const beforePatches = patches();
+    for (const body of [{}, 'text', null]) {
+      const r = await call('PATCH', '/v1/nodes/a-node-0', 'sysreader', body);
+      assert.equal(r.status, 403, `PATCH ${JSON.stringify(body)}`);
+      assert.equal(faultOf(r), 'Access was denied to the following resource: baremetal:node:update');
+    }
+    assert.equal(patches(), beforePatches, 'no site received a PATCH');
   });
 
   test('the operational endpoints are for admins', async () => {
