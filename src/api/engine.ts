@@ -1,6 +1,6 @@
 /**
  * What an engine receives: the request as the table matched it (entry, path
- * arguments by Ironic's names, the query reduced to what the entry names)
+ * arguments by Ironic's names, a query holding only what the entry names)
  * and what authorisation learnt on the way (the project a listing is
  * restricted to, the object's site and owner when they had to be looked up).
  */
@@ -33,7 +33,7 @@ export interface EngineContext {
   entry: ApiEntry;
   /** Path arguments by the entry's names (`node_ident`), decoded. */
   params: Record<string, string>;
-  /** The query the entry accepts (others were dropped, as pecan drops them). */
+  /** The query, checked to hold only what the entry accepts (anything else was a 400). */
   query: URLSearchParams;
   authz: Authorized;
 }

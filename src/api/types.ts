@@ -200,8 +200,8 @@ export interface ApiEntry {
   };
   /**
    * Query parameters the Ironic handler binds (its keyword arguments).
-   * Only these reach a site; any other is dropped, as pecan drops
-   * arguments a handler does not take.
+   * A request with any other is refused by the proxy with Ironic's 400
+   * "Unexpected arguments" (what Ironic's args.validate answers).
    */
   query?: readonly string[];
   /** Smallest microversion (minor) at which Ironic serves the form; below it the proxy answers Ironic's 404. */
