@@ -52,15 +52,51 @@ function hostCount(raw: string[]): number {
 /** A body is read as chunks, then copied into one buffer: while read it costs twice its size. */
 const BODY_COST = 2;
 
-/** A body without a length (chunked), charged to the budget chunk by chunk as it arrives. */
-function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope: RequestScope, limit: number): T {
+/**
+ * A body that will be refused (over its route's limit, or more than the
+ * whole budget) is still read to its end, and only then refused: a client
+ * such as python-requests writes its whole body before it reads the answer,
+ * and a server that answers early and closes leaves unread bytes in its
+ * socket, which makes the kernel reset the connection and the client lose
+ * the 413 (it sees a broken pipe). The bytes are dropped as they arrive —
+ * nothing is held — and the client's request deadline bounds the time.
+ */
+function refuseAfterDrain(payload: NodeJS.ReadableStream, err: Error, done: (err: Error) => void): void {
+  let called = false;
+  const once = (e: Error): void => {
+    if (called) return;
+    called = true;
+    done(e);
+  };
+  payload.on('end', () => once(err));
+  payload.on('error', (e: Error) => once(e));
+  payload.resume();
+}
+
+/** A request body over its route's limit: Fastify's own 413, which names it. */
+function overRouteLimit(): Error {
+  return Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+}
+
+/**
+ * A body without a length (chunked), charged to the budget chunk by chunk as
+ * it arrives; past the route's limit or the whole budget, the rest is
+ * drained (as in refuseAfterDrain) and the body refused at its end.
+ */
+function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope: RequestScope, routeLimit: number, budgetLimit: number): T {
   let seen = 0;
+  let refused: Error | undefined;
   const counted = new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      seen += chunk.length * BODY_COST;
-      if (seen > limit) return cb(tooLargeForBudget());
-      if (!scope.charge(chunk.length * BODY_COST)) return cb(new ProxyBusyError('a request body'));
-      cb(null, chunk);
+      if (refused) return cb();
+      seen += chunk.length;
+      if (seen > routeLimit) refused = overRouteLimit();
+      else if (seen * BODY_COST > budgetLimit) refused = tooLargeForBudget();
+      else if (!scope.charge(chunk.length * BODY_COST)) return cb(new ProxyBusyError('a request body'));
+      cb(null, refused ? undefined : chunk);
+    },
+    flush(cb) {
+      cb(refused);
     },
   });
   payload.on('error', (err) => counted.destroy(err));
@@ -208,17 +244,19 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   });
 
   // Bodies are charged to the memory budget before they are read, at what reading them costs (BODY_COST × their
-  // size: the chunks as they arrive and the one buffer they become): a full budget refuses them unread (503),
-  // one larger than the whole budget is a 413; a body over its route's limit is left to Fastify's 413.
+  // size: the chunks as they arrive and the one buffer they become): a full budget refuses them unread (503);
+  // one larger than the whole budget or over its route's limit is a 413, answered once the body is drained.
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const length = request.headers['content-length'];
+    const routeLimit = request.routeOptions.bodyLimit;
     if (length === undefined) {
       if (request.headers['transfer-encoding'] === undefined) return done(null, payload);
-      return done(null, chargedAsRead(payload, request.ironic.scope, budget.limit));
+      return done(null, chargedAsRead(payload, request.ironic.scope, routeLimit, budget.limit));
     }
     const n = Number(length);
-    if (!(n > 0) || n > request.routeOptions.bodyLimit) return done(null, payload);
-    if (n * BODY_COST > budget.limit) return done(tooLargeForBudget());
+    if (!(n > 0)) return done(null, payload);
+    if (n > routeLimit) return refuseAfterDrain(payload, overRouteLimit(), done);
+    if (n * BODY_COST > budget.limit) return refuseAfterDrain(payload, tooLargeForBudget(), done);
     if (!request.ironic.scope.charge(n * BODY_COST)) return done(new ProxyBusyError('a request body'));
     done(null, payload);
   });

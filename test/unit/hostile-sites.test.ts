@@ -195,7 +195,7 @@ timeout = 1
       }
     });
 
-    test('a body larger than the whole budget is a 413, unread', async () => {
+    test('a body larger than the whole budget is a 413, drained (not held) so the client reads it', async () => {
       const r = await fetch(`${url}/v1/nodes/${good.nodes[0]!.uuid}/states/provision`, {
         method: 'PUT',
         headers: { ...V, 'content-type': 'application/json' },

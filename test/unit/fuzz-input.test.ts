@@ -1,0 +1,424 @@
+/**
+ * Issue 10.4: no input crashes the proxy, leaks its memory, or gets a 5xx
+ * or a body that is not Ironic's. A property-based fuzz (fast-check) makes
+ * requests for every entry of the API table — its path with arguments good
+ * and bad, its query parameters and others with values good and bad,
+ * headers, and bodies from well-formed to hostile — and sends them to a
+ * proxy in a child process of its own (so its heap is measured alone) over
+ * two simulated sites. For every answer:
+ *   - no 5xx, unless a site answered that request with a 5xx itself (the
+ *     proxy relays a site's own answer where that is what was asked);
+ *   - every 4xx carries `{"error_message": "<JSON object as a string>"}`;
+ * and afterwards the process is alive and its heap flat. Then raw-socket
+ * cases no client library would send: malformed request lines, bad framing,
+ * a 100 kB header, a 10,000-character path segment, a 20 MB body whose 413
+ * the client reads.
+ *
+ * Seeded and bounded: FUZZ_SEED=<n> replays a run (the seed is printed),
+ * FUZZ_MS bounds the main property (default 20 s), FUZZ_RUNS its count.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import fc from 'fast-check';
+import { API_TABLE } from '../../src/api/table/index.js';
+import type { ApiEntry } from '../../src/api/types.js';
+import { startSimSite, type SimSite } from '../../src/sim/index.js';
+import { fleetIni, type FleetSite } from '../support/sim-fleet.js';
+import { startProxyChild, type ProxyChild } from '../support/proxy-child.js';
+import { ironicError, rawExchange } from '../support/raw-http.js';
+
+const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
+const FUZZ_MS = Number(process.env.FUZZ_MS ?? 20_000);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
+console.log(`fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED})`);
+
+const SITES: FleetSite[] = [
+  { name: 'a', nodes: 4 },
+  { name: 'b', conductorGroups: ['gb'], nodes: 4 },
+];
+
+// ── What a request is made of ─────────────────────────────────────────────
+
+interface FuzzRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body?: Buffer;
+}
+
+/** Idents the sites really hold, filled in once they run: good arguments reach the engines, not only the 404s. */
+const known: string[] = [];
+
+const hostileText = fc.oneof(
+  fc.string({ maxLength: 40 }),
+  fc.string({ unit: 'grapheme', maxLength: 20 }),
+  fc.string({ unit: 'binary', maxLength: 20 }),
+  fc.constantFrom('', ' ', '..', '.', '%', '%zz', '%00', '%C3%28', '%ED%A0%80', '%FF', '\u0000', '\ud800', 'null', 'None', 'true', '-1', '0', '1e400', 'NaN', '*', '[]', '{}', 'a'.repeat(513), 'a'.repeat(600)),
+);
+
+/** A path argument: a real ident, a well-formed one nobody has, or anything. */
+const pathArg = fc.oneof(
+  { weight: 5, arbitrary: fc.constant(null).chain(() => fc.constantFrom(...(known.length ? known : ['a-node-0']))) },
+  { weight: 2, arbitrary: fc.uuid() },
+  { weight: 2, arbitrary: fc.stringMatching(/^[a-z][a-z0-9_.~-]{0,30}$/) },
+  { weight: 2, arbitrary: hostileText },
+);
+
+/** Percent-encodes what must be, and sometimes leaves raw percent signs (bad encodings reach the router as sent). */
+const encodeSegment = (s: string, raw: boolean): string => {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9_.~-]/.test(c) || (raw && byte > 0x20 && byte < 0x7f && !'?#/'.includes(c)) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+};
+
+function pathFor(entry: ApiEntry, args: string[], raw: boolean, suffix: string): string {
+  let i = 0;
+  return entry.path.replace(/\{[^}]+\}/g, () => encodeSegment(args[i++] ?? '', raw)) + suffix;
+}
+
+const queryValue = fc.oneof(
+  fc.constantFrom('true', 'false', 'True', '1', '0', 'yes', 'maybe', '', '-1', '0', '1', '2', '1000', '1001', '99999999999999999999', '1.5', 'asc', 'desc', 'sideways'),
+  fc.constantFrom('uuid', 'name', 'driver', 'provision_state', 'extra', 'no_such_field', 'uuid,name', 'name,,', ',', 'power_state,driver_info'),
+  fc.constantFrom('available', 'active', 'manageable', 'enroll', 'bogus_state', 'power failure', 'fake-hardware', 'gb', '_'),
+  pathArg,
+);
+
+/** Query parameters: the entry's own with good and bad values, now and then one it does not take, sometimes repeated. */
+function queryFor(entry: ApiEntry): fc.Arbitrary<string> {
+  const own = entry.query ?? [];
+  const name = fc.oneof(
+    { weight: own.length > 0 ? 10 : 0, arbitrary: fc.constantFrom(...(own.length > 0 ? own : ['x'])) },
+    { weight: 1, arbitrary: fc.constantFrom('bogus', 'marker', 'limit', 'fields', 'detail', '') },
+  );
+  return fc
+    .array(fc.tuple(name, queryValue), { maxLength: own.length > 0 ? 4 : 1 })
+    .chain((pairs) => fc.tuple(fc.constant(pairs), fc.oneof({ weight: 6, arbitrary: fc.constant('std') }, { weight: 2, arbitrary: fc.constant('raw') }, { weight: 1, arbitrary: fc.constant('junk') })))
+    .map(([pairs, how]) => {
+      if (pairs.length === 0) return '';
+      if (how === 'junk') return `?${pairs.map(([k, v]) => `${k}=${encodeSegment(String(v), true)}`).join('&')}&&=&%=%`;
+      if (how === 'raw') return `?${pairs.map(([k, v]) => `${k}=${encodeSegment(String(v), true)}`).join('&')}`;
+      return `?${new URLSearchParams(pairs.map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
+    });
+}
+
+const versionHeader = fc.oneof(
+  { weight: 8, arbitrary: fc.constant('latest') },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 82 }).map((m) => `1.${m}`) },
+  { weight: 1, arbitrary: fc.constantFrom('1.0', '1.83', '2.0', '1.', '1', 'one', '', '1.82 ', 'latest,latest', '1.99999999999999999999', '1.-1') },
+);
+
+const token = fc.stringMatching(/^[A-Za-z][A-Za-z0-9-]{0,20}$/);
+const headerValue = fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), maxLength: 200 }).map((s) => s.trim());
+
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json; charset=latin1',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  'application/octet-stream',
+  '*/*',
+  'application/json-patch+json',
+  ';;;',
+);
+
+function headersFor(hasBody: boolean): fc.Arbitrary<Record<string, string>> {
+  return fc
+    .record(
+      {
+        version: fc.option(versionHeader, { nil: undefined, freq: 4 }),
+        contentType: hasBody ? fc.option(contentType, { nil: undefined, freq: 5 }) : fc.constant(undefined),
+        accept: fc.option(fc.constantFrom('application/json', 'text/html', '*/*', 'application/xml', ''), { nil: undefined, freq: 2 }),
+        extra: fc.array(fc.tuple(token, headerValue), { maxLength: 3 }),
+        forwarded: fc.option(fc.constantFrom('https', 'http', 'gopher', '"x'), { nil: undefined, freq: 4 }),
+        requestId: fc.option(fc.oneof(fc.constant('req-00000000-0000-0000-0000-000000000000'), headerValue), { nil: undefined, freq: 4 }),
+      },
+      { requiredKeys: [] },
+    )
+    .map((h) => {
+      const out: Record<string, string> = {};
+      for (const [k, v] of h.extra ?? []) out[`x-fuzz-${k.toLowerCase()}`] = v;
+      if (h.version !== undefined) out['x-openstack-ironic-api-version'] = h.version;
+      if (h.contentType !== undefined) out['content-type'] = h.contentType;
+      if (h.accept !== undefined) out.accept = h.accept;
+      if (h.forwarded !== undefined) out['x-forwarded-proto'] = h.forwarded;
+      if (h.requestId !== undefined) out['x-openstack-request-id'] = h.requestId;
+      return out;
+    });
+}
+
+const jsonPatchOp = fc.record(
+  {
+    op: fc.oneof(fc.constantFrom('add', 'replace', 'remove', 'test', 'move', 'copy', 'bogus', ''), fc.jsonValue({ maxDepth: 1 })),
+    path: fc.oneof(
+      fc.constantFrom('/name', '/extra/x', '/extra', '/driver', '/conductor_group', '/owner', '/properties/a', '/uuid', '/instance_info/x', '/', '', 'name', '/extra/~1', '/driver_info/ipmi_password', '/traits'),
+      fc.string({ maxLength: 20 }),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
+    value: fc.jsonValue({ maxDepth: 3 }),
+    from: fc.constantFrom('/name', '/extra/x', 'x'),
+  },
+  { requiredKeys: ['op'] },
+);
+
+const bodyObject = fc.dictionary(
+  fc.oneof(
+    fc.constantFrom('driver', 'name', 'uuid', 'conductor_group', 'target', 'configdrive', 'clean_steps', 'deploy_steps', 'boot_device', 'persistent', 'id', 'node_uuid', 'node', 'address', 'traits', 'resource_class', 'owner', 'extra', 'reason', 'events', 'state', 'enabled', 'steps', 'rescue_password', 'disable_ramdisk', 'portgroup_uuid', 'chassis_uuid', 'volume_type', 'boot_index', 'volume_id', 'connector_id', 'type'),
+    fc.string({ maxLength: 10 }),
+  ),
+  fc.oneof(fc.constantFrom('fake-hardware', 'gb', 'active', 'deleted', 'provide', 'manage', 'power on', 'rebooting', 'pxe', 'CUSTOM_X', 'aa:bb:cc:dd:ee:ff'), fc.jsonValue({ maxDepth: 3 })),
+  { maxKeys: 6 },
+);
+
+const deep = (n: number, open: string, close: string): string => open.repeat(n) + close.repeat(n);
+
+/** Bodies: none, JSON of the right and wrong kinds, and bytes no JSON reader should accept quietly. */
+const body = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 3, arbitrary: fc.array(jsonPatchOp, { maxLength: 3 }).map((v) => Buffer.from(JSON.stringify(v))) },
+  { weight: 3, arbitrary: bodyObject.map((v) => Buffer.from(JSON.stringify(v))) },
+  { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 60 }).map((s) => Buffer.from(s)) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b)) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      '',
+      'null',
+      '{',
+      '[',
+      '{"a": NaN}',
+      '[{"op": "add", "path": "/extra/x", "value": Infinity}]',
+      '{"driver": "fake-hardware", "extra": {"n": -Infinity}}',
+      '{"x": 1e400}',
+      '{"x": 18446744073709551617}',
+      '{"name": "a", "name": "b"}',
+      '"\\ud800"',
+      '{"name": "\\udfff"}',
+      '\ufeff{"driver": "fake-hardware"}',
+      '\ufeff\ufeff{}',
+      deep(600, '[', ']'),
+      deep(100_000, '[', ']'),
+      deep(5_000, '{"a":', '}').replace(/}+$/, (m) => `1${m}`),
+      '{"target": "active", "configdrive": {"meta_data": {}}}',
+      '{"target": "power on", "timeout": -1}',
+      '{"target": "rebooting", "timeout": "1e400"}',
+      '{"boot_device": "pxe", "persistent": "maybe"}',
+      '["CUSTOM_A", "custom_b", 1, null]',
+      '{"traits": ["' + 'A'.repeat(300) + '"]}',
+      '{"id": "' + 'v'.repeat(10_000) + '"}',
+    ).map((s) => Buffer.from(s)),
+  },
+  { weight: 1, arbitrary: fc.constantFrom(Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), Buffer.from([0x22, 0xed, 0xa0, 0x80, 0x22]), Buffer.from([0xef, 0xbb])) },
+);
+
+const methods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+
+const request: fc.Arbitrary<FuzzRequest> = fc
+  .constantFrom(...API_TABLE)
+  .chain((entry) => {
+    const arity = (entry.path.match(/\{/g) ?? []).length;
+    return fc.record({
+      entry: fc.constant(entry),
+      method: fc.oneof({ weight: 6, arbitrary: fc.constant(entry.method as string) }, { weight: 1, arbitrary: fc.constantFrom(...methods) }),
+      args: fc.array(pathArg, { minLength: arity, maxLength: arity }),
+      rawArgs: fc.boolean(),
+      suffix: fc.oneof({ weight: 12, arbitrary: fc.constant('') }, { weight: 1, arbitrary: fc.constantFrom('/', '.json', '/extra', '//', '/..', '/%2e%2e', '?', '#x') }),
+      query: queryFor(entry),
+      headers: headersFor(true),
+      body,
+    });
+  })
+  .map(({ entry, method, args, rawArgs, suffix, query, headers, body }) => {
+    const path = pathFor(entry, args, rawArgs, suffix) + (suffix.includes('?') ? '' : query);
+    const sendsBody = body !== undefined && method !== 'GET' && method !== 'HEAD';
+    const h = { ...headers };
+    if (!sendsBody) delete h['content-type'];
+    return { method, path, headers: h, body: sendsBody ? body : undefined };
+  });
+
+// ── Sending, and what every answer must be ────────────────────────────────
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+
+function send(base: string, r: FuzzRequest): Promise<{ status: number; text: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { ...r.headers };
+    if (r.body) headers['content-length'] = String(r.body.length);
+    const req = http.request(`${base}${r.path}`, { method: r.method, headers, agent, timeout: 15_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer within 15 s: ${r.method} ${r.path.slice(0, 200)}`)));
+    req.on('error', reject);
+    req.end(r.body);
+  });
+}
+
+const show = (r: FuzzRequest): string =>
+  `${r.method} ${r.path.slice(0, 300)} ${JSON.stringify(r.headers).slice(0, 300)} body=${r.body ? JSON.stringify(r.body.subarray(0, 200).toString('latin1')) : '-'}`;
+
+describe('fuzz: whatever a client sends, the proxy answers as Ironic would refuse it', { timeout: 180_000 }, () => {
+  let sims: SimSite[];
+  let proxy: ProxyChild;
+  /** 5xx answers the sites themselves gave (counted, for the relay allowance). */
+  let site5xx = 0;
+  let siteRequests = 0;
+  const statuses = new Map<number, number>();
+
+  before(async () => {
+    sims = await Promise.all(SITES.map((s) => startSimSite(s)));
+    for (const sim of sims) {
+      const handle = sim.api.handle.bind(sim.api);
+      sim.api.handle = (req) => {
+        siteRequests++;
+        const reply = handle(req);
+        if (reply.status >= 500) site5xx++;
+        return reply;
+      };
+    }
+    proxy = await startProxyChild(fleetIni(SITES, sims));
+    const list = await send(proxy.url, { method: 'GET', path: '/v1/nodes', headers: { 'x-openstack-ironic-api-version': 'latest' } });
+    for (const n of (JSON.parse(list.text) as { nodes: Array<{ uuid: string; name: string }> }).nodes) known.push(n.uuid, n.name);
+    known.push('fake-hardware', 'CUSTOM_A', 'power', 'boot_device', 'site0', 'a');
+  });
+  after(async () => {
+    agent.destroy();
+    await proxy?.close();
+    await Promise.all((sims ?? []).map((s) => s.close()));
+  });
+
+  /** Sends one request and checks the answer; the message names the request for the replay. */
+  async function check(r: FuzzRequest): Promise<void> {
+    const before = site5xx;
+    const res = await send(proxy.url, r);
+    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+    if (process.env.FUZZ_DEBUG) console.log(res.status, show(r).slice(0, 160), '→', res.text.slice(0, 160));
+    if (res.status >= 500) {
+      assert.ok(site5xx > before, `the proxy's own ${res.status}: ${res.text.slice(0, 400)}\n  for ${show(r)}`);
+    }
+    if (res.status >= 400 && r.method !== 'HEAD') {
+      try {
+        ironicError(res.text);
+      } catch (err) {
+        assert.fail(`${res.status} without Ironic's error body (${(err as Error).message})\n  for ${show(r)}`);
+      }
+    }
+    assert.ok(res.status >= 200 && res.status < 600 && !(res.status >= 300 && res.status < 400 && res.status !== 304), `status ${res.status} for ${show(r)}`);
+  }
+
+  const run = (ms: number, runs: number, seed: number): Promise<void> =>
+    fc.assert(
+      fc.asyncProperty(request, (r) => check(r)),
+      { seed, numRuns: runs, interruptAfterTimeLimit: ms, markInterruptAsFailure: false, endOnFailure: true },
+    );
+
+  test('every entry of the table, fuzzed: no 5xx of its own, Ironic\'s body on every 4xx, a flat heap', async () => {
+    // Warm-up: caches, JIT and pools reach their working size before the heap is measured.
+    await run(3_000, 400, SEED + 1);
+    const heapBefore = await proxy.heapUsed();
+    const t0 = Date.now();
+    await run(FUZZ_MS, FUZZ_RUNS, SEED);
+    const total = [...statuses.values()].reduce((a, b) => a + b, 0);
+    const heapAfter = await proxy.heapUsed();
+    const grown = heapAfter - heapBefore;
+    console.log(
+      `fuzz: ${total} requests in ${Date.now() - t0} ms (with warm-up), statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; ` +
+        `proxy heap ${(heapBefore / 1e6).toFixed(1)} → ${(heapAfter / 1e6).toFixed(1)} MB; requests at the sites ${siteRequests}, of which 5xx ${site5xx}`,
+    );
+    assert.equal(proxy.exited, undefined, 'the proxy process is alive');
+    assert.ok(grown < 8e6, `the proxy's heap grew by ${(grown / 1e6).toFixed(1)} MB over the fuzz`);
+    assert.ok(statuses.size >= 5, 'the fuzz reached more than a few answers');
+  });
+
+  test('raw requests no client library sends: Ironic\'s 400/413/414/431, read by the client before the close', async () => {
+    const port = Number(new URL(proxy.url).port);
+    const cases: Array<[string, Buffer | string | Buffer[], number]> = [
+      ['not HTTP at all', 'GARBAGE\r\n\r\n', 400],
+      ['an unknown HTTP version', 'GET /v1 HTTP/9.9\r\nHost: x\r\n\r\n', 400],
+      ['a NUL in the path', 'GET /v1/no\0des HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['a space in the path', 'GET /v1/no des HTTP/1.1\r\nHost: x\r\n\r\n', 400],
+      ['a header without a colon', 'GET /v1 HTTP/1.1\r\nHost: x\r\nbroken header\r\n\r\n', 400],
+      ['a folded header', 'GET /v1 HTTP/1.1\r\nHost: x\r\nX-A: a\r\n folded\r\n\r\n', 400],
+      ['bare LF line ends and a bare CR', 'GET /v1 HTTP/1.1\rHost: x\r\n\r\n', 400],
+      ['Content-Length and Transfer-Encoding', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400],
+      ['two different Content-Lengths', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}x', 400],
+      ['a Content-Length that is not a number', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n{}', 400],
+      ['a negative Content-Length', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n{}', 400],
+      ['a chunk size that is not hex', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n', 400],
+      ['a chunk longer than announced', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n1\r\n{}\r\n0\r\n\r\n', 400],
+      ['Transfer-Encoding other than chunked', 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n{}', 400],
+      ['two Host headers', 'GET /v1 HTTP/1.1\r\nHost: x\r\nHost: y\r\nConnection: close\r\n\r\n', 400],
+      ['a header of 100 kB', `GET /v1/nodes HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`, 431],
+      ['a path segment of 10,000 characters', `GET /v1/nodes/${'n'.repeat(10_000)} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`, 414],
+      ['an invalid percent-encoding in the path', 'GET /v1/nodes/%E0%A4%A HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', 400],
+      ['percent-encoded invalid UTF-8 in the path', 'GET /v1/nodes/%C3%28 HTTP/1.1\r\nHost: x\r\nX-OpenStack-Ironic-API-Version: latest\r\nConnection: close\r\n\r\n', 400],
+    ];
+    const failures: string[] = [];
+    for (const [what, bytes, status] of cases) {
+      const a = await rawExchange(port, bytes);
+      try {
+        assert.equal(a.status, status, `status (got ${a.raw.subarray(0, 200).toString('latin1')})`);
+        ironicError(a.body);
+      } catch (err) {
+        failures.push(`${what}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+  });
+
+  test('a 20 MB body: the client reads the 413, not a reset', async () => {
+    const port = Number(new URL(proxy.url).port);
+    const size = 20 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const parts = function* (): Generator<Buffer> {
+      yield Buffer.from(`POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-OpenStack-Ironic-API-Version: latest\r\nContent-Length: ${size}\r\n\r\n`);
+      for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+    };
+    const a = await rawExchange(port, parts(), 30_000);
+    assert.equal(a.status, 413, `got: ${a.raw.subarray(0, 300).toString('latin1')} (reset: ${a.reset})`);
+    assert.match(String(ironicError(a.body).faultstring ?? ''), /too large/i);
+    assert.equal(a.unsent, 0, 'the whole body was taken before the answer');
+    // The same without a length (chunked): refused once past the limit, answered at its end.
+    const chunked = function* (): Generator<Buffer> {
+      yield Buffer.from('POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-OpenStack-Ironic-API-Version: latest\r\nTransfer-Encoding: chunked\r\n\r\n');
+      const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+      for (let sent = 0; sent < size; sent += chunk.length) yield frame;
+      yield Buffer.from('0\r\n\r\n');
+    };
+    const c = await rawExchange(port, chunked(), 30_000);
+    assert.equal(c.status, 413, `got: ${c.raw.subarray(0, 300).toString('latin1')} (reset: ${c.reset})`);
+    ironicError(c.body);
+    assert.equal(c.unsent, 0);
+  });
+
+  test('random bytes as a request line: always an HTTP answer, Ironic\'s body when it is an error', async () => {
+    const port = Number(new URL(proxy.url).port);
+    const line = fc.tuple(
+      fc.constantFrom('GET', 'POST', 'PUT', 'BREW', '', 'G E T', 'get', 'PRI'),
+      fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('/v1', '*', '/v1/nodes?x', 'http://h/v1', '//', '/v1/../..', '')),
+      fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0', 'HTTP/1.1 extra', '', 'http/1.1', 'HTTP/1.10'),
+      fc.array(fc.tuple(fc.string({ maxLength: 12 }), fc.string({ maxLength: 30 })), { maxLength: 3 }),
+    );
+    await fc.assert(
+      fc.asyncProperty(line, async ([m, target, version, headers]) => {
+        const text = `${m} ${target} ${version}\r\nHost: x\r\n${headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}Connection: close\r\n\r\n`;
+        const a = await rawExchange(port, Buffer.from(text, 'utf8'), 10_000);
+        assert.ok(a.status >= 200 && a.status < 500, `${JSON.stringify(text)} → ${a.raw.subarray(0, 200).toString('latin1')}`);
+        if (a.status >= 400) ironicError(a.body);
+      }),
+      { seed: SEED, numRuns: 150, interruptAfterTimeLimit: 8_000, markInterruptAsFailure: false },
+    );
+    // Still alive and serving after all of it.
+    const health = await send(proxy.url, { method: 'GET', path: '/healthz', headers: {} });
+    assert.equal(health.status, 200);
+    assert.equal(proxy.exited, undefined);
+  });
+});
