@@ -15,7 +15,8 @@
  * the client reads.
  *
  * Seeded and bounded: FUZZ_SEED=<n> replays a run (the seed is printed),
- * FUZZ_MS bounds the main property (default 20 s), FUZZ_RUNS its count.
+ * FUZZ_MS bounds the main property (default 20 s), FUZZ_RUNS its count,
+ * FUZZ_DEBUG=1 prints every request and answer.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
