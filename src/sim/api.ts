@@ -58,21 +58,21 @@ import {
   VERBS,
 } from './states.js';
 import { NodeStore } from './store.js';
+import { ENABLED_INTERFACES } from './interfaces.js';
+import { Table, type Ctx, type Reply } from './kit.js';
+import type { SimApiConfig, World } from './world.js';
+import { dropNodeAllocation, routeAllocations, routeNodeAllocation, type AllocationRec } from './resources/allocations.js';
+import { routeChassis, type ChassisRec } from './resources/chassis.js';
+import { routeConductors } from './resources/conductors.js';
+import { routeDeployTemplates, routeRunbooks, type TemplateRec } from './resources/deploy-templates.js';
+import { routeDrivers } from './resources/drivers.js';
+import { routeEvents } from './resources/events.js';
+import { dropNodePortgroups, routePortgroups, type PortgroupRec } from './resources/portgroups.js';
+import { dropNodePorts, routePorts, type PortRec } from './resources/ports.js';
+import { routeShards } from './resources/shards.js';
+import { dropNodeVolume, routeVolume, type ConnectorRec, type TargetRec } from './resources/volume.js';
 
-export interface SimApiConfig {
-  name: string;
-  /** Conductor groups served by this site (lower-case, '' = default group). */
-  groups: string[];
-  maxMinor: number;
-  maxLimit: number;
-  /** Hardware types the site's conductors enable. */
-  drivers: string[];
-  /** Delay before a conductor finishes a transitional state, in ms (0 = next tick). */
-  tickMs: number;
-  /** `[api]public_endpoint`: base of every link; else `http://<Host header>`. */
-  publicEndpoint?: string;
-  seedNodes: number;
-}
+export type { SimApiConfig } from './world.js';
 
 export interface ApiRequest {
   method: string;
@@ -91,15 +91,6 @@ export interface ApiReply {
   headers: Record<string, string>;
 }
 
-interface Ctx {
-  method: string;
-  minor: number;
-  base: string;
-  query: Query;
-  rawBody: string;
-  headers: Record<string, string>;
-  render: RenderContext;
-}
 
 const MIN_HEADER = 'X-OpenStack-Ironic-API-Minimum-Version';
 const MAX_HEADER = 'X-OpenStack-Ironic-API-Maximum-Version';
@@ -191,21 +182,6 @@ const FAKE_VENDOR_METHODS = {
   },
 };
 
-/** Interfaces the lab's Ironic enables (enabled_*_interfaces), first = default. */
-const ENABLED_INTERFACES: Record<string, string[]> = {
-  bios: ['fake', 'no-bios'],
-  boot: ['fake'],
-  console: ['fake', 'no-console'],
-  deploy: ['fake'],
-  inspect: ['fake', 'no-inspect'],
-  management: ['fake'],
-  network: ['noop'],
-  power: ['fake'],
-  raid: ['fake', 'no-raid'],
-  rescue: ['fake', 'no-rescue'],
-  storage: ['noop'],
-  vendor: ['fake', 'no-vendor'],
-};
 const INTERFACE_FIELDS = Object.keys(ENABLED_INTERFACES).map((i) => `${i}_interface`);
 /** update_node's allowed_update_states. */
 const UPDATE_INTERFACE_STATES = ['enroll', 'inspecting', 'inspect wait', 'manageable', 'available'];
@@ -236,8 +212,16 @@ function typeErrorText(v: unknown, types: string[]): string {
   return `${pyRepr(v)} is not of type ${types.map(pyStr).join(', ')}`;
 }
 
-export class SimApi {
+export class SimApi implements World {
   readonly store = new NodeStore();
+  readonly ports = new Table<PortRec>();
+  readonly portgroups = new Table<PortgroupRec>('name');
+  readonly chassis = new Table<ChassisRec>();
+  readonly templates = new Table<TemplateRec>('name');
+  readonly runbooks = new Table<TemplateRec>('name');
+  readonly allocations = new Table<AllocationRec>('name');
+  readonly connectors = new Table<ConnectorRec>();
+  readonly targets = new Table<TargetRec>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
@@ -261,7 +245,21 @@ export class SimApi {
     return group ? `${this.cfg.name}-${group}` : this.cfg.name;
   }
 
-  private conductorFor = (n: NodeRec): string | null =>
+  /** World.later: the conductor's delayed work, dropped when the site closes. */
+  later(fn: () => void, ms = this.cfg.tickMs): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.closed) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+
+  nodesChanged(n?: NodeRec, before?: { name: string | null; instance_uuid: string | null }): void {
+    if (n) this.store.updated(n, before ?? { name: n.name, instance_uuid: n.instance_uuid });
+    else this.store.touch();
+  }
+
+  readonly conductorFor = (n: NodeRec): string | null =>
     this.cfg.groups.includes(n.conductor_group) && this.cfg.drivers.includes(n.driver)
       ? this.conductorHost(n.conductor_group)
       : null;
@@ -321,7 +319,13 @@ export class SimApi {
       query: parseQuery(req.query),
       rawBody: req.body,
       headers: {},
-      render: { minor, base, conductorFor: this.conductorFor },
+      render: {
+        minor,
+        base,
+        conductorFor: this.conductorFor,
+        chassisUuid: (id) => this.chassis.byId(id)?.uuid ?? null,
+        allocationUuid: (id) => this.allocations.byId(id)?.uuid ?? null,
+      },
     };
     try {
       const r = this.route(ctx, segments.slice(1), jsonSuffix);
@@ -408,7 +412,7 @@ export class SimApi {
     };
     const optional: Array<[string, number]> = [
       ['portgroups', 23], ['volume', 32], ['lookup', 22], ['heartbeat', 22], ['conductors', 49],
-      ['allocations', 52], ['events', 54], ['deploy_templates', 55], ['shards', 82],
+      ['allocations', 52], ['events', 54], ['deploy_templates', 55], ['shards', 82], ['runbooks', 92],
     ];
     for (const [r, v] of optional) if (minor >= v) doc[r] = res(r);
     return doc;
@@ -416,50 +420,46 @@ export class SimApi {
 
   // --------------------------------------------------------------- routing
 
-  private route(ctx: Ctx, seg: string[], jsonSuffix: boolean): Partial<ApiReply> & { status: number } {
-    const m = ctx.method;
+  private route(ctx: Ctx, seg: string[], jsonSuffix: boolean): Reply {
     if (seg.length === 0) {
-      if (m === 'GET') return ok(this.v1Doc(ctx.base, ctx.minor));
+      if (ctx.method === 'GET') return ok(this.v1Doc(ctx.base, ctx.minor));
       throw new Fault(
         405,
         'The server could not comply with the request since it is either malformed or otherwise incorrect.',
       );
     }
-    const [top, ...rest] = seg;
-    switch (top) {
-      case 'nodes':
-        return this.routeNodes(ctx, rest, jsonSuffix);
-      case 'drivers':
-        return this.routeDrivers(ctx, rest);
-      case 'conductors':
-        if (ctx.minor < 49) throw new RoutingError(404);
-        return this.routeConductors(ctx, rest);
-      case 'shards':
-        if (ctx.minor < 82) throw new RoutingError(404);
-        if (rest.length || m !== 'GET') throw new RoutingError(404);
-        return ok({ shards: this.shards() });
-      case 'ports':
-      case 'chassis':
-        return this.emptyCollection(ctx, top, rest);
-      case 'portgroups':
-        if (ctx.minor < 23) throw new RoutingError(404);
-        return this.emptyCollection(ctx, top, rest);
-      case 'allocations':
-        if (ctx.minor < 52) throw new RoutingError(404, 'The API version does not allow allocations');
-        return this.emptyCollection(ctx, top, rest);
-      case 'deploy_templates':
-        if (ctx.minor < 55) throw new RoutingError(404);
-        return this.emptyCollection(ctx, top, rest);
-      default:
-        throw new RoutingError(404);
-    }
+    const [top, ...rest] = seg as [string, ...string[]];
+    const r = this.routes[top];
+    if (!r) throw new RoutingError(404);
+    return r(ctx, rest, jsonSuffix);
   }
 
-  private emptyCollection(ctx: Ctx, name: string, rest: string[]): { status: number; body: string } {
-    if (ctx.method !== 'GET') throw new RoutingError(405);
-    if (rest.length === 0 || (rest.length === 1 && rest[0] === 'detail')) return ok({ [name]: [] });
-    throw new Fault(404, `${name === 'chassis' ? 'Chassis' : 'Resource'} ${rest[0]} could not be found.`);
-  }
+  /**
+   * The v1 controller's `_subcontroller_map`: each resource's module answers
+   * everything below its name (microversion gates included, as Ironic's
+   * controllers do them).
+   */
+  private readonly routes: Readonly<Record<string, (ctx: Ctx, rest: string[], jsonSuffix: boolean) => Reply>> = {
+    nodes: (ctx, rest, jsonSuffix) => this.routeNodes(ctx, rest, jsonSuffix),
+    ports: (ctx, rest) => routePorts(this, ctx, rest),
+    portgroups: (ctx, rest) => {
+      if (ctx.minor < 23) throw new RoutingError(404);
+      return routePortgroups(this, ctx, rest);
+    },
+    chassis: (ctx, rest) => routeChassis(this, ctx, rest, (c, uuid, detail) => this.listNodes(c, detail, uuid)),
+    drivers: (ctx, rest) => routeDrivers(this, ctx, rest),
+    volume: (ctx, rest) => routeVolume(this, ctx, rest),
+    conductors: (ctx, rest) => routeConductors(this, ctx, rest),
+    allocations: (ctx, rest) => routeAllocations(this, ctx, rest),
+    events: (ctx, rest) => routeEvents(this, ctx, rest),
+    deploy_templates: (ctx, rest) => routeDeployTemplates(this, ctx, rest),
+    runbooks: (ctx, rest) => {
+      // the controller exists from the release that serves 1.92
+      if (this.cfg.maxMinor < 92) throw new RoutingError(404);
+      return routeRunbooks(this, ctx, rest);
+    },
+    shards: (ctx, rest) => routeShards(this, ctx, rest),
+  };
 
   private routeNodes(ctx: Ctx, rest: string[], jsonSuffix: boolean): { status: number; body?: string; headers?: Record<string, string> } {
     const m = ctx.method;
@@ -518,18 +518,13 @@ export class SimApi {
           throw new Fault(404, `Node inventory record for node ${n.id} could not be found.`);
         }
       case 'ports':
+        return routePorts(this, ctx, more, { node: ident });
       case 'portgroups':
-        if (m !== 'GET') throw new RoutingError(405);
-        this.getNode(ctx, ident);
-        return ok({ [what]: [] });
+        return routePortgroups(this, ctx, more, ident);
       case 'volume':
-        if (ctx.minor < 32) throw new RoutingError(404);
-        if (m !== 'GET') throw new RoutingError(405);
-        return this.nodeVolume(ctx, ident, more);
+        return routeVolume(this, ctx, more, this.getNode(ctx, ident));
       case 'allocation':
-        if (m !== 'GET' && m !== 'DELETE') throw new RoutingError(405);
-        this.getNode(ctx, ident);
-        throw new Fault(404, `Allocation for node ${ident} could not be found.`);
+        return routeNodeAllocation(this, ctx, ident, more);
     }
     // pecan's fallback: the remaining segments become positional arguments
     if (m === 'GET' && sub.length === 1) return this.showNode(ctx, ident, jsonSuffix, what);
@@ -541,7 +536,7 @@ export class SimApi {
   // ----------------------------------------------------------------- nodes
 
   /** api_utils.get_rpc_node (+ the `.json` suffix retry). */
-  private getNode(ctx: Ctx, ident: string, jsonSuffix = false): NodeRec {
+  getNode(ctx: Ctx, ident: string, jsonSuffix = false): NodeRec {
     const find = (id: string): NodeRec | undefined => {
       if (isUuidLike(id)) return this.store.getByUuid(id);
       if (ctx.minor >= 5) {
@@ -584,12 +579,12 @@ export class SimApi {
     return renderNode(n, ctx.render, fields);
   }
 
-  private listNodes(ctx: Ctx, detailPath: boolean): { status: number; body: string } {
+  private listNodes(ctx: Ctx, detailPath: boolean, parentChassis?: string): { status: number; body: string } {
     const q = ctx.query;
     this.checkArgs(ctx, [...(detailPath ? DETAIL_ALLOWED : LIST_ALLOWED)]);
     const minor = ctx.minor;
     // args.validate, in the signature's order
-    const chassisUuid = argUuid('chassis_uuid', q.get('chassis_uuid'));
+    const chassisUuid = parentChassis ?? argUuid('chassis_uuid', q.get('chassis_uuid'));
     const instanceUuid = argUuid('instance_uuid', q.get('instance_uuid'));
     const associated = argBoolean('associated', q.get('associated'));
     const maintenance = argBoolean('maintenance', q.get('maintenance'));
@@ -691,12 +686,18 @@ export class SimApi {
       }
     }
     const badField = fields?.find((f) => !NODE_QUERYABLE_FIELDS.has(f));
-    if (chassisUuid !== undefined) throw new Fault(404, `Chassis ${chassisUuid} could not be found.`);
+    let chassisId: number | undefined;
+    if (chassisUuid !== undefined) {
+      const ch = this.chassis.get(chassisUuid);
+      if (!ch) throw new Fault(404, `Chassis ${chassisUuid} could not be found.`);
+      chassisId = ch.id;
+    }
     if (sortKey !== 'id' && !NODE_DB_COLUMNS.has(sortKey)) {
       throw new Fault(400, `The sort_key value "${sortKey}" is an invalid field for sorting`);
     }
 
     const preds: Array<(n: NodeRec) => boolean> = [];
+    if (chassisId !== undefined) preds.push((n) => n.chassis_id === chassisId);
     if (maintenance !== undefined) preds.push((n) => n.maintenance === maintenance);
     if (associated !== undefined) preds.push((n) => (n.instance_uuid !== null) === associated);
     if (retired !== undefined) preds.push((n) => n.retired === retired);
@@ -818,7 +819,7 @@ export class SimApi {
   }
 
   /** rpcapi.get_topic_for: is there a conductor for this driver and group? */
-  private checkTopic(driver: string, group: string): void {
+  checkTopic(driver: string, group: string): void {
     if (!this.cfg.drivers.includes(driver) || !this.cfg.groups.includes(group)) {
       throw new Fault(
         400,
@@ -854,7 +855,8 @@ export class SimApi {
     }
     node.owner = null;
     const driver = node.driver as string;
-    if (node.chassis_uuid) throw new Fault(400, `Chassis ${node.chassis_uuid as string} could not be found.`);
+    const chassisId = this.chassisIdOf(node.chassis_uuid);
+    delete node.chassis_uuid;
     this.checkTopic(driver, group);
     this.checkInterfaces(node, driver);
     if (!/^[a-zA-Z0-9_\-.]*$/.test(group)) throw new Fault(400, `Expected a conductor group but received ${group}.`);
@@ -865,6 +867,7 @@ export class SimApi {
       throw new Fault(409, `Instance ${inst} is already associated with a node, it cannot be associated with this other node ${uuid}`);
     }
     const n = blankNode(this.store.allocateId(), uuid, driver, nowIso());
+    n.chassis_id = chassisId;
     for (const [k, v] of Object.entries(node)) {
       if (k === 'uuid' || k === 'driver') continue;
       if (v === null && k in n && isPlainObject(n[k])) n[k] = {};
@@ -948,7 +951,8 @@ export class SimApi {
     for (const k of Object.keys(PATCH_SCHEMA_TYPES)) if (k in doc) patched[k] = doc[k];
     const valid = this.validateNodeBody(patched, 'patch', PATCH_SCHEMA_TYPES);
     // _update_changed_fields
-    if (valid.chassis_uuid) throw new Fault(400, `Chassis ${valid.chassis_uuid as string} could not be found.`);
+    const chassisId = this.chassisIdOf(valid.chassis_uuid);
+    if (n.chassis_id && !chassisId && ctx.minor < 25) throw notAcceptable();
     if (typeof valid.conductor_group !== 'string') {
       throw new Fault(500, "'NoneType' object has no attribute 'lower'");
     }
@@ -1051,6 +1055,10 @@ export class SimApi {
       n.fault = fault;
       changed = true;
     }
+    if (n.chassis_id !== chassisId) {
+      n.chassis_id = chassisId;
+      changed = true;
+    }
     if (changed) n.updated_at = nowIso();
     this.store.updated(n, before);
     // the answer is the node as the conductor returned it, still holding its lock
@@ -1079,6 +1087,14 @@ export class SimApi {
     }
   }
 
+  /** _replace_chassis_uuid_with_id: the chassis's id, or Ironic's 400. */
+  private chassisIdOf(uuid: unknown): number | null {
+    if (!uuid) return null;
+    const c = this.chassis.get(String(uuid));
+    if (!c) throw new Fault(400, `Chassis ${String(uuid)} could not be found.`);
+    return c.id;
+  }
+
   /** The dict a PATCH is applied to: rpc_node.as_dict() + chassis_uuid. */
   private asDict(n: NodeRec): Record<string, unknown> {
     const d: Record<string, unknown> = {};
@@ -1086,7 +1102,7 @@ export class SimApi {
       if (k.startsWith('sim')) continue;
       d[k] = v !== null && typeof v === 'object' ? JSON.parse(JSON.stringify(v)) : v;
     }
-    d.chassis_uuid = null;
+    d.chassis_uuid = this.chassis.byId(n.chassis_id)?.uuid ?? null;
     return d;
   }
 
@@ -1107,6 +1123,11 @@ export class SimApi {
           `states to perform deletion are: "${pyTuple(DELETE_ALLOWED_STATES)}", or set the node into maintenance mode`,
       );
     }
+    // the DB's destroy_node takes the node's ports, portgroups, volume objects and allocation with it
+    dropNodePorts(this, n);
+    dropNodePortgroups(this, n);
+    dropNodeVolume(this, n);
+    dropNodeAllocation(this, n);
     this.store.remove(n);
     return { status: 204 };
   }
@@ -1327,6 +1348,9 @@ export class SimApi {
       const inst = n.instance_uuid;
       n.instance_info = {};
       n.instance_uuid = null;
+      // tear down also removes the node's allocation
+      dropNodeAllocation(this, n);
+      n.allocation_id = null;
       delDii(n, 'is_whole_disk_image');
       this.store.updated(n, { name: n.name, instance_uuid: inst });
     }
@@ -1710,63 +1734,13 @@ export class SimApi {
     throw new Fault(404, `Node history record ${more[0]} could not be found.`);
   }
 
-  private nodeVolume(ctx: Ctx, ident: string, more: string[]): { status: number; body: string } {
-    const n = this.getNode(ctx, ident);
-    if (more.length === 0) {
-      const args = `${n.uuid}/volume`;
-      return ok({
-        links: selfAndBookmark(ctx.base, 'nodes', args) as unknown as Json,
-        connectors: selfAndBookmark(ctx.base, 'nodes', `${args}/connectors`) as unknown as Json,
-        targets: selfAndBookmark(ctx.base, 'nodes', `${args}/targets`) as unknown as Json,
-      });
-    }
-    if (more.length === 1 && (more[0] === 'connectors' || more[0] === 'targets')) return ok({ [more[0]]: [] });
-    throw new RoutingError(404);
-  }
 
-  // ------------------------------------------------------ drivers/conductors
 
-  private routeDrivers(ctx: Ctx, rest: string[]): { status: number; body: string } {
-    if (ctx.method !== 'GET') throw new RoutingError(405);
-    const hosts = this.cfg.groups.map((g) => this.conductorHost(g));
-    const driverObj = (name: string): JsonObject => {
-      const d: JsonObject = { hosts, name };
-      if (ctx.minor >= 30) d.type = 'dynamic';
-      d.links = selfAndBookmark(ctx.base, 'drivers', name) as unknown as Json;
-      if (ctx.minor >= 14) d.properties = selfAndBookmark(ctx.base, 'drivers', `${name}/properties`) as unknown as Json;
-      return d;
-    };
-    if (rest.length === 0) return ok({ drivers: this.cfg.drivers.map(driverObj) });
-    const name = rest[0]!;
-    if (!this.cfg.drivers.includes(name)) {
-      throw new Fault(404, `Could not find the following driver(s) or hardware type(s): ${name}.`);
-    }
-    if (rest.length === 1) return ok(driverObj(name));
-    throw new RoutingError(404);
-  }
 
-  private routeConductors(ctx: Ctx, rest: string[]): { status: number; body: string } {
-    if (ctx.method !== 'GET') throw new RoutingError(405);
-    const conductors = this.cfg.groups.map((g) => ({
-      hostname: this.conductorHost(g),
-      conductor_group: g,
-      links: selfAndBookmark(ctx.base, 'conductors', this.conductorHost(g)),
-      alive: true,
-    }));
-    if (rest.length === 0) return ok({ conductors });
-    const c = conductors.find((x) => x.hostname === rest[0]);
-    if (!c || rest.length > 1) throw new Fault(404, `Conductor ${rest[0]} could not be found.`);
-    return ok({ ...c, drivers: this.cfg.drivers });
-  }
 
-  private shards(): Array<{ name: string; count: number }> {
-    const counts = new Map<string, number>();
-    for (const n of this.store.all()) {
-      const k = n.shard ?? 'None';
-      counts.set(k, (counts.get(k) ?? 0) + 1);
-    }
-    return [...counts.entries()].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count);
-  }
+
+
+
 }
 
 const V1_RESOURCES = new Set([

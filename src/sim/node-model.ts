@@ -194,6 +194,10 @@ export interface RenderContext {
   base: string;
   /** `conductor` field value (the conductor serving the node's group), or null. */
   conductorFor: (n: NodeRec) => string | null;
+  /** UUID of the chassis with this id (null: none). */
+  chassisUuid?: (id: number | null) => string | null;
+  /** UUID of the allocation with this id (null: none). */
+  allocationUuid?: (id: number | null) => string | null;
 }
 
 /** Value of one API field of a node at a version (legacy state names applied). */
@@ -208,8 +212,9 @@ export function fieldValue(n: NodeRec, field: string, ctx: RenderContext): unkno
     case 'conductor':
       return ctx.conductorFor(n);
     case 'allocation_uuid':
+      return ctx.allocationUuid?.(n.allocation_id) ?? null;
     case 'chassis_uuid':
-      return null;
+      return ctx.chassisUuid?.(n.chassis_id) ?? null;
     case 'driver_info':
       return maskDictPassword(n.driver_info);
     case 'instance_info':
@@ -252,8 +257,8 @@ export function renderNode(n: NodeRec, ctx: RenderContext, fields?: readonly str
     for (const k of fullValueKeys(minor)) out[k] = fieldValue(n, k, ctx);
     out.links = selfAndBookmark(ctx.base, 'nodes', n.uuid);
     if (minor >= 49) out.conductor = ctx.conductorFor(n);
-    if (minor >= 52) out.allocation_uuid = null;
-    out.chassis_uuid = null;
+    if (minor >= 52) out.allocation_uuid = fieldValue(n, 'allocation_uuid', ctx);
+    out.chassis_uuid = fieldValue(n, 'chassis_uuid', ctx);
     out.ports = subLinks(ctx.base, n.uuid, 'ports');
     if (minor >= 14) out.states = subLinks(ctx.base, n.uuid, 'states');
     if (minor >= 24) out.portgroups = subLinks(ctx.base, n.uuid, 'portgroups');
@@ -271,8 +276,8 @@ export function renderNode(n: NodeRec, ctx: RenderContext, fields?: readonly str
   }
   out.links = selfAndBookmark(ctx.base, 'nodes', n.uuid);
   if (minor >= 49 && wanted.has('conductor')) out.conductor = ctx.conductorFor(n);
-  if (minor >= 52 && wanted.has('allocation_uuid')) out.allocation_uuid = null;
-  if (wanted.has('chassis_uuid')) out.chassis_uuid = null;
+  if (minor >= 52 && wanted.has('allocation_uuid')) out.allocation_uuid = fieldValue(n, 'allocation_uuid', ctx);
+  if (wanted.has('chassis_uuid')) out.chassis_uuid = fieldValue(n, 'chassis_uuid', ctx);
   return out;
 }
 

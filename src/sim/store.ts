@@ -16,7 +16,13 @@
 
 import type { NodeRec } from './node-model.js';
 
-export type Cmp = (a: NodeRec, b: NodeRec) => number;
+/** A table row: an internal id (insertion order) and columns. */
+export interface Row {
+  [column: string]: unknown;
+  id: number;
+}
+
+export type Cmp<T extends Row = NodeRec> = (a: T, b: T) => number;
 
 /** SQLite type class for ordering: NULL < numeric < text. */
 function typeRank(v: unknown): number {
@@ -38,17 +44,17 @@ export function compareValues(a: unknown, b: unknown): number {
 }
 
 /** Ascending (key, id) comparator. */
-export function keyIdComparator(key: string): Cmp {
+export function keyIdComparator<T extends Row = NodeRec>(key: string): Cmp<T> {
   if (key === 'id') return (a, b) => a.id - b.id;
   return (a, b) => compareValues(a[key], b[key]) || a.id - b.id;
 }
 
-export interface PageQuery {
+export interface PageQuery<T extends Row = NodeRec> {
   sortKey: string;
   sortDir: 'asc' | 'desc';
   limit: number;
-  marker?: NodeRec;
-  filter?: (n: NodeRec) => boolean;
+  marker?: T;
+  filter?: (n: T) => boolean;
 }
 
 export class NodeStore {
@@ -131,6 +137,12 @@ export class NodeStore {
     return this.rows;
   }
 
+  getById(id: number | null | undefined): NodeRec | undefined {
+    if (id === null || id === undefined) return undefined;
+    const i = this.indexOfId(id);
+    return i < 0 ? undefined : this.rows[i];
+  }
+
   private indexOfId(id: number): number {
     let lo = 0;
     let hi = this.rows.length - 1;
@@ -160,65 +172,73 @@ export class NodeStore {
    * key, id LIMIT n` would return it.
    */
   page(q: PageQuery): NodeRec[] {
-    const { sortKey, sortDir, limit, marker, filter } = q;
-    const order = this.sortedBy(sortKey);
-    const out: NodeRec[] = [];
-    const take = (n: NodeRec): boolean => {
-      if (!filter || filter(n)) out.push(n);
-      return out.length >= limit;
-    };
-    const asc = sortDir === 'asc';
-    if (!marker) {
-      if (asc) {
-        for (let i = 0; i < order.length; i++) if (take(order[i]!)) break;
-      } else {
-        for (let i = order.length - 1; i >= 0; i--) if (take(order[i]!)) break;
-      }
-      return out;
-    }
-    const mv = sortKey === 'id' ? marker.id : marker[sortKey];
-    if (mv === null || mv === undefined) {
-      // oslo.db drops the sort-key criterion when the marker's value is NULL:
-      // the filter is only id > marker.id (asc) / id < marker.id (desc).
-      if (asc) {
-        for (let i = 0; i < order.length; i++) {
-          const n = order[i]!;
-          if (n.id > marker.id && take(n)) break;
-        }
-      } else {
-        for (let i = order.length - 1; i >= 0; i--) {
-          const n = order[i]!;
-          if (n.id < marker.id && take(n)) break;
-        }
-      }
-      return out;
-    }
-    const cmp = keyIdComparator(sortKey);
-    // first index whose (key, id) is > the marker's
-    let lo = 0;
-    let hi = order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (cmp(order[mid]!, marker) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
+    return keysetPage(this.sortedBy(q.sortKey), q);
+  }
+}
+
+/**
+ * One page of rows already ordered by (sortKey, id) ascending, as `SELECT …
+ * WHERE <filters> AND <keyset after marker> ORDER BY key, id LIMIT n` would
+ * return it. Shared by every simulated table.
+ */
+export function keysetPage<T extends Row>(order: readonly T[], q: PageQuery<T>): T[] {
+  const { sortKey, sortDir, limit, marker, filter } = q;
+  const out: T[] = [];
+  const take = (n: T): boolean => {
+    if (!filter || filter(n)) out.push(n);
+    return out.length >= limit;
+  };
+  const asc = sortDir === 'asc';
+  if (!marker) {
     if (asc) {
-      for (let i = lo; i < order.length; i++) {
+      for (let i = 0; i < order.length; i++) if (take(order[i]!)) break;
+    } else {
+      for (let i = order.length - 1; i >= 0; i--) if (take(order[i]!)) break;
+    }
+    return out;
+  }
+  const mv = sortKey === 'id' ? marker.id : marker[sortKey];
+  if (mv === null || mv === undefined) {
+    // oslo.db drops the sort-key criterion when the marker's value is NULL:
+    // the filter is only id > marker.id (asc) / id < marker.id (desc).
+    if (asc) {
+      for (let i = 0; i < order.length; i++) {
         const n = order[i]!;
-        // (key > mv) OR (key = mv AND id > mid): NULL keys never match
-        if (sortKey !== 'id' && (n[sortKey] === null || n[sortKey] === undefined)) continue;
-        if (take(n)) break;
+        if (n.id > marker.id && take(n)) break;
       }
     } else {
-      // rows strictly before the marker in ascending order
-      let start = lo - 1;
-      while (start >= 0 && cmp(order[start]!, marker) >= 0) start--;
-      for (let i = start; i >= 0; i--) {
+      for (let i = order.length - 1; i >= 0; i--) {
         const n = order[i]!;
-        if (sortKey !== 'id' && (n[sortKey] === null || n[sortKey] === undefined)) break;
-        if (take(n)) break;
+        if (n.id < marker.id && take(n)) break;
       }
     }
     return out;
   }
+  const cmp = keyIdComparator<T>(sortKey);
+  // first index whose (key, id) is > the marker's
+  let lo = 0;
+  let hi = order.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cmp(order[mid]!, marker) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  if (asc) {
+    for (let i = lo; i < order.length; i++) {
+      const n = order[i]!;
+      // (key > mv) OR (key = mv AND id > mid): NULL keys never match
+      if (sortKey !== 'id' && (n[sortKey] === null || n[sortKey] === undefined)) continue;
+      if (take(n)) break;
+    }
+  } else {
+    // rows strictly before the marker in ascending order
+    let start = lo - 1;
+    while (start >= 0 && cmp(order[start]!, marker) >= 0) start--;
+    for (let i = start; i >= 0; i--) {
+      const n = order[i]!;
+      if (sortKey !== 'id' && (n[sortKey] === null || n[sortKey] === undefined)) break;
+      if (take(n)) break;
+    }
+  }
+  return out;
 }

@@ -1,0 +1,162 @@
+/**
+ * Chassis (ironic/api/controllers/v1/chassis.py): `/v1/chassis`, and
+ * `/v1/chassis/{uuid}/nodes[/detail]` — the node listing filtered by the
+ * chassis. A chassis holding nodes cannot be deleted.
+ */
+
+import { buildUrl, pyBool } from '../../ironic/next-link.js';
+import { selfAndBookmark } from '../../ironic/links.js';
+import { argStringList, argUuid } from '../args.js';
+import { Fault, RoutingError } from '../errors.js';
+import {
+  applyPatch,
+  checkAllowFields,
+  checkArgs,
+  checkFieldsValid,
+  checkSortColumn,
+  collectionBody,
+  collectionChecks,
+  objectToDict,
+  ok,
+  parseJsonBody,
+  patchedSchemaDict,
+  readListQuery,
+  readPatch,
+  returnFields,
+  sanitize,
+  updateChanged,
+  validateFields,
+  validateSchema,
+  type Ctx,
+  type ListSpec,
+  type ObjRec,
+  type Reply,
+  type Schema,
+} from '../kit.js';
+import type { World } from '../world.js';
+
+export interface ChassisRec extends ObjRec {
+  description: string | null;
+  extra: Record<string, unknown>;
+}
+
+const SCHEMA: Schema = {
+  type: 'object',
+  properties: {
+    uuid: { type: ['string', 'null'] },
+    extra: { type: ['object', 'null'] },
+    description: { type: ['string', 'null'], maxLength: 255 },
+  },
+  additionalProperties: false,
+};
+
+const SPEC: ListSpec = {
+  resource: 'chassis',
+  defaultFields: ['uuid', 'description'],
+  invalidSortKeys: ['extra'],
+  columns: new Set(['id', 'uuid', 'description', 'created_at', 'updated_at']),
+  noun: 'Chassis',
+};
+
+export function renderChassis(ctx: Ctx, c: ChassisRec, fields?: readonly string[]): Record<string, unknown> {
+  const d = objectToDict(c, ctx, 'chassis', ['description', 'extra'], { dicts: ['extra'] });
+  // chassis.py builds the links list with a trailing comma: a list inside a tuple
+  d.nodes = [selfAndBookmark(ctx.base, 'chassis', `${c.uuid}/nodes`)];
+  checkFieldsValid(fields, Object.keys(d));
+  return sanitize(d, fields);
+}
+
+function getChassis(w: World, uuid: string): ChassisRec {
+  const c = w.chassis.get(uuid);
+  if (!c) throw new Fault(404, `Chassis ${uuid} could not be found.`);
+  return c;
+}
+
+/** The node listing under a chassis (the nodes controller's get_all/detail with chassis_uuid given). */
+export type ChassisNodesLister = (ctx: Ctx, chassisUuid: string, detail: boolean) => Reply;
+
+export function routeChassis(w: World, ctx: Ctx, rest: string[], listNodes: ChassisNodesLister): Reply {
+  const m = ctx.method;
+  if (rest.length === 0) {
+    if (m === 'GET') return listChassis(w, ctx, false);
+    if (m === 'POST') return createChassis(w, ctx);
+    throw new RoutingError(405);
+  }
+  if (rest.length === 1 && rest[0] === 'detail' && m === 'GET') return listChassis(w, ctx, true);
+  const ident = rest[0]!;
+  if (rest[1] === 'nodes' && rest.length <= 3) {
+    if (m !== 'GET') throw new RoutingError(405);
+    if (rest.length === 3 && rest[2] !== 'detail') throw new RoutingError(404);
+    argUuid('chassis_uuid', ident);
+    return listNodes(ctx, ident, rest.length === 3);
+  }
+  if (rest.length > 1) throw new RoutingError(404);
+  if (m === 'GET') {
+    checkArgs(ctx, ['chassis_uuid', 'fields']);
+    argUuid('chassis_uuid', ident);
+    const fields = argStringList('fields', ctx.query.get('fields'));
+    checkAllowFields(fields, ctx.minor);
+    return ok(renderChassis(ctx, getChassis(w, ident), fields));
+  }
+  if (m === 'PATCH') return patchChassis(w, ctx, ident);
+  if (m === 'DELETE') {
+    checkArgs(ctx, ['chassis_uuid']);
+    argUuid('chassis_uuid', ident);
+    const c = getChassis(w, ident);
+    if (w.store.all().some((n) => n.chassis_id === c.id)) {
+      throw new Fault(400, `Cannot complete the requested action because chassis ${c.uuid} contains nodes.`);
+    }
+    w.chassis.remove(c);
+    return { status: 204 };
+  }
+  throw new RoutingError(405);
+}
+
+function listChassis(w: World, ctx: Ctx, detailPath: boolean): Reply {
+  checkArgs(ctx, detailPath ? ['marker', 'limit', 'sort_key', 'sort_dir'] : ['marker', 'limit', 'sort_key', 'sort_dir', 'fields', 'detail']);
+  const a = readListQuery(ctx.query, detailPath);
+  let fields: string[] | undefined;
+  if (!detailPath) {
+    checkAllowFields(a.fields, ctx.minor);
+    fields = returnFields(a.fields, a.detail, SPEC.defaultFields, ctx.minor);
+  }
+  const { limit, sortDir } = collectionChecks(SPEC, w.cfg.maxLimit, a);
+  let marker: ChassisRec | undefined;
+  if (a.marker) marker = getChassis(w, a.marker);
+  checkSortColumn(SPEC, a.sortKey);
+  const items = w.chassis.page({ sortKey: a.sortKey, sortDir, limit, marker }).map((c) => renderChassis(ctx, c, fields));
+  const params: Array<readonly [string, string | undefined]> = [
+    ['sort_key', a.sortKey],
+    ['sort_dir', sortDir],
+    ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
+  ];
+  return collectionBody(ctx, 'chassis', items, limit, detailPath ? 'chassis/detail' : 'chassis', params, fields);
+}
+
+function createChassis(w: World, ctx: Ctx): Reply {
+  checkArgs(ctx, ['chassis']);
+  const raw = parseJsonBody(ctx);
+  validateSchema('chassis', raw, SCHEMA);
+  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  validateFields(body, { uuid: 'uuid' });
+  const uuid = (body.uuid as string | null | undefined) || undefined;
+  if (uuid && w.chassis.get(uuid)) throw new Fault(409, `A chassis with UUID ${uuid} already exists.`);
+  const c = w.chassis.insert({
+    uuid,
+    description: (body.description as string | null | undefined) ?? null,
+    extra: (body.extra as Record<string, unknown> | null) ?? {},
+  });
+  return { status: 201, body: JSON.stringify(renderChassis(ctx, c)), headers: { Location: buildUrl(ctx.base, 'chassis', c.uuid) } };
+}
+
+function patchChassis(w: World, ctx: Ctx, ident: string): Reply {
+  checkArgs(ctx, ['chassis_uuid', 'patch']);
+  const patch = readPatch(ctx, Object.keys(SCHEMA.properties!));
+  const c = getChassis(w, ident);
+  const d = applyPatch({ ...c }, patch);
+  const valid = patchedSchemaDict(d, SCHEMA);
+  validateFields(valid, { uuid: 'uuid' });
+  if (valid.uuid !== c.uuid) throw new Fault(400, 'Cannot overwrite UUID for an existing Chassis.');
+  if (updateChanged(c, valid, SCHEMA, ['extra'])) w.chassis.touch(c);
+  return ok(renderChassis(ctx, c));
+}
