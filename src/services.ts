@@ -14,6 +14,7 @@ import { SiteRegistry } from './sites/registry.js';
 import type { Version } from './ironic/microversion.js';
 import { MemoryBudget } from './memory-budget.js';
 import { configureCursorKey } from './federation/cursor.js';
+import { KeyStats } from './federation/key-stats.js';
 
 /** Names (1.5) and `fields` (1.8) are all lookups need; used only before any site has answered. */
 const FALLBACK_INTERNAL_VERSION: Version = { major: 1, minor: 8 };
@@ -28,6 +29,8 @@ export class ProxyServices {
   readonly userTokens?: UserTokenValidator;
   /** What the process may hold of bodies and answers at once ([proxy]memory_budget). */
   readonly memory: MemoryBudget;
+  /** Where each site's items lie in sorted listings, learned from answers: merged pages planned in one round trip. */
+  readonly keyStats = new KeyStats();
 
   constructor(
     readonly config: ProxyConfig,

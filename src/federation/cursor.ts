@@ -69,6 +69,24 @@ const TAG_DONE = 1;
 const TAG_UUID = 2;
 const TAG_TEXT = 3;
 const TAG_SEEK = 4;
+/** Planning hints (offsets, the page's last sort value): never a position, only a guess the merge verifies. */
+const TAG_HINTS = 5;
+
+/**
+ * What the next page's merge may plan with (issue 12): how many items of each
+ * site's stream lie before its position (undefined: not known), and the point
+ * of the merged order where the page ended (the last item's sort value and its
+ * site's ordinal). Hints only: a wrong one costs a round trip, never an item.
+ */
+export interface CursorHints {
+  offsets: ReadonlyArray<number | undefined>;
+  boundary?: { value: unknown; ordinal: number };
+}
+
+export interface CursorState {
+  positions: Position[];
+  hints?: CursorHints;
+}
 
 /** What a cursor is bound to: the listing (path, filters, order), its sites, and the marker beside it (covered by its MAC). */
 export function cursorBinding(parts: { path: string; signature: string; sites: readonly string[]; marker: string }): Buffer {
@@ -77,7 +95,7 @@ export function cursorBinding(parts: { path: string; signature: string; sites: r
     .digest();
 }
 
-export function encodeCursor(binding: Buffer, positions: readonly Position[]): string {
+export function encodeCursor(binding: Buffer, positions: readonly Position[], hints?: CursorHints): string {
   const chunks: Buffer[] = [Buffer.from([FORMAT])];
   for (const p of positions) {
     if (p.kind === 'start') chunks.push(Buffer.from([TAG_START]));
@@ -92,21 +110,49 @@ export function encodeCursor(binding: Buffer, positions: readonly Position[]): s
       chunks.push(Buffer.from([TAG_TEXT, text.length >> 8, text.length & 0xff]), text);
     }
   }
+  if (hints) {
+    const text = Buffer.from(JSON.stringify(hints.boundary ? [hints.boundary.value ?? null, hints.boundary.ordinal] : null), 'utf8');
+    const offsets = Buffer.from(hints.offsets.flatMap((o) => varint(o === undefined || o < 0 ? 0 : o + 1)));
+    // Bounded like the other entries (16-bit lengths); hints that do not fit are left out (they are only hints).
+    if (text.length < 0x10000 && offsets.length < 0x10000 && hints.offsets.length === positions.length) {
+      chunks.push(Buffer.from([TAG_HINTS, text.length >> 8, text.length & 0xff]), text, Buffer.from([offsets.length >> 8, offsets.length & 0xff]), offsets);
+    }
+  }
   const body = Buffer.concat(chunks);
   return Buffer.concat([body, mac(binding, body)]).toString('base64url');
 }
 
+/** LEB128 of a non-negative integer. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  let v = Math.floor(n);
+  while (v >= 0x80) {
+    out.push((v % 0x80) | 0x80);
+    v = Math.floor(v / 0x80);
+  }
+  out.push(v);
+  return out;
+}
+
 /** The positions, or undefined when the cursor is malformed or bound to something else. */
 export function decodeCursor(text: string, binding: Buffer, siteCount: number): Position[] | undefined {
+  return decodeCursorState(text, binding, siteCount)?.positions;
+}
+
+/** The positions and planning hints, or undefined when the cursor is malformed or bound to something else. */
+export function decodeCursorState(text: string, binding: Buffer, siteCount: number): CursorState | undefined {
   if (!/^[A-Za-z0-9_-]+$/.test(text)) return undefined;
   const signed = Buffer.from(text, 'base64url');
   if (signed.length < 1 + MAC_BYTES || signed[0] !== FORMAT) return undefined;
   const buf = signed.subarray(0, signed.length - MAC_BYTES);
   if (!timingSafeEqual(signed.subarray(buf.length), mac(binding, buf))) return undefined;
   const positions: Position[] = [];
+  let hints: CursorHints | undefined;
   let i = 1;
   while (i < buf.length) {
     const tag = buf[i++];
+    // Nothing after the hints.
+    if (hints) return undefined;
     if (tag === TAG_START) positions.push(START);
     else if (tag === TAG_DONE) positions.push(DONE);
     else if (tag === TAG_UUID) {
@@ -135,7 +181,41 @@ export function decodeCursor(text: string, binding: Buffer, siteCount: number): 
       if (!Array.isArray(point) || point.length !== 2 || typeof point[1] !== 'number') return undefined;
       positions.push({ kind: 'seek', value: point[0], ordinal: point[1] });
       i += len;
+    } else if (tag === TAG_HINTS) {
+      // The last entry, once.
+      if (hints || i + 2 > buf.length) return undefined;
+      const len = (buf[i]! << 8) | buf[i + 1]!;
+      i += 2;
+      if (i + len + 2 > buf.length) return undefined;
+      let boundary: unknown;
+      try {
+        boundary = JSON.parse(buf.subarray(i, i + len).toString('utf8'));
+      } catch {
+        return undefined;
+      }
+      i += len;
+      const olen = (buf[i]! << 8) | buf[i + 1]!;
+      i += 2;
+      if (i + olen !== buf.length) return undefined;
+      const offsets: Array<number | undefined> = [];
+      let v = 0;
+      let scale = 1;
+      for (; i < buf.length; i++) {
+        const b = buf[i]!;
+        v += (b & 0x7f) * scale;
+        scale *= 0x80;
+        if (b & 0x80) {
+          if (scale > 2 ** 49) return undefined;
+          continue;
+        }
+        offsets.push(v === 0 ? undefined : v - 1);
+        v = 0;
+        scale = 1;
+      }
+      if (scale !== 1 || offsets.length !== positions.length) return undefined;
+      if (boundary !== null && !(Array.isArray(boundary) && boundary.length === 2 && typeof boundary[1] === 'number')) return undefined;
+      hints = { offsets, boundary: boundary === null ? undefined : { value: (boundary as unknown[])[0], ordinal: (boundary as number[])[1]! } };
     } else return undefined;
   }
-  return positions.length === siteCount ? positions : undefined;
+  return positions.length === siteCount ? { positions, hints } : undefined;
 }

@@ -7,9 +7,10 @@
  */
 import { SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
 import type { SiteClient } from '../sites/site-client.js';
-import { cursorBinding, decodeCursor, encodeCursor, START, type Position } from './cursor.js';
+import { cursorBinding, decodeCursorState, encodeCursor, START, type CursorHints, type Position } from './cursor.js';
+import type { KeyStats } from './key-stats.js';
 import { positionsAfterMarker, resolveSeeks, type MarkerPoint } from './marker-positions.js';
-import { MarkerGoneError, mergeSites, type Item, type StreamSpec } from './merge.js';
+import { MarkerGoneError, mergeSites, type Item, type MergeHints, type StreamSpec } from './merge.js';
 
 export interface ListingRequest {
   sites: readonly SiteClient[];
@@ -23,6 +24,8 @@ export interface ListingRequest {
   resolveMarker: (marker: string) => Promise<MarkerPoint>;
   /** Refuse (503) rather than answer without some sites. */
   strict: boolean;
+  /** What the proxy learns of the sites' key ranges, to plan pages in one round trip (issue 12); none: plan without. */
+  stats?: KeyStats;
 }
 
 export interface ListingPage {
@@ -35,6 +38,8 @@ export interface ListingPage {
   unreadable: Array<{ site: string; id: string }>;
   fetched: number;
   requests: number;
+  /** Rounds of site requests of the merge (not counting marker positioning). */
+  rounds: number;
 }
 
 export async function listMerged(req: ListingRequest): Promise<ListingPage> {
@@ -44,26 +49,43 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
   const binding = (marker: string): Buffer => cursorBinding({ path: req.publicPath, signature, sites: names, marker });
   const failures: Array<{ site: SiteClient; error: Error }> = [];
 
+  const stats = req.stats;
+  let hints: MergeHints = {};
+  if (stats) {
+    hints.stats = { figures: stats.get(signature), observe: (site, o) => stats.observe(signature, site, o) };
+  }
+
   const fromMarker = async (marker: string): Promise<Position[]> => {
     const point = await req.resolveMarker(marker);
     const r = await positionsAfterMarker(sites, point, spec);
     failures.push(...r.failures);
+    hints = { ...hints, offsets: r.offsets, boundary: { value: point.value, ordinal: point.site.ordinal } };
     return r.positions;
   };
 
   let positions: Position[] | undefined;
-  if (req.marker !== undefined && req.cursor !== undefined) positions = decodeCursor(req.cursor, binding(req.marker), sites.length);
+  if (req.marker !== undefined && req.cursor !== undefined) {
+    const state = decodeCursorState(req.cursor, binding(req.marker), sites.length);
+    positions = state?.positions;
+    if (state?.hints) hints = { ...hints, offsets: state.hints.offsets, boundary: state.hints.boundary };
+  }
   // Sites whose place an earlier page could not find (they failed then): looked for again, from the same point.
-  if (positions?.some((p) => p.kind === 'seek')) positions = await resolveSeeks(sites, positions, spec, failures);
+  if (positions?.some((p) => p.kind === 'seek')) {
+    const before = positions;
+    positions = await resolveSeeks(sites, positions, spec, failures);
+    // How far in a re-found site stands is not known.
+    hints = { ...hints, offsets: hints.offsets?.map((o, i) => (before[i]!.kind === 'seek' ? undefined : o)) };
+  }
   positions ??= req.marker !== undefined ? await fromMarker(req.marker) : sites.map(() => START);
 
   let merged;
   try {
-    merged = await mergeSites(sites, positions, spec, req.limit);
+    merged = await mergeSites(sites, positions, spec, req.limit, hints);
   } catch (err) {
     // A site lost the item the cursor pointed at (deleted since): recompute from the plain marker.
     if (!(err instanceof MarkerGoneError) || req.marker === undefined) throw err;
-    merged = await mergeSites(sites, await fromMarker(req.marker), spec, req.limit);
+    const again = await fromMarker(req.marker);
+    merged = await mergeSites(sites, again, spec, req.limit, hints);
   }
   failures.push(...merged.failures);
 
@@ -78,8 +100,13 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
 
   let nextCursor: string | undefined;
   if (merged.items.length === req.limit && merged.items.length > 0) {
-    const last = String(merged.items[merged.items.length - 1]!.item[spec.markerField]);
-    nextCursor = encodeCursor(binding(last), merged.positions);
+    const lastItem = merged.items[merged.items.length - 1]!;
+    const last = String(lastItem.item[spec.markerField]);
+    // Planning hints for the next page: where each site's stream stands in count, and where this page ended.
+    const next: CursorHints | undefined = stats
+      ? { offsets: merged.offsets, boundary: { value: lastItem.item[spec.sortKey], ordinal: lastItem.site.ordinal } }
+      : undefined;
+    nextCursor = encodeCursor(binding(last), merged.positions, next);
   }
   return {
     items: merged.items,
@@ -88,6 +115,7 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
     unreadable: merged.unreadable.map((u) => ({ site: u.site.name, id: u.id })),
     fetched: merged.fetched,
     requests: merged.requests,
+    rounds: merged.rounds,
   };
 }
 

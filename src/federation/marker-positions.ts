@@ -27,23 +27,32 @@ export interface MarkerPoint {
 
 export interface MarkerPositions {
   positions: Position[];
+  /** Items of each site's stream before its position, where the scan counted them (planning hints). */
+  offsets: Array<number | undefined>;
   failures: Array<{ site: SiteClient; error: Error }>;
 }
 
 export async function positionsAfterMarker(sites: readonly SiteClient[], point: MarkerPoint, spec: StreamSpec): Promise<MarkerPositions> {
-  const outcomes = await fanOut(sites, async (site): Promise<Position> => {
-    if (site === point.site) return { kind: 'after', marker: point.marker };
-    return positionAfterPoint(site, point.value, point.site.ordinal, spec);
+  const outcomes = await fanOut(sites, async (site): Promise<Counted> => {
+    if (site === point.site) return { position: { kind: 'after', marker: point.marker }, offset: undefined };
+    return countedPositionAfterPoint(site, point.value, point.site.ordinal, spec);
   });
   const failures: MarkerPositions['failures'] = [];
+  const offsets = outcomes.map((o) => (o.ok ? o.value.offset : undefined));
   const positions = outcomes.map((o): Position => {
-    if (o.ok) return o.value;
+    if (o.ok) return o.value.position;
     failures.push({ site: o.site, error: o.error });
     // Its place in the order is not known yet: left out of this page (named missing), never listed from its start;
     // the next page looks for it again, so the site resumes exactly after the marker (issue 15).
     return { kind: 'seek', value: point.value, ordinal: point.site.ordinal };
   });
-  return { positions, failures };
+  return { positions, offsets, failures };
+}
+
+interface Counted {
+  position: Position;
+  /** Items of the stream before the position (undefined: not counted). */
+  offset: number | undefined;
 }
 
 /**
@@ -52,12 +61,17 @@ export async function positionsAfterMarker(sites: readonly SiteClient[], point: 
  * failure.
  */
 export async function positionAfterPoint(site: SiteClient, value: unknown, ordinal: number, spec: StreamSpec): Promise<Position> {
+  return (await countedPositionAfterPoint(site, value, ordinal, spec)).position;
+}
+
+async function countedPositionAfterPoint(site: SiteClient, value: unknown, ordinal: number, spec: StreamSpec): Promise<Counted> {
   const dir = spec.sortDir === 'desc' ? -1 : 1;
   const sortsBefore = (v: unknown): boolean => {
     const c = compareValues(v, value);
     return (c !== 0 ? c : site.ordinal - ordinal) * dir < 0;
   };
   let position: Position = START;
+  let offset = 0;
   // Bounded: pages, time, a `next` that leads back, the client leaving; each page is dropped once read.
   const scan = new PageScan(site.name, 'positioning a marker', spec.scan, spec.scope);
   const scope = withoutHolding(spec.scope);
@@ -65,10 +79,11 @@ export async function positionAfterPoint(site: SiteClient, value: unknown, ordin
     scan.next(position.kind === 'after' ? position.marker : undefined);
     const page = await fetchSitePage(site, spec, position, spec.maxChunk, scope);
     for (const item of page.items) {
-      if (!sortsBefore(item[spec.sortKey])) return position;
+      if (!sortsBefore(item[spec.sortKey])) return { position, offset };
       position = { kind: 'after', marker: String(item[spec.markerField]) };
+      offset++;
     }
-    if (!page.more) return DONE;
+    if (!page.more) return { position: DONE, offset };
   }
 }
 

@@ -22,6 +22,8 @@ import { holdsUnrepresentable, readJson, readJsonLoose, UNREPRESENTABLE } from '
 import type { ScanLimits } from './scan.js';
 import { compareValues } from './compare.js';
 import { DONE, type Position } from './cursor.js';
+import type { SiteKeyStat, StreamObservation } from './key-stats.js';
+import { planChunks } from './page-plan.js';
 
 export type Item = Record<string, unknown>;
 
@@ -52,16 +54,33 @@ export interface StreamSpec {
   accept?: (site: SiteClient, item: Item) => boolean;
 }
 
+/**
+ * What the first round may be planned with (issue 12). Hints only: the merge
+ * is exact whatever they say.
+ */
+export interface MergeHints {
+  /** Items of each site's stream before its position, when known (aligned with the sites). */
+  offsets?: ReadonlyArray<number | undefined>;
+  /** Where the previous page ended: its last item's sort value and site ordinal. */
+  boundary?: { value: unknown; ordinal: number };
+  /** The listing's learned figures by site name, and where to report what the answers show. */
+  stats?: { figures?: ReadonlyMap<string, SiteKeyStat>; observe(site: string, o: StreamObservation): void };
+}
+
 export interface MergeResult {
   items: Array<{ site: SiteClient; item: Item }>;
   /** Where each site stands after this page, aligned with the input sites. */
   positions: Position[];
+  /** Items of each site's stream before its position, when known. */
+  offsets: Array<number | undefined>;
   failures: Array<{ site: SiteClient; error: Error }>;
   /** Items passed over because the proxy cannot read them faithfully (their site is missing from the page). */
   unreadable: Array<{ site: SiteClient; id: string }>;
   /** Items received from sites (the cost side of "fetched per returned"). */
   fetched: number;
   requests: number;
+  /** Rounds of site requests the page took (a round costs the slowest site's latency). */
+  rounds: number;
 }
 
 /** A site no longer has the item the proxy used as its local marker. */
@@ -160,13 +179,19 @@ class Stream {
   asked = false;
   more: boolean;
   failed = false;
+  readonly startOffset: number | undefined;
+  /** The sort value of the last item the stream passed, when known (what a site's last value is when its next answer is empty). */
+  passed?: { value: unknown };
   /** Where the stream stood when this page began (restored if the site fails during the page). */
   readonly start: Position;
   constructor(
     readonly site: SiteClient,
     public position: Position,
+    /** Items of the stream before `position`, when known. */
+    public offset: number | undefined,
   ) {
     this.start = position;
+    this.startOffset = offset;
     this.more = position.kind !== 'done' && position.kind !== 'seek';
     // A site whose place is still to be found (it failed while it was looked for) is not in this page.
     this.failed = position.kind === 'seek';
@@ -179,8 +204,18 @@ class Stream {
   }
 }
 
-export async function mergeSites(sites: readonly SiteClient[], positions: readonly Position[], spec: StreamSpec, limit: number): Promise<MergeResult> {
-  const streams = sites.map((site, i) => new Stream(site, positions[i]!));
+export async function mergeSites(
+  sites: readonly SiteClient[],
+  positions: readonly Position[],
+  spec: StreamSpec,
+  limit: number,
+  hints: MergeHints = {},
+): Promise<MergeResult> {
+  const streams = sites.map((site, i) => new Stream(site, positions[i]!, positions[i]!.kind === 'start' ? 0 : hints.offsets?.[i]));
+  // The previous page ended on an item of this site: that is where its stream stands.
+  const ended = hints.boundary && streams.find((s) => s.site.ordinal === hints.boundary!.ordinal && s.position.kind === 'after');
+  if (ended) ended.passed = { value: hints.boundary!.value };
+  const stats = hints.stats;
   const dir = spec.sortDir === 'desc' ? -1 : 1;
   const before = (a: Stream, b: Stream): boolean => {
     const c = compareValues(a.peek()[spec.sortKey], b.peek()[spec.sortKey]);
@@ -192,21 +227,35 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
   const failures: MergeResult['failures'] = [];
   let fetched = 0;
   let requests = 0;
+  let rounds = 0;
 
   while (out.length < limit) {
     const starving = streams.filter((s) => !s.failed && s.more && s.buffered === 0);
     if (starving.length > 0) {
       const active = streams.filter((s) => !s.failed && (s.more || s.buffered > 0)).length;
       const need = limit - out.length;
+      // The first round is planned from what the proxy learned of the sites' ranges, when it has learned anything.
+      const planned = stats && starving.every((s) => !s.asked) ? firstRound(starving, need, spec, hints) : undefined;
+      rounds++;
       await Promise.all(
-        starving.map(async (s) => {
+        starving.map(async (s, k) => {
           requests++;
           try {
-            const chunk = s.asked ? refillSize(need, spec.maxChunk) : chunkSize(need, active, spec.maxChunk);
+            const chunk = planned ? planned[k]! : s.asked ? refillSize(need, spec.maxChunk) : chunkSize(need, active, spec.maxChunk);
             s.asked = true;
             // A starving stream has emitted all it fetched, so its position is where it stopped.
-            const page = await fetchSitePage(s.site, spec, s.position, chunk);
+            const from = s.position;
+            const page = await fetchSitePage(s.site, spec, from, chunk);
             fetched += page.items.length;
+            const n = page.items.length;
+            stats?.observe(s.site.name, {
+              fromStart: from.kind === 'start',
+              offset: s.offset,
+              firstValue: n > 0 ? page.items[0]![spec.sortKey] : undefined,
+              lastValue: n > 0 ? page.items[n - 1]![spec.sortKey] : s.passed?.value,
+              count: n,
+              more: page.more,
+            });
             s.buffer = page.items;
             s.head = 0;
             s.more = page.more;
@@ -221,6 +270,7 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
             leaveOut(out, s.site);
             leaveOut(unreadable, s.site);
             s.position = s.start;
+            s.offset = s.startOffset;
           }
         }),
       );
@@ -233,13 +283,32 @@ export async function mergeSites(sites: readonly SiteClient[], positions: readon
     if (UNREADABLE.has(item)) unreadable.push({ site: s.site, id: String(item[spec.markerField]) });
     else if (!spec.accept || spec.accept(s.site, item)) out.push({ site: s.site, item });
     s.position = { kind: 'after', marker: String(item[spec.markerField]) };
+    if (s.offset !== undefined) s.offset++;
+    s.passed = { value: item[spec.sortKey] };
     if (s.buffered > 0) heap.push(s);
   }
 
   for (const s of streams) {
     if (!s.failed && !s.more && s.buffered === 0) s.position = DONE;
   }
-  return { items: out, positions: streams.map((s) => s.position), failures, unreadable, fetched, requests };
+  return { items: out, positions: streams.map((s) => s.position), offsets: streams.map((s) => s.offset), failures, unreadable, fetched, requests, rounds };
+}
+
+/** The first round's chunk per stream, from the learned figures (page-plan.ts). */
+function firstRound(streams: readonly Stream[], need: number, spec: StreamSpec, hints: MergeHints): number[] {
+  return planChunks({
+    streams: streams.map((s) => ({
+      ordinal: s.site.ordinal,
+      atStart: s.position.kind === 'start',
+      offset: s.offset,
+      stat: hints.stats?.figures?.get(s.site.name),
+    })),
+    need,
+    maxChunk: spec.maxChunk,
+    dir: spec.sortDir === 'desc' ? -1 : 1,
+    boundary: hints.boundary,
+    share: (n, active) => chunkSize(n, active, spec.maxChunk),
+  });
 }
 
 /** Removes a site's entries from a page under construction. */

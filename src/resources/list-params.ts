@@ -113,5 +113,6 @@ export function mergedPage(services: ProxyServices, request: FastifyRequest, par
     publicPath: page.publicPath,
     strict: services.config.proxy.strictListing,
     resolveMarker: page.resolveMarker,
+    stats: services.keyStats,
   });
 }

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { configureCursorKey, cursorBinding, decodeCursor, DONE, encodeCursor, START, type Position } from '../../src/federation/cursor.js';
+import { configureCursorKey, cursorBinding, decodeCursor, decodeCursorState, DONE, encodeCursor, START, type Position } from '../../src/federation/cursor.js';
 
 const SITES = ['loc1', 'loc2', 'loc3', 'loc4', 'loc5', 'loc6'];
 const PARTS = { path: '/v1/nodes', signature: 'sort_key=name&sort_dir=asc&detail=false', sites: SITES, marker: 'node-0042' };
@@ -20,6 +20,21 @@ describe('cursor encoding', () => {
   test('mixed positions round-trip exactly', () => {
     const text = encodeCursor(binding, MIXED);
     assert.deepEqual(decodeCursor(text, binding, MIXED.length), MIXED);
+  });
+
+  test('planning hints (offsets, the page boundary) round-trip, signed with the positions', () => {
+    const hints = { offsets: [0, undefined, 5, 200_000, 127, 128], boundary: { value: 'node-0042', ordinal: 3 } };
+    const text = encodeCursor(binding, MIXED, hints);
+    assert.deepEqual(decodeCursorState(text, binding, MIXED.length), { positions: MIXED, hints });
+    assert.deepEqual(decodeCursor(text, binding, MIXED.length), MIXED);
+    const none = encodeCursor(binding, MIXED, { offsets: MIXED.map(() => undefined) });
+    assert.deepEqual(decodeCursorState(none, binding, MIXED.length)?.hints, { offsets: MIXED.map(() => undefined), boundary: undefined });
+    const raw = Buffer.from(text, 'base64url');
+    for (let i = 1; i < raw.length; i++) {
+      const edited = Buffer.from(raw);
+      edited[i]! ^= 0x01;
+      assert.equal(decodeCursorState(edited.toString('base64url'), binding, MIXED.length), undefined, `byte ${i} flipped`);
+    }
   });
 
   test('hyphenless uuid and empty text markers round-trip', () => {
