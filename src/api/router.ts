@@ -16,6 +16,8 @@ import { authorize } from './authorize.js';
 import { planRedaction, redactionHook } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
+import { afterPolicy, checkBody, deferHandlerChecks, NO_ARGUMENTS, type BodySpec, type CheckedBody } from './body.js';
+import { readJson } from '../http/forward.js';
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
@@ -79,13 +81,54 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         const below = entry.since !== undefined && !atLeast(req.ironic.version, entry.since);
         if (below && !entry.belowSince?.afterAuthz) throw belowVersion(entry);
         const query = checkQuery(req, entry);
+        const body = bodySpecOf(entry, req);
+        const bodyContext = { params, minor: req.ironic.version.minor };
+        // Ironic checks the body's shape (args.validate) before its policy; the handler's own checks come after it.
+        const checked: CheckedBody | undefined = body ? checkBody(body, readJson(req), hasBody(req), req.headers['content-type'], bodyContext) : undefined;
         const authz = await authorize({ services, req, entry, params, query });
         if (below) throw belowVersion(entry);
+        if (body && checked) {
+          deferHandlerChecks(req, body, checked, bodyContext);
+          if (!engineAuthorizes(entry)) afterPolicy(req);
+        }
         planRedaction(services, req, entry);
         return engines[entry.engine]!({ services, req, reply, entry, params, query, authz });
       },
     });
   }
+}
+
+/** Entries whose engine checks Ironic's policy itself (it then runs the body's handler checks: afterPolicy). */
+function engineAuthorizes(entry: ApiEntry): boolean {
+  const a = entry.authz;
+  switch (a.check) {
+    case 'policy':
+      return Boolean(a.selfOwned);
+    case 'node':
+      return Boolean(a.rulesFromPatch || a.selfOwnedFallback);
+    case 'allocation-create':
+    case 'runbook':
+    case 'create-on-node':
+      return true;
+    default:
+      return false;
+  }
+}
+
+const hasBody = (req: FastifyRequest): boolean => Buffer.isBuffer(req.body) && req.body.length > 0;
+
+/**
+ * The body spec of the request: the entry's; for a GET none (pecan never
+ * reads a GET's body, so the proxy drops it rather than pass it on); for
+ * any other method without one, no arguments in the body.
+ */
+function bodySpecOf(entry: ApiEntry, req: FastifyRequest): BodySpec | undefined {
+  if (entry.body) return entry.body;
+  if (req.method === 'GET') {
+    req.body = undefined;
+    return undefined;
+  }
+  return NO_ARGUMENTS;
 }
 
 function bodyTooLarge(): Error {

@@ -7,6 +7,8 @@
  * itself (404, or 405 with `Allow`).
  */
 
+import type { BodySpec } from './body.js';
+
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 /**
@@ -218,7 +220,18 @@ export interface ApiEntry {
   engine: EngineKey;
   /** One line for the README's table: what Ironic does, what the proxy does. */
   doc?: string;
-  /** Larger request bodies than the default 1 MiB (provision: configdrives). */
+  /**
+   * The body the Ironic handler takes (src/api/body.ts), checked by the
+   * router before any site is asked. Without it, a GET's body is ignored (as
+   * pecan does) and any other method's JSON object body may hold no keys
+   * (pecan would bind them as arguments).
+   */
+  body?: BodySpec;
+  /**
+   * Larger request bodies than the default 1 MiB (provision: configdrives).
+   * Such a body is read only after the entry's object was located and its
+   * policy passed (src/api/deferred-body.ts), within the memory budget.
+   */
   bodyLimit?: number;
   /**
    * Engine `proxy.missing-argument`: the form exists at Ironic only with this

@@ -10,8 +10,11 @@ import { relaySiteResponse } from './relay.js';
 import { badRequest } from '../errors.js';
 import { readJson as readIronicJson } from '../ironic/json.js';
 import { scopeOf } from './request-scope.js';
+import { afterPolicy } from '../api/body.js';
 
 export function sendAsIs(site: SiteClient, req: FastifyRequest, overrides: { path?: string; body?: Buffer } = {}): Promise<SiteResponse> {
+  // The body's own checks, if an engine has not run them yet: nothing the proxy would refuse is passed on.
+  afterPolicy(req);
   const contentType = req.headers['content-type'];
   const raw = overrides.body ?? (Buffer.isBuffer(req.body) ? req.body : undefined);
   return site.request({

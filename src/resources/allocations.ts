@@ -19,6 +19,7 @@
  *    the node's site.
  *  - a name is unique over all sites (409, Ironic's text).
  */
+import { afterPolicy } from '../api/body.js';
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
@@ -249,6 +250,7 @@ async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
   // The policy first: nothing reaches a site for a caller Ironic would refuse, a malformed body included.
   const body = readable ? (parsed as Doc) : {};
   const rewritten = authorizeCreate(services, req, body);
+  afterPolicy(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
   if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   if (rewritten) {

@@ -11,6 +11,7 @@
  * is the reconcile command's business, not the listing's.
  */
 import { sendAsIs } from '../http/forward.js';
+import { afterPolicy } from '../api/body.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readFromOne, readObject, replicateCreate, replicateDelete, replicateUpdate, type DeleteOptions, type GlobalFamily, type WriteContext } from '../federation/replicate.js';
 import { relaySiteResponse } from '../http/relay.js';
@@ -65,5 +66,6 @@ function relay(services: ProxyServices, req: FastifyRequest, reply: FastifyReply
 }
 
 function rawBody(req: FastifyRequest): Buffer | undefined {
+  afterPolicy(req);
   return Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
 }

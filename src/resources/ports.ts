@@ -12,6 +12,7 @@
  * a site cannot be asked. A port cannot move to a node or portgroup at
  * another site (400).
  */
+import { afterPolicy } from '../api/body.js';
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizeOnNode, Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
@@ -214,6 +215,7 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment) —
   // before anything, a malformed body included, reaches a site.
   await authorizeOnNode(services, req, [`baremetal:${spec.rule}:create`], typeof nodeIdent === 'string' ? nodeIdent : undefined);
+  afterPolicy(req);
   // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
   if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   // No node, or a node no site has: the default site writes Ironic's error.

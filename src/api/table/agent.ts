@@ -21,6 +21,7 @@
  * sends no version header gets — so its `since` is 1 here: the proxy's
  * "not served here" answer is the useful one at any version.
  */
+import { ANY_BODY } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -34,6 +35,7 @@ export const AGENT_ENTRIES: readonly ApiEntry[] = [
     since: 22,
     authz: { ...NOT_SERVED },
     engine: 'agent.not-served',
+    body: ANY_BODY,
     doc: "Agent lookup: served by each site's Ironic, not by the proxy (404 saying so).",
   },
   {
@@ -43,6 +45,7 @@ export const AGENT_ENTRIES: readonly ApiEntry[] = [
     since: 22,
     authz: { ...NOT_SERVED },
     engine: 'agent.not-served',
+    body: ANY_BODY,
     doc: "Agent heartbeat: served by each site's Ironic, not by the proxy.",
   },
   {
@@ -53,6 +56,7 @@ export const AGENT_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { ...NOT_SERVED },
     engine: 'agent.not-served',
+    body: ANY_BODY,
     doc: "Agent inspection data (upstream 1.84, and 1.1): served by each site's Ironic, not by the proxy.",
   },
 ];

@@ -65,6 +65,7 @@
  *   rule: the owner is NOT compared with its project. Ironic 21.4 does so;
  *   so must the proxy.
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -115,6 +116,7 @@ export const ALLOCATION_ENTRIES: readonly ApiEntry[] = [
       restricted: 'baremetal:allocation:create_restricted',
     },
     engine: 'allocation.create',
+    body: createBody('allocation'),
     doc: "Create an allocation (owner rules per 'allocation-create'); sent to the site its candidates or backfilled node live at.",
   },
   {
@@ -126,6 +128,7 @@ export const ALLOCATION_ENTRIES: readonly ApiEntry[] = [
     belowSince: { status: 405, afterAuthz: false },
     authz: { check: 'allocation', rules: ['baremetal:allocation:update'] },
     engine: 'allocation.update',
+    body: PATCH_BODY,
     doc: "Update an allocation's name or extra (owner from 1.60) at its site.",
   },
   {

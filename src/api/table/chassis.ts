@@ -37,6 +37,7 @@
  *   …/nodes are refused by Ironic (403 "Operation not permitted." / 400):
  *   no entry.
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -123,6 +124,7 @@ export const CHASSIS_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'policy', rules: ['baremetal:chassis:create'] },
     engine: 'chassis.create',
+    body: createBody('chassis'),
     doc: 'Create a chassis at every site (one UUID), all or none.',
   },
   {
@@ -133,6 +135,7 @@ export const CHASSIS_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'policy', rules: ['baremetal:chassis:update'] },
     engine: 'chassis.update',
+    body: PATCH_BODY,
     doc: 'Update a chassis at every site.',
   },
   {

@@ -28,6 +28,7 @@
  *   uuid, name (+ links). PATCH: allowed paths (400), then the lookup, then
  *   step and template schema (400).
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -64,6 +65,7 @@ export const DEPLOY_TEMPLATE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { ...BELOW_55_WRITE },
     authz: { check: 'policy', rules: ['baremetal:deploy_template:create'] },
     engine: 'deploy_template.create',
+    body: createBody('template'),
     doc: 'Create a deploy template at every site (one UUID), all or none.',
   },
   {
@@ -75,6 +77,7 @@ export const DEPLOY_TEMPLATE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { ...BELOW_55_WRITE },
     authz: { check: 'policy', rules: ['baremetal:deploy_template:update'] },
     engine: 'deploy_template.update',
+    body: PATCH_BODY,
     doc: 'Update a deploy template at every site.',
   },
   {

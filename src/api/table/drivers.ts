@@ -34,6 +34,7 @@
  *     method it does not declare → 400. Every HTTP method below is routed
  *     to the same handler (checked against Ironic 21.4).
  */
+import { ANY_BODY } from '../body.js';
 import type { ApiEntry, HttpMethod } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -110,6 +111,7 @@ export const DRIVER_ENTRIES: readonly ApiEntry[] = [
       since: 1,
       authz: { check: 'policy', rules: ['baremetal:driver:vendor_passthru'] },
       engine: 'driver.vendor-call',
+      body: ANY_BODY,
       doc: `Call a driver vendor passthru method (${method}, ?method=); at one site that runs the driver.`,
     }),
   ),

@@ -7,6 +7,7 @@
  * without asking a site. The entries also make `Allow` on these paths the
  * one pecan builds.
  */
+import { ANY_BODY } from '../body.js';
 import type { ApiEntry, HttpMethod } from '../types.js';
 
 function missing(path: string, argument: string, since?: number, methods: HttpMethod[] = ['PATCH', 'DELETE']): ApiEntry[] {
@@ -17,6 +18,7 @@ function missing(path: string, argument: string, since?: number, methods: HttpMe
     ...(since !== undefined ? { since, belowSince: { status: 405, afterAuthz: false } } : {}),
     authz: { check: 'public' },
     engine: 'proxy.missing-argument',
+    body: ANY_BODY,
     missingArgument: argument,
     doc: `Ironic acts on the object named by ?${argument}= (refused); without it: 400 Missing mandatory parameter.`,
   }));

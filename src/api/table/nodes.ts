@@ -112,6 +112,7 @@
  *        health (1.109). (Versions after 1.86 from the upstream history,
  *        not checked against code here.)
  */
+import { ANY_BODY, BOOT_DEVICE_BODY, BOOT_MODE_BODY, CONSOLE_BODY, INDICATOR_BODY, MAINTENANCE_BODY, NO_ARGUMENTS, PATCH_BODY, POWER_BODY, PROVISION_BODY, RAID_BODY, SECURE_BOOT_BODY, TRAITS_BODY, VIF_BODY, createBody } from '../body.js';
 import type { ApiEntry, HttpMethod } from '../types.js';
 
 const NODE = { kind: 'node', param: 'node_ident' } as const;
@@ -251,6 +252,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'policy', rules: ['baremetal:node:create'], selfOwned: 'baremetal:node:create:self_owned_node' },
     engine: 'node.create',
+    body: createBody('node'),
     doc: 'Create a node (self-owned by project admins); sent to the site of its conductor group.',
   },
   {
@@ -261,6 +263,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:update'], rulesFromPatch: true },
     engine: 'node.update',
+    body: PATCH_BODY,
     doc: 'Update a node; one rule per patched path (NODE_UPDATE_FIELD_RULES).',
   },
   {
@@ -299,6 +302,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { status: 406, afterAuthz: true },
     authz: { check: 'node', rules: ['baremetal:node:set_raid_state'] },
     engine: 'node.forward',
+    body: RAID_BODY,
     doc: 'Set the target RAID configuration (the body is the configuration).',
   },
   {
@@ -309,6 +313,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:set_power_state'] },
     engine: 'node.forward',
+    body: POWER_BODY,
     doc: 'Change the power state (body: target, timeout).',
   },
   {
@@ -320,6 +325,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { status: 404, afterAuthz: true },
     authz: { check: 'node', rules: ['baremetal:node:set_boot_mode'] },
     engine: 'node.forward',
+    body: BOOT_MODE_BODY,
     doc: 'Change the boot mode (body: target uefi|bios).',
   },
   {
@@ -331,6 +337,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { status: 404, afterAuthz: true },
     authz: { check: 'node', rules: ['baremetal:node:set_secure_boot'] },
     engine: 'node.forward',
+    body: SECURE_BOOT_BODY,
     doc: 'Turn secure boot on or off (body: target boolean).',
   },
   {
@@ -341,6 +348,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:set_provision_state'] },
     engine: 'node.forward',
+    body: PROVISION_BODY,
     bodyLimit: PROVISION_BODY_LIMIT,
     doc: 'Provision state change (body: target, configdrive, clean_steps, deploy_steps, rescue_password, disable_ramdisk).',
   },
@@ -362,6 +370,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:set_console_state'] },
     engine: 'node.forward',
+    body: CONSOLE_BODY,
     doc: 'Start or stop the console (body: enabled).',
   },
 
@@ -386,6 +395,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
       since: 1,
       authz: { check: 'node', rules: ['baremetal:node:vendor_passthru'] },
       engine: 'node.forward',
+      body: ANY_BODY,
       doc: `Call a vendor passthru method (${method}, ?method=).`,
     }),
   ),
@@ -409,6 +419,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:set_boot_device'] },
     engine: 'node.forward',
+    body: BOOT_DEVICE_BODY,
     doc: 'Set the boot device (body: boot_device, persistent).',
   },
   {
@@ -429,6 +440,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 29, // checked by the handler BEFORE the policy: 404
     authz: { check: 'node', rules: ['baremetal:node:inject_nmi'] },
     engine: 'node.forward',
+    body: NO_ARGUMENTS,
     doc: 'Inject a non-maskable interrupt (body {}).',
   },
   {
@@ -460,6 +472,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:set_indicator_state'] },
     engine: 'node.forward',
+    body: INDICATOR_BODY,
     doc: 'Set one indicator (body: state).',
   },
 
@@ -472,6 +485,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node', rules: ['baremetal:node:set_maintenance'] },
     engine: 'node.forward',
+    body: MAINTENANCE_BODY,
     doc: 'Enter maintenance (body: reason).',
   },
   {
@@ -549,6 +563,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 28,
     authz: { check: 'node', rules: ['baremetal:node:vif:attach'] },
     engine: 'node.forward',
+    body: VIF_BODY,
     doc: 'Attach a VIF (body: id, optional port_uuid/portgroup_uuid from 1.67).',
   },
   {
@@ -620,6 +635,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { status: 405, afterAuthz: false },
     authz: { check: 'node', rules: ['baremetal:node:traits:set'] },
     engine: 'node.forward',
+    body: TRAITS_BODY,
     doc: 'Replace all traits (body: traits).',
   },
   {
@@ -631,6 +647,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     belowSince: { status: 405, afterAuthz: false },
     authz: { check: 'node', rules: ['baremetal:node:traits:set'] },
     engine: 'node.forward',
+    body: TRAITS_BODY,
     doc: 'Add one trait (no body).',
   },
   {

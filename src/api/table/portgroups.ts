@@ -60,6 +60,7 @@
  *   GET/PATCH/DELETE …/ports/{port_uuid} and POST …/ports are refused by
  *   Ironic too (403 "Operation not permitted.", before any policy): no entry.
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PORT_DETAIL_QUERY, PORT_LIST_QUERY } from './ports.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
@@ -110,6 +111,7 @@ export const PORTGROUP_ENTRIES: readonly ApiEntry[] = [
     since: 23,
     authz: { check: 'create-on-node', rules: ['baremetal:portgroup:create'] },
     engine: 'portgroup.create',
+    body: createBody('portgroup'),
     doc: "Create a portgroup on node_uuid (rule checked with that node's owner/lessee); sent to the node's site.",
   },
   {
@@ -120,6 +122,7 @@ export const PORTGROUP_ENTRIES: readonly ApiEntry[] = [
     since: 23,
     authz: { check: 'node-object', rules: ['baremetal:portgroup:update'] },
     engine: 'portgroup.update',
+    body: PATCH_BODY,
     doc: "Update a portgroup at its site (no move to another site's node).",
   },
   {

@@ -73,6 +73,7 @@
  *
  * Version gate: none (ports exist since 1.1).
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -143,6 +144,7 @@ export const PORT_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'create-on-node', rules: ['baremetal:port:create'] },
     engine: 'port.create',
+    body: createBody('port'),
     doc: "Create a port on node_uuid (rule checked with that node's owner/lessee); sent to the node's site, MAC unique over all sites.",
   },
   {
@@ -153,6 +155,7 @@ export const PORT_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'node-object', rules: ['baremetal:port:update'] },
     engine: 'port.update',
+    body: PATCH_BODY,
     doc: "Update a port; at the port's site (no move to another site's node).",
   },
   {

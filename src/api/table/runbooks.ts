@@ -47,6 +47,7 @@
  * baremetal:runbook:use (running a runbook on a node) is a check of PUT
  * /v1/nodes/{node_ident}/states/provision, i.e. nodes.ts's business.
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -98,6 +99,7 @@ export const RUNBOOK_ENTRIES: readonly ApiEntry[] = [
     belowSince: { ...BELOW_92_WRITE },
     authz: { check: 'policy', rules: ['baremetal:runbook:create'] },
     engine: 'runbook.create',
+    body: createBody('runbook'),
     doc: 'Create a runbook at every site (project callers: own, not public), all or none.',
   },
   {
@@ -116,6 +118,7 @@ export const RUNBOOK_ENTRIES: readonly ApiEntry[] = [
       ],
     },
     engine: 'runbook.update',
+    body: PATCH_BODY,
     doc: 'Update a runbook at every site (owner/public paths have rules of their own).',
   },
   {

@@ -52,6 +52,7 @@
  * (get, list, list_all, create, update, delete); connectors and targets
  * share them.
  */
+import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -101,6 +102,7 @@ export const VOLUME_ENTRIES: readonly ApiEntry[] = [
     since: 32,
     authz: { check: 'create-on-node', rules: ['baremetal:volume:create'] },
     engine: 'volume_connector.create',
+    body: createBody('connector'),
     doc: "Create a volume connector on node_uuid; sent to the node's site.",
   },
   {
@@ -111,6 +113,7 @@ export const VOLUME_ENTRIES: readonly ApiEntry[] = [
     since: 32,
     authz: { check: 'node-object', rules: ['baremetal:volume:update'] },
     engine: 'volume_connector.update',
+    body: PATCH_BODY,
     doc: 'Update a volume connector at its site.',
   },
   {
@@ -151,6 +154,7 @@ export const VOLUME_ENTRIES: readonly ApiEntry[] = [
     since: 32,
     authz: { check: 'create-on-node', rules: ['baremetal:volume:create'] },
     engine: 'volume_target.create',
+    body: createBody('target'),
     doc: "Create a volume target on node_uuid; sent to the node's site.",
   },
   {
@@ -161,6 +165,7 @@ export const VOLUME_ENTRIES: readonly ApiEntry[] = [
     since: 32,
     authz: { check: 'node-object', rules: ['baremetal:volume:update'] },
     engine: 'volume_target.update',
+    body: PATCH_BODY,
     doc: 'Update a volume target at its site.',
   },
   {
