@@ -21,7 +21,7 @@
  * `handler` checks: the router runs them after the authorisation, so a
  * caller Ironic would refuse still gets the 403 first.
  */
-import { badRequest } from '../errors.js';
+import { badRequest, conflict } from '../errors.js';
 import { schemaError, type JsonSchema } from '../ironic/json-schema.js';
 import { pyRepr, pyStr } from '../ironic/py-repr.js';
 
@@ -29,6 +29,11 @@ import { pyRepr, pyStr } from '../ironic/py-repr.js';
 export interface BodyContext {
   params: Readonly<Record<string, string>>;
   minor: number;
+}
+
+/** What a handler check may read besides: the node the request is about, at its site (when known). */
+export interface HandlerContext extends BodyContext {
+  readNode?: () => Promise<Record<string, unknown>>;
 }
 
 /** One keyword argument's check (ironic/common/args.py): returns normally, or throws Ironic's 400. */
@@ -44,7 +49,7 @@ export type BodySpec =
       /** `args.types(…)`. */
       types?: readonly PyType[];
       /** Checks of the handler itself, after the policy. */
-      handler?: (doc: unknown, ctx: BodyContext) => void;
+      handler?: (doc: unknown, ctx: HandlerContext) => void | Promise<void>;
       /** One line for the README. */
       doc?: string;
     }
@@ -52,7 +57,9 @@ export type BodySpec =
       kind: 'arguments';
       /** The handler's keyword arguments that may come in the body, in its order; `required` ones have no default. */
       args: ReadonlyArray<{ name: string; check?: ArgCheck; required?: boolean }>;
-      handler?: (args: Readonly<Record<string, unknown>>, ctx: BodyContext) => void;
+      handler?: (args: Readonly<Record<string, unknown>>, ctx: HandlerContext) => void | Promise<void>;
+      /** The handler check reads the node's state: it runs where the node's site is known (forwarding). */
+      readsNode?: boolean;
       doc?: string;
     }
   /** Vendor passthru: any JSON value is the driver's data. */
@@ -161,33 +168,38 @@ export function checkBody(spec: BodySpec, parsed: unknown, hasBody: boolean, con
   }
 }
 
-const pending = new WeakMap<object, () => void>();
+type PendingCheck = (readNode?: HandlerContext['readNode']) => void | Promise<void>;
+
+const pending = new WeakMap<object, PendingCheck>();
 
 /** Notes the handler-level checks of a request, to be run once its policy passed (afterPolicy). */
 export function deferHandlerChecks(req: object, spec: BodySpec, checked: CheckedBody, ctx: BodyContext): void {
-  pending.set(req, () => checkBodyInHandler(spec, checked, ctx));
+  pending.set(req, (readNode) => checkBodyInHandler(spec, checked, { ...ctx, readNode }));
 }
+
+/** Whether the handler checks need the node's site (then they run when the request is forwarded). */
+export const handlerReadsNode = (spec: BodySpec): boolean => spec.kind === 'arguments' && spec.readsNode === true;
 
 /**
  * Runs the request's handler-level body checks, once: the router calls it
  * after the policy it checks itself; engines that check the policy
  * themselves (creates, a node PATCH) call it after theirs; and every
- * forwarding of the client's body calls it, so that none can skip it.
+ * forwarding of the client's body calls it (with the node's site), so that
+ * none can skip it.
  */
-export function afterPolicy(req: object): void {
+export async function afterPolicy(req: object, readNode?: HandlerContext['readNode']): Promise<void> {
   const run = pending.get(req);
   if (!run) return;
   pending.delete(req);
-  run();
+  await run(readNode);
 }
 
 /** The handler-level checks (after Ironic's policy). */
-export function checkBodyInHandler(spec: BodySpec, checked: CheckedBody, ctx: BodyContext): void {
+async function checkBodyInHandler(spec: BodySpec, checked: CheckedBody, ctx: HandlerContext): Promise<void> {
   if (spec.kind === 'document') {
     if (checked.value === null && spec.schema) throw badRequest(schemaError(spec.name, spec.schema, null)!);
-    spec.handler?.(checked.value, ctx);
-  }
-  else if (spec.kind === 'arguments') spec.handler?.(checked.value as Record<string, unknown>, ctx);
+    await spec.handler?.(checked.value, ctx);
+  } else if (spec.kind === 'arguments') await spec.handler?.(checked.value as Record<string, unknown>, ctx);
 }
 
 const isDict = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -268,11 +280,17 @@ export const PROVISION_BODY: BodySpec = {
     { name: 'service_steps', check: arg.types('NoneType', 'list') },
     { name: 'runbook', check: arg.string },
   ],
-  handler: (args) => {
+  // A target outside the verbs is Ironic's "can not be performed … in state" (or the node's lock, 409): its text
+  // needs the node, read at its site; the request itself never reaches it.
+  readsNode: true,
+  handler: async (args, ctx) => {
     const target = args.target;
-    if (typeof target === 'string' && !(PROVISION_TARGETS as readonly string[]).includes(target)) {
-      throw badRequest(`The requested action "${target}" is not a provision state target: one of ${PROVISION_TARGETS.join(', ')}.`);
+    if (typeof target !== 'string' || (PROVISION_TARGETS as readonly string[]).includes(target)) return;
+    const node = ctx.readNode ? await ctx.readNode() : {};
+    if (typeof node.reservation === 'string' && node.reservation) {
+      throw conflict(`Node ${pyStr(node.uuid)} is locked by host ${node.reservation}, please retry after the current operation is completed.`);
     }
+    throw badRequest(`The requested action "${target}" can not be performed on node "${pyStr(node.uuid ?? ctx.params.node_ident)}" while it is in state "${pyStr(node.provision_state)}".`);
   },
   doc: '{target (one of the verbs), configdrive, clean_steps, deploy_steps, service_steps, rescue_password, disable_ramdisk, runbook}',
 };
@@ -285,14 +303,15 @@ export const POWER_BODY: BodySpec = {
     { name: 'target', check: arg.string, required: true },
     { name: 'timeout', check: arg.integer },
   ],
-  handler: (args) => {
-    // Ironic's order: the timeout, then the target.
+  readsNode: true,
+  handler: async (args, ctx) => {
+    // Ironic's order: the timeout, then the target (its text names the node as asked and its power state).
     const timeout = pyInt(args.timeout);
     if (timeout !== null && timeout < 1) throw badRequest('timeout has to be positive integer');
     const target = args.target;
-    if (typeof target === 'string' && !(POWER_TARGETS as readonly string[]).includes(target)) {
-      throw badRequest(`The requested action "${target}" is not a power state target: one of ${POWER_TARGETS.join(', ')}.`);
-    }
+    if (typeof target !== 'string' || (POWER_TARGETS as readonly string[]).includes(target)) return;
+    const node = ctx.readNode ? await ctx.readNode() : {};
+    throw badRequest(`The requested action "${target}" can not be performed on node "${ctx.params.node_ident}" while it is in state "${pyStr(node.power_state)}".`);
   },
   doc: '{target (power on|power off|rebooting|soft power off|soft rebooting), timeout (positive integer)}',
 };

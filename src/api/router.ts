@@ -16,7 +16,7 @@ import { authorize } from './authorize.js';
 import { planRedaction, redactionHook } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
-import { afterPolicy, checkBody, deferHandlerChecks, NO_ARGUMENTS, type BodySpec, type CheckedBody } from './body.js';
+import { afterPolicy, checkBody, deferHandlerChecks, handlerReadsNode, NO_ARGUMENTS, type BodySpec, type CheckedBody } from './body.js';
 import { readJson } from '../http/forward.js';
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
@@ -89,7 +89,8 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         if (below) throw belowVersion(entry);
         if (body && checked) {
           deferHandlerChecks(req, body, checked, bodyContext);
-          if (!engineAuthorizes(entry)) afterPolicy(req);
+          // Otherwise the engine runs them after its own policy check, or the forwarding with the node's site.
+          if (!engineAuthorizes(entry) && !handlerReadsNode(body)) await afterPolicy(req);
         }
         planRedaction(services, req, entry);
         return engines[entry.engine]!({ services, req, reply, entry, params, query, authz });

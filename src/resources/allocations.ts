@@ -250,7 +250,7 @@ async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
   // The policy first: nothing reaches a site for a caller Ironic would refuse, a malformed body included.
   const body = readable ? (parsed as Doc) : {};
   const rewritten = authorizeCreate(services, req, body);
-  afterPolicy(req);
+  await afterPolicy(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
   if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   if (rewritten) {

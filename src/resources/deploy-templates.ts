@@ -54,8 +54,8 @@ export function globalObjectEngines(services: ProxyServices, family: GlobalFamil
   return {
     [`${key}.list`]: async (c) => relay(services, c.req, c.reply, await readFromOne(sites(), (s) => sendAsIs(s, c.req))),
     [`${key}.show`]: async (c) => relay(services, c.req, c.reply, await readObject(sites(), (s) => sendAsIs(s, c.req))),
-    [`${key}.create`]: async (c) => relay(services, c.req, c.reply, await replicateCreate(family, ctx(c.req), rawBody(c.req))),
-    [`${key}.update`]: async (c) => relay(services, c.req, c.reply, await replicateUpdate(family, ctx(c.req), objectIdent(c), rawBody(c.req))),
+    [`${key}.create`]: async (c) => relay(services, c.req, c.reply, await replicateCreate(family, ctx(c.req), await rawBody(c.req))),
+    [`${key}.update`]: async (c) => relay(services, c.req, c.reply, await replicateUpdate(family, ctx(c.req), objectIdent(c), await rawBody(c.req))),
     [`${key}.delete`]: async (c) =>
       relay(services, c.req, c.reply, await replicateDelete(family, ctx(c.req), objectIdent(c), opts.deleteOptions?.(services, c.req))),
   };
@@ -65,7 +65,7 @@ function relay(services: ProxyServices, req: FastifyRequest, reply: FastifyReply
   return relaySiteResponse(req, reply, services.registry.linkSource(answer.site), answer.res);
 }
 
-function rawBody(req: FastifyRequest): Buffer | undefined {
-  afterPolicy(req);
+async function rawBody(req: FastifyRequest): Promise<Buffer | undefined> {
+  await afterPolicy(req);
   return Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
 }

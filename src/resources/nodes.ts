@@ -173,7 +173,7 @@ async function createNode(c: EngineContext): Promise<FastifyReply> {
   // The policy first: nothing reaches a site for a caller Ironic would refuse, a malformed body included.
   const creds = requestCredentials(services, req);
   const owner = creds ? authorizeCreate(services, creds, fields) : undefined;
-  afterPolicy(req);
+  await afterPolicy(req);
   // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
   if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   const group = fields.conductor_group ?? '';
@@ -306,7 +306,7 @@ async function updateNode(c: EngineContext): Promise<FastifyReply> {
   // The per-field rules of the patch (the visibility check comes first, with the first rule); a body that
   // is not a patch is checked against baremetal:node:update before its site answers Ironic's error.
   const node = await authorizeNodeRules(services, req, ident, nodePatchRules(patch));
-  afterPolicy(req);
+  await afterPolicy(req);
   if (node) services.nodes.remember(node.site, ident);
   const creds = requestCredentials(services, req);
   if (creds && Array.isArray(patch)) await checkOwnerChangeOfActiveNode(services, req, creds, ident, patch);

@@ -215,7 +215,7 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment) —
   // before anything, a malformed body included, reaches a site.
   await authorizeOnNode(services, req, [`baremetal:${spec.rule}:create`], typeof nodeIdent === 'string' ? nodeIdent : undefined);
-  afterPolicy(req);
+  await afterPolicy(req);
   // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
   if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   // No node, or a node no site has: the default site writes Ironic's error.

@@ -22,7 +22,7 @@ function faultOf(text: string): string {
 }
 
 /** [method, path (N = the node), body text, status, faultstring] — Ironic 21.4's answers unless noted. */
-export const MALFORMED_BODIES: ReadonlyArray<readonly [string, string, string, number, string]> = [
+export const MALFORMED_BODIES: ReadonlyArray<readonly [string, string, string, number, string | RegExp]> = [
   ['PATCH', '/v1/nodes/N', '{}', 400, "Schema error for patch: {} is not of type 'array'"],
   ['PATCH', '/v1/nodes/N', '[{"op":"foo","path":"/extra/a","value":1}]', 400, "Schema error for patch: 'foo' is not one of ['add', 'replace', 'remove']"],
   ['PATCH', '/v1/nodes/N', '[{"op":"add","path":"extra/a","value":1}]', 400, "Schema error for patch: 'extra/a' does not match '^(/[\\\\w-]+)+$'"],
@@ -57,9 +57,9 @@ export const MALFORMED_BODIES: ReadonlyArray<readonly [string, string, string, n
     400,
     "Invalid disable_ramdisk: Unrecognized value 'maybe', acceptable values are: '0', '1', 'f', 'false', 'n', 'no', 'off', 'on', 't', 'true', 'y', 'yes'",
   ],
-  // Ironic names the node's state (its 400 needs the node): the proxy's own text.
-  ['PUT', '/v1/nodes/N/states/provision', '{"target":"bogus"}', 400, 'The requested action "bogus" is not a provision state target: one of active, deploy, rebuild, deleted, undeploy, manage, provide, inspect, abort, clean, adopt, rescue, unrescue, unhold, service.'],
-  ['PUT', '/v1/nodes/N/states/power', '{"target":"bogus"}', 400, 'The requested action "bogus" is not a power state target: one of power on, power off, rebooting, soft power off, soft rebooting.'],
+  // Ironic's text names the node's state: the proxy reads the node (GET) at its site, the PUT never goes there.
+  ['PUT', '/v1/nodes/N/states/provision', '{"target":"bogus"}', 400, /^The requested action "bogus" can not be performed on node "[0-9a-f-]{36}" while it is in state "[a-z ]+"\.$/],
+  ['PUT', '/v1/nodes/N/states/power', '{"target":"bogus"}', 400, /^The requested action "bogus" can not be performed on node "[0-9a-f-]{36}" while it is in state "(power on|power off|None)"\.$/],
   ['PUT', '/v1/nodes/N/states/power', '{"target":"power on","timeout":-1}', 400, 'timeout has to be positive integer'],
   ['PUT', '/v1/nodes/N/states/power', '{"target":"power on","timeout":0}', 400, 'timeout has to be positive integer'],
   ['PUT', '/v1/nodes/N/states/power', '{"target":"power on","timeout":"abc"}', 400, 'Expected an integer for timeout: abc'],
@@ -128,7 +128,8 @@ describe('request bodies are checked against their entry before any site is aske
       const r = await fetch(`${fleet.url}${path.replace('/N', `/${node}`)}`, { method, headers: V, body });
       const got = await r.text();
       assert.equal(r.status, status, got);
-      assert.equal(faultOf(got), text);
+      if (typeof text === 'string') assert.equal(faultOf(got), text);
+      else assert.match(faultOf(got), text);
       assert.deepEqual(writes().slice(before), [], 'no write reached the site');
     });
   }
