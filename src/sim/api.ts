@@ -442,10 +442,7 @@ export class SimApi implements World {
   private readonly routes: Readonly<Record<string, (ctx: Ctx, rest: string[], jsonSuffix: boolean) => Reply>> = {
     nodes: (ctx, rest, jsonSuffix) => this.routeNodes(ctx, rest, jsonSuffix),
     ports: (ctx, rest) => routePorts(this, ctx, rest),
-    portgroups: (ctx, rest) => {
-      if (ctx.minor < 23) throw new RoutingError(404);
-      return routePortgroups(this, ctx, rest);
-    },
+    portgroups: (ctx, rest) => routePortgroups(this, ctx, rest),
     chassis: (ctx, rest) => routeChassis(this, ctx, rest, (c, uuid, detail) => this.listNodes(c, detail, uuid)),
     drivers: (ctx, rest) => routeDrivers(this, ctx, rest),
     volume: (ctx, rest) => routeVolume(this, ctx, rest),

@@ -390,13 +390,13 @@ export function collectionBody(
   url: string,
   params: ReadonlyArray<readonly [string, string | undefined]>,
   fields: readonly string[] | undefined,
-  keyField = 'uuid',
+  /** The marker of the next page: the last record's key (read before the fields are cut). */
+  lastKey: string | undefined,
 ): { status: number; body: string } {
   const doc: Record<string, unknown> = { [itemName]: items };
   if (items.length && items.length === limit) {
-    const last = items[items.length - 1]!;
     const all: Array<readonly [string, string | undefined]> = [...params, ['fields', fields && fields.length ? fields.join(',') : undefined]];
-    doc.next = ironicNextLink(ctx.base, url, all, limit, String(last[keyField]));
+    doc.next = ironicNextLink(ctx.base, url, all, limit, String(lastKey));
   }
   return ok(doc);
 }

@@ -165,10 +165,9 @@ function listAllocations(w: World, ctx: Ctx): Reply {
   if (resourceClass !== undefined) preds.push((x) => x.resource_class === resourceClass);
   if (state !== undefined) preds.push((x) => x.state === state);
   if (owner !== undefined) preds.push((x) => x.owner === owner);
-  const items = w.allocations
-    .page({ sortKey: a.sortKey, sortDir, limit, marker, filter: preds.length ? (x) => preds.every((p) => p(x)) : undefined })
-    .map((x) => renderAllocation(w, ctx, x, a.fields));
-  return collectionBody(ctx, 'allocations', items, limit, 'allocations', [['sort_key', a.sortKey], ['sort_dir', sortDir]], a.fields);
+  const recs = w.allocations.page({ sortKey: a.sortKey, sortDir, limit, marker, filter: preds.length ? (x) => preds.every((p) => p(x)) : undefined });
+  const items = recs.map((x) => renderAllocation(w, ctx, x, a.fields));
+  return collectionBody(ctx, 'allocations', items, limit, 'allocations', [['sort_key', a.sortKey], ['sort_dir', sortDir]], a.fields, recs.at(-1)?.uuid);
 }
 
 function createAllocation(w: World, ctx: Ctx): Reply {

@@ -124,13 +124,14 @@ function listChassis(w: World, ctx: Ctx, detailPath: boolean): Reply {
   let marker: ChassisRec | undefined;
   if (a.marker) marker = getChassis(w, a.marker);
   checkSortColumn(SPEC, a.sortKey);
-  const items = w.chassis.page({ sortKey: a.sortKey, sortDir, limit, marker }).map((c) => renderChassis(ctx, c, fields));
+  const recs = w.chassis.page({ sortKey: a.sortKey, sortDir, limit, marker });
+  const items = recs.map((c) => renderChassis(ctx, c, fields));
   const params: Array<readonly [string, string | undefined]> = [
     ['sort_key', a.sortKey],
     ['sort_dir', sortDir],
     ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
   ];
-  return collectionBody(ctx, 'chassis', items, limit, detailPath ? 'chassis/detail' : 'chassis', params, fields);
+  return collectionBody(ctx, 'chassis', items, limit, detailPath ? 'chassis/detail' : 'chassis', params, fields, recs.at(-1)?.uuid);
 }
 
 function createChassis(w: World, ctx: Ctx): Reply {

@@ -41,8 +41,8 @@ function checkName(name: string, v: unknown): void {
 }
 
 export function routeConductors(w: World, ctx: Ctx, rest: string[]): Reply {
-  if (ctx.minor < 49) throw new RoutingError(404);
   if (ctx.method !== 'GET') throw new RoutingError(405);
+  if (ctx.minor < 49) throw new Fault(404, 'Resource could not be found.');
   const all = conductors(w);
   const fieldGate = (f: readonly string[] | undefined): void => {
     if (f && f.includes('conductor_group') && ctx.minor < 46) throw notAcceptable();
@@ -75,7 +75,7 @@ export function routeConductors(w: World, ctx: Ctx, rest: string[]): Reply {
       ['sort_dir', sortDir],
       ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
     ];
-    return collectionBody(ctx, 'conductors', page.map((c) => render(ctx, c, fields)), limit, 'conductors', params, fields, 'hostname');
+    return collectionBody(ctx, 'conductors', page.map((c) => render(ctx, c, fields)), limit, 'conductors', params, fields, page.at(-1)?.hostname);
   }
   if (rest.length > 1) throw new RoutingError(404);
   checkArgs(ctx, ['hostname', 'fields']);

@@ -247,13 +247,14 @@ function list(w: World, k: Kind, ctx: Ctx): Reply {
     if (!marker) throw new Fault(404, `${k.noun} ${markerRaw as string} could not be found.`);
   }
   checkSortColumn(k.spec, a.sortKey);
-  const items = k.table(w).page({ sortKey: a.sortKey, sortDir, limit, marker }).map((t) => render(k, ctx, t, fields));
+  const recs = k.table(w).page({ sortKey: a.sortKey, sortDir, limit, marker });
+  const items = recs.map((t) => render(k, ctx, t, fields));
   const params: Array<readonly [string, string | undefined]> = [
     ['sort_key', a.sortKey],
     ['sort_dir', sortDir],
     ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
   ];
-  return collectionBody(ctx, k.resource, items, limit, k.resource, params, fields);
+  return collectionBody(ctx, k.resource, items, limit, k.resource, params, fields, recs.at(-1)?.uuid);
 }
 
 function create(w: World, k: Kind, ctx: Ctx): Reply {

@@ -39,7 +39,7 @@ import {
 } from '../kit.js';
 import type { NodeRec } from '../node-model.js';
 import type { World } from '../world.js';
-import { routePorts } from './ports.js';
+import { checkPortListParents, routePorts } from './ports.js';
 
 export interface PortgroupRec extends ObjRec {
   name: string | null;
@@ -113,7 +113,8 @@ export function renderPortgroup(w: World, ctx: Ctx, pg: PortgroupRec, fields?: r
 
 export function routePortgroups(w: World, ctx: Ctx, rest: string[], parentNode?: string): Reply {
   const m = ctx.method;
-  // allow_portgroups (1.23): the controller answers NotFound below it
+  // allow_portgroups (1.23): the controller's methods answer NotFound below it
+  if (ctx.minor < 23) throw new Fault(404, 'Resource could not be found.');
   if (rest.length === 0) {
     if (m === 'GET') return listPortgroups(w, ctx, parentNode, false);
     if (m === 'POST') return createPortgroup(w, ctx, parentNode);
@@ -144,6 +145,7 @@ function listPortgroups(w: World, ctx: Ctx, parentNode: string | undefined, deta
   let node = argUuidOrName('node', q.get('node'));
   const address = argMac('address', q.get('address'));
   const a = readListQuery(q, detailPath);
+  checkPortListParents(w, { node: parentNode });
   if (parentNode) node = parentNode;
   let fields: string[] | undefined;
   if (!detailPath) {
@@ -175,7 +177,7 @@ function listPortgroups(w: World, ctx: Ctx, parentNode: string | undefined, deta
     ['sort_dir', sortDir],
     ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
   ];
-  return collectionBody(ctx, 'portgroups', items.map((pg) => renderPortgroup(w, ctx, pg, fields)), limit, detailPath ? 'portgroups/detail' : 'portgroups', params, fields);
+  return collectionBody(ctx, 'portgroups', items.map((pg) => renderPortgroup(w, ctx, pg, fields)), limit, detailPath ? 'portgroups/detail' : 'portgroups', params, fields, items.at(-1)?.uuid);
 }
 
 function showPortgroup(w: World, ctx: Ctx, ident: string, parentNode: string | undefined): Reply {

@@ -139,6 +139,22 @@ export function routePorts(w: World, ctx: Ctx, rest: string[], parent: PortParen
   throw new RoutingError(405);
 }
 
+/**
+ * api_utils.check_port_list_policy's reading of the parents: a parent
+ * portgroup by UUID only, a parent node by UUID only — a miss of either is
+ * worded as the portgroup's (`Portgroup None` under a node).
+ */
+export function checkPortListParents(w: World, parent: PortParent): void {
+  let node = parent.node;
+  if (parent.portgroup) {
+    const pg = w.portgroups.get(parent.portgroup);
+    if (!pg) throw new Fault(404, `Portgroup ${parent.portgroup} could not be found.`);
+    node = w.store.getById(pg.node_id)?.uuid;
+    return;
+  }
+  if (node && !w.store.getByUuid(node)) throw new Fault(404, 'Portgroup None could not be found.');
+}
+
 function listPorts(w: World, ctx: Ctx, parent: PortParent, detailPath: boolean): Reply {
   const q = ctx.query;
   checkArgs(ctx, detailPath
@@ -150,6 +166,7 @@ function listPorts(w: World, ctx: Ctx, parent: PortParent, detailPath: boolean):
   const a = readListQuery(q, detailPath);
   let portgroup = argUuidOrName('portgroup', q.get('portgroup'));
   const shard = argStringList('shard', q.get('shard'));
+  checkPortListParents(w, parent);
   if (parent.node) node = parent.node;
   if (parent.portgroup) portgroup = parent.portgroup;
   let fields: string[] | undefined;
@@ -197,7 +214,7 @@ function listPorts(w: World, ctx: Ctx, parent: PortParent, detailPath: boolean):
     ['sort_dir', sortDir],
     ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
   ];
-  return collectionBody(ctx, 'ports', items, limit, detailPath ? 'ports/detail' : 'ports', params, fields);
+  return collectionBody(ctx, 'ports', items, limit, detailPath ? 'ports/detail' : 'ports', params, fields, ports.at(-1)?.uuid);
 }
 
 function getPort(w: World, uuid: string): PortRec {
@@ -248,7 +265,8 @@ function createPort(w: World, ctx: Ctx, parent: PortParent): Reply {
   let pg: PortgroupRec | undefined;
   if (port.portgroup_uuid) {
     pg = bodyPortgroup(w, String(port.portgroup_uuid));
-    if (pg.node_id !== node.id) throw new Fault(400, 'Port can not be added to a portgroup belonging to a different node.');
+    // exception.BadRequest has no code of its own: a 500
+    if (pg.node_id !== node.id) throw new Fault(500, 'Port can not be added to a portgroup belonging to a different node.');
   }
   if (port.is_smartnic) {
     const llc = port.local_link_connection;

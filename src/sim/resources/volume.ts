@@ -206,7 +206,7 @@ function getOne(w: World, k: Kind, uuid: string): VolRec {
 
 function powerOff(n: NodeRec, action: string): void {
   if (n.power_state !== 'power off') {
-    throw new Fault(400, `The requested action "${action}" can not be performed on node "${n.uuid}" while it is in state "${String(n.power_state)}".`);
+    throw new Fault(400, `The requested action "${action}" can not be performed on node "${n.uuid}" while it is in state "${n.power_state === null || n.power_state === undefined ? 'None' : String(n.power_state)}".`);
   }
 }
 
@@ -228,13 +228,14 @@ function list(w: World, k: Kind, ctx: Ctx, parentNode: NodeRec | undefined): Rep
     filter = (r) => r.node_id === n.id;
   }
   checkSortColumn(k.spec, a.sortKey);
-  const items = k.table(w).page({ sortKey: a.sortKey, sortDir, limit, marker, filter }).map((r) => render(w, k, ctx, r, fields));
+  const recs = k.table(w).page({ sortKey: a.sortKey, sortDir, limit, marker, filter });
+  const items = recs.map((r) => render(w, k, ctx, r, fields));
   const params: Array<readonly [string, string | undefined]> = [
     ['sort_key', a.sortKey],
     ['sort_dir', sortDir],
     ['detail', a.detail === undefined ? 'None' : pyBool(a.detail)],
   ];
-  return collectionBody(ctx, k.what, items, limit, k.spec.resource, params, fields);
+  return collectionBody(ctx, k.what, items, limit, k.spec.resource, params, fields, recs.at(-1)?.uuid);
 }
 
 function create(w: World, k: Kind, ctx: Ctx, parentNode: NodeRec | undefined): Reply {
