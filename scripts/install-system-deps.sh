@@ -1,7 +1,11 @@
 #!/bin/sh
 # Install the real OpenStack parts the integration tests run against:
 # Ironic (API + conductor), its CLI (python-ironicclient / openstackclient),
-# openstacksdk, Keystone (+ gunicorn to serve it) and nginx (TLS front end).
+# openstacksdk, Keystone (+ gunicorn to serve it) and nginx (TLS front end);
+# chromium for the status page's browser test (driven by puppeteer-core, which
+# downloads no browser) and prometheus for promtool, which checks the alert
+# rules in deploy/prometheus/ — these two without their recommended packages
+# (no exporters, no services).
 #
 # Idempotent and non-interactive: installs only what is missing and runs
 # `apt-get update` once, only when something is missing. Needs root (or sudo)
@@ -12,6 +16,7 @@ set -eu
 
 PACKAGES="python3-ironic python3-ironicclient python3-openstacksdk \
 python3-openstackclient nginx-light python3-keystone python3-gunicorn"
+LEAN_PACKAGES="chromium prometheus"
 
 log() { printf '%s\n' "install-system-deps: $*"; }
 die() { printf '%s\n' "install-system-deps: ERROR: $*" >&2; exit 1; }
@@ -23,11 +28,13 @@ is_installed() {
 }
 
 missing=""
-for p in $PACKAGES; do
+lean_missing=""
+for p in $PACKAGES $LEAN_PACKAGES; do
     if is_installed "$p"; then
         log "already installed: $p"
     else
         missing="$missing $p"
+        case " $LEAN_PACKAGES " in *" $p "*) lean_missing="$lean_missing $p" ;; esac
     fi
 done
 
@@ -54,9 +61,20 @@ APT="$SUDO env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 log "running apt-get update"
 $APT update || die "apt-get update failed"
 
-log "installing:$missing"
-# shellcheck disable=SC2086
-$APT install $missing || die "apt-get install failed for:$missing"
+full_missing=""
+for p in $missing; do
+    case " $LEAN_PACKAGES " in *" $p "*) ;; *) full_missing="$full_missing $p" ;; esac
+done
+if [ -n "$full_missing" ]; then
+    log "installing:$full_missing"
+    # shellcheck disable=SC2086
+    $APT install $full_missing || die "apt-get install failed for:$full_missing"
+fi
+if [ -n "$lean_missing" ]; then
+    log "installing (without recommended packages):$lean_missing"
+    # shellcheck disable=SC2086
+    $APT install --no-install-recommends $lean_missing || die "apt-get install failed for:$lean_missing"
+fi
 
 still=""
 for p in $missing; do

@@ -14,11 +14,13 @@ import { serveClusterMetrics } from './metrics.js';
 import { startProxy, StartupError, type RunningProxy } from './start.js';
 import { randomBytes } from 'node:crypto';
 import { WORKER_KEY_ENV } from './federation/cursor.js';
+import { VERSION } from './version.js';
 
 const USAGE = `usage: ironic-proxy [--config-file FILE] [--workers N]
 
   --config-file FILE  oslo.config-style INI file (see etc/ironic-proxy.conf.sample)
   --workers N         worker processes sharing the port (default: [api]api_workers, 1)
+  --version           the proxy's version
   --help              this text
 
 Without --config-file, starts a demo over simulated Ironic sites.`;
@@ -32,6 +34,7 @@ export async function main(argv: string[]): Promise<void> {
         'config-file': { type: 'string' },
         workers: { type: 'string' },
         help: { type: 'boolean' },
+        version: { type: 'boolean' },
       },
       strict: true,
     }).values;
@@ -40,6 +43,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   if (args.help) {
     process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (args.version) {
+    process.stdout.write(`ironic-proxy ${VERSION}\n`);
     return;
   }
   const configFile = args['config-file'];

@@ -118,7 +118,7 @@ async function readAll(site: SiteClient, family: GlobalFamily, opts: DriftOption
 }
 
 /** A canonical text of a JSON value (object keys sorted), to compare values. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (v === undefined) return 'null';
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {

@@ -15,6 +15,7 @@ import type { Version } from './ironic/microversion.js';
 import { MemoryBudget } from './memory-budget.js';
 import { configureCursorKey } from './federation/cursor.js';
 import { KeyStats } from './federation/key-stats.js';
+import { StatusService } from './status/service.js';
 
 /** Names (1.5) and `fields` (1.8) are all lookups need; used only before any site has answered. */
 const FALLBACK_INTERNAL_VERSION: Version = { major: 1, minor: 8 };
@@ -31,13 +32,16 @@ export class ProxyServices {
   readonly memory: MemoryBudget;
   /** Where each site's items lie in sorted listings, learned from answers: merged pages planned in one round trip. */
   readonly keyStats = new KeyStats();
+  /** The operator's status page: site health, node tally, drift (GET /status). */
+  readonly status: StatusService;
 
   constructor(
     readonly config: ProxyConfig,
     readonly log: Logger,
   ) {
     this.memory = new MemoryBudget(config.proxy.memoryBudgetBytes);
-    this.registry = new SiteRegistry(config, log, this.memory);
+    // Metrics exist only once the sites do; an authentication cannot happen before the first request.
+    this.registry = new SiteRegistry(config, log, this.memory, (site, ok) => this.countAuthentication(site, ok));
     configureCursorKey(config.proxy.cursorSecret, log);
     this.nodes = new Locator(
       () => this.registry.sites,
@@ -48,12 +52,18 @@ export class ProxyServices {
     );
     this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size);
     answerMetricsCollection(this.metrics);
+    this.status = new StatusService(config, this.registry, this.metrics, () => this.internalVersion(), log);
     this.enforcer = PolicyEnforcer.load(config.osloPolicy);
     const authtoken = config.keystoneAuthtoken;
     if (authtoken) {
       const timeoutMs = config.proxy.keystoneTimeoutSeconds * 1000;
-      this.userTokens = new UserTokenValidator(serviceTokenSession(authtoken, timeoutMs, { log }), authtoken.tokenCacheTime * 1000);
+      const onAuthentication = (ok: boolean): void => this.countAuthentication('keystone_authtoken', ok);
+      this.userTokens = new UserTokenValidator(serviceTokenSession(authtoken, timeoutMs, { log, onAuthentication }), authtoken.tokenCacheTime * 1000);
     }
+  }
+
+  private countAuthentication(holder: string, ok: boolean): void {
+    this.metrics?.keystoneAuthentications.inc({ holder, outcome: ok ? 'success' : 'failure' });
   }
 
   /** One identifier claimed by several sites (issue 16.1): logged and counted; the lookup answers 409. */
@@ -73,6 +83,7 @@ export class ProxyServices {
   }
 
   async close(): Promise<void> {
+    await this.status.close();
     await Promise.all([this.registry.close(), this.userTokens?.close()]);
   }
 }

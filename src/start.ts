@@ -7,8 +7,6 @@ import type { ProxyConfig } from './config/types.js';
 import { buildServer } from './http/server.js';
 import { createLogger, type Logger } from './log.js';
 import { ProxyServices } from './services.js';
-import { startupDriftCheck } from './reconcile.js';
-import { scanLimitsOf } from './federation/scan.js';
 
 export interface RunningProxy {
   app: FastifyInstance;
@@ -30,8 +28,9 @@ export async function startProxy(config: ProxyConfig, opts: { log?: Logger } = {
     throw new StartupError((err as Error).message);
   }
   await services.registry.refreshAll();
-  // Global objects (chassis, templates) that drifted while a site was away are reported, not repaired, here.
-  void startupDriftCheck(services.registry.sites, services.internalVersion(), log, scanLimitsOf(config.proxy));
+  // Global objects (chassis, templates) that drifted while a site was away are reported, not repaired, here
+  // (at start-up, then every [status]drift_check_interval).
+  services.status.drift.start();
   const range = services.registry.commonRange();
   if (!range) log.warn('no site answered version discovery; the API answers 503 until one does');
   services.registry.startPeriodicRefresh(config.proxy.versionRefreshSeconds);

@@ -2,8 +2,10 @@
  * The Keystone gate in front of the API: every request but the version
  * documents (`/` and `/v1`, after path normalisation, so `//v1/../v1/nodes`
  * is not one of them) and the liveness probe (`GET /healthz`: probes carry
- * no token, and it tells nothing but "alive") needs a valid X-Auth-Token;
- * `/readyz` and `/metrics` describe the fleet and stay behind it. Missing, unknown, expired
+ * no token, and it tells nothing but "alive"), and the status page's files
+ * (HTML, CSS, script: no data; a browser navigating has no token to send)
+ * needs a valid X-Auth-Token; `/readyz`, `/metrics` and the status data
+ * (`/status` as JSON) describe the fleet and stay behind it. Missing, unknown, expired
  * or revoked tokens get exactly what Ironic's keystonemiddleware answers:
  * 401, `WWW-Authenticate: Keystone uri="…"`, and its JSON body. When Keystone
  * cannot be asked, the 503 is keystonemiddleware's too (webob's body, no
@@ -13,6 +15,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { KeystoneUnavailable, TokenRejected, type UserTokenValidator } from './token-validator.js';
 import { keystoneUnavailableBody } from './keystone-unavailable.js';
 import { pathOf } from '../http/normalize-url.js';
+import { STATUS_ASSET_PATHS, statusWantsJson } from '../http/status-page.js';
 
 const PUBLIC_PATHS = new Set(['/', '/v1']);
 /** Public for GET (and HEAD) only. */
@@ -32,7 +35,10 @@ export function keystoneGate(validator: UserTokenValidator, wwwAuthenticateUri: 
   return async function authenticate(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     const path = pathOf(request.url);
     if (PUBLIC_PATHS.has(path)) return true;
-    if (PUBLIC_PROBES.has(path) && (request.method === 'GET' || request.method === 'HEAD')) return true;
+    const read = request.method === 'GET' || request.method === 'HEAD';
+    if (PUBLIC_PROBES.has(path) && read) return true;
+    // The status page's HTML, CSS and script hold no data; its data (/status as JSON) needs a token.
+    if (read && (STATUS_ASSET_PATHS.has(path) || (path === '/status' && !statusWantsJson(request.headers.accept)))) return true;
     const token = request.headers['x-auth-token'];
     if (typeof token === 'string' && token.length > 0 && token.length <= 8192) {
       try {

@@ -15,7 +15,7 @@ import { siteTlsOptions } from '../sites/tls.js';
 export function serviceTokenSession(
   config: KeystoneAuthtokenConfig,
   timeoutMs: number,
-  opts: { now?: () => number; log?: Pick<Logger, 'warn' | 'info' | 'debug'> } = {},
+  opts: { now?: () => number; log?: Pick<Logger, 'warn' | 'info' | 'debug'>; onAuthentication?: (ok: boolean) => void } = {},
 ): KeystoneSession {
   return new KeystoneSession({
     method: 'password',
@@ -26,5 +26,6 @@ export function serviceTokenSession(
     log: opts.log,
     logFields: { keystone_authtoken: true },
     label: 'service token',
+    onAuthentication: opts.onAuthentication,
   });
 }

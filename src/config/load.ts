@@ -45,6 +45,10 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
     'client_request_timeout', 'client_idle_timeout', 'keystone_timeout', 'memory_budget', 'cursor_secret',
     'scan_timeout', 'scan_max_pages',
   ],
+  status: [
+    'probe_interval', 'refresh_interval', 'idle_timeout', 'slow_threshold', 'tally_interval', 'tally_max_pages', 'tally_timeout',
+    'tally_concurrency', 'drift_check_interval',
+  ],
   site: [
     'auth_type', 'auth_plugin', 'endpoint_override', 'timeout', 'insecure', 'cafile', 'certfile', 'keyfile',
     'username', 'password', 'user_id', 'user_domain_id', 'user_domain_name', 'project_id', 'project_name',
@@ -64,6 +68,7 @@ export function loadConfigFile(path: string): ProxyConfig {
   const config = loadConfigText(text);
   // oslo.config looks a relative policy_file up next to the configuration file.
   config.osloPolicy.configDir = dirname(resolve(path));
+  config.sourceFile = resolve(path);
   return config;
 }
 
@@ -113,13 +118,24 @@ class ConfigReader {
       scanTimeoutSeconds: this.number('proxy', 'scan_timeout', 60, 0.1),
       scanMaxPages: this.int('proxy', 'scan_max_pages', 1000, 1),
     };
+    const status = {
+      probeIntervalSeconds: this.number('status', 'probe_interval', 10, 0.1),
+      refreshIntervalSeconds: this.number('status', 'refresh_interval', 5, 0.5),
+      idleTimeoutSeconds: this.number('status', 'idle_timeout', 300, 1),
+      slowThresholdSeconds: this.number('status', 'slow_threshold', 1, 0.001),
+      tallyIntervalSeconds: this.number('status', 'tally_interval', 120, 0.1),
+      tallyMaxPages: this.int('status', 'tally_max_pages', 50, 1),
+      tallyTimeoutSeconds: this.number('status', 'tally_timeout', 60, 0.1),
+      tallyConcurrency: this.int('status', 'tally_concurrency', 4, 1),
+      driftCheckIntervalSeconds: this.number('status', 'drift_check_interval', 600, 0),
+    };
     const debug = this.bool('DEFAULT', 'debug', false);
     const keystoneAuthtoken = api.authStrategy === 'keystone' ? this.readAuthtoken() : undefined;
 
     const osloPolicy = this.readOsloPolicy();
 
     if (this.problems.length > 0) throw new ConfigError(this.problems);
-    return { sites, groups, api, proxy, keystoneAuthtoken, osloPolicy, debug, unknownOptions: this.unknown };
+    return { sites, groups, api, proxy, status, keystoneAuthtoken, osloPolicy, debug, unknownOptions: this.unknown };
   }
 
   /** `[DEFAULT]groups = _:loc1,grp1:loc2`: conductor group → site; `_` is the default (empty) group. */

@@ -92,6 +92,31 @@ export interface ProxyOptions {
   scanMaxPages: number;
 }
 
+/**
+ * `[status]`: the operator's status page (GET /status). Its background work
+ * (probes, the node tally) runs only while someone looks at the page.
+ */
+export interface StatusOptions {
+  /** Seconds between the page's probes of every site (version documents) while it is viewed. */
+  probeIntervalSeconds: number;
+  /** Seconds between two refreshes of the open page (its fetch of the data). */
+  refreshIntervalSeconds: number;
+  /** Seconds without a view of /status after which its background work stops. */
+  idleTimeoutSeconds: number;
+  /** Seconds: a site whose recent answers take longer than this (median) is shown as slow. */
+  slowThresholdSeconds: number;
+  /** Seconds between two rounds of the node tally (counts by provision state, power state, maintenance). */
+  tallyIntervalSeconds: number;
+  /** Pages (of the site's max_limit nodes) one site's tally may read; past it the counts are shown as a lower bound. */
+  tallyMaxPages: number;
+  /** Seconds one site's tally may take. */
+  tallyTimeoutSeconds: number;
+  /** Sites tallied at once. */
+  tallyConcurrency: number;
+  /** Seconds between checks of the global objects for drift (0: only at start-up). */
+  driftCheckIntervalSeconds: number;
+}
+
 /** `[keystone_authtoken]`: how the proxy validates users' tokens (keystonemiddleware's option names). */
 export interface KeystoneAuthtokenConfig {
   /** The proxy's own service credentials, used to validate users' tokens. */
@@ -137,11 +162,14 @@ export interface ProxyConfig {
   groups: Map<string, string>;
   api: ApiConfig;
   proxy: ProxyOptions;
+  status: StatusOptions;
   /** Present when [api]auth_strategy = keystone. */
   keystoneAuthtoken?: KeystoneAuthtokenConfig;
   /** Ironic's policy engine settings ([oslo_policy], [DEFAULT]rbac_service_*). */
   osloPolicy: OsloPolicyConfig;
   debug: boolean;
+  /** The file it was read from (absent for a configuration given as text). */
+  sourceFile?: string;
   /** Options present in the file that the proxy does not know (reported, not fatal, as in oslo.config). */
   unknownOptions: string[];
 }

@@ -11,6 +11,9 @@ export const MISSING_SITES_HEADER = 'x-ironic-proxy-missing-sites';
 export function markMissingSites(services: ProxyServices, reply: FastifyReply, missing: readonly string[]): void {
   if (missing.length === 0) return;
   for (const site of missing) services.metrics.listingMissingSites.inc({ site });
+  const route = reply.request.routeOptions.url ?? 'unmatched';
+  services.metrics.partialAnswers.inc({ route });
+  services.status.recordPartial(route, missing);
   reply.header(MISSING_SITES_HEADER, missing.join(','));
 }
 

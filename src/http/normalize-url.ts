@@ -5,10 +5,10 @@
  *  - a path without the `v1` segment is the v1 path (`/nodes` ≡ `/v1/nodes`);
  *  - a trailing `.json` on the last segment is dropped (21.4 always strips it);
  *  - dot segments (`.`/`..`) are not resolved: such a path is no resource (404).
- * The proxy's own operational endpoints are left alone.
+ * The proxy's own operational endpoints (and the status page's files) are left alone.
  */
 
-export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
+export const OPS_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/status']);
 export const INVALID_PATH = '/\u0000invalid';
 
 /** The path of a request URL, without its query. */
@@ -37,7 +37,8 @@ export function normalizeUrl(rawUrl: string): string {
   // a server behind a site might resolve `.%2e` as `..`.
   if (segments.some((s) => isDotSegment(s.replace(/%2e/gi, '.')) || /%2f|%5c/i.test(s))) return INVALID_PATH;
   let path = `/${segments.join('/')}`;
-  if (OPS_PATHS.has(path)) return path + query;
+  // The status page's own files (/status/status.js) too.
+  if (OPS_PATHS.has(path) || (segments.length === 2 && segments[0] === 'status')) return path + query;
   if (segments.length > 0 && segments[0] !== 'v1') path = `/v1${path}`;
   return path + query;
 }

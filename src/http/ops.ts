@@ -1,13 +1,14 @@
 /**
  * The proxy's own operational endpoints (not part of the Bare Metal API):
  * liveness, readiness (at least one site has told its version range, so the
- * API can answer), and a per-site view for operators.
+ * API can answer), metrics, and the status page (status-page.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { forbidden, requestCredentials } from '../api/authorize.js';
 import type { ProxyServices } from '../services.js';
 import { formatVersion } from '../ironic/microversion.js';
 import { sendJson } from './relay.js';
+import { statusRoutes } from './status-page.js';
 
 /**
  * The operational endpoints are the operator's: under Keystone they need
@@ -26,6 +27,7 @@ export function opsRoutes(app: FastifyInstance, services: ProxyServices): void {
     return reply.header('content-type', contentType).send(text);
   });
   app.get('/healthz', async (_req, reply) => sendJson(reply, 200, { status: 'ok' }));
+  statusRoutes(app, services, (req) => requireAdmin(services, req));
   app.get('/readyz', async (req, reply) => {
     requireAdmin(services, req);
     const range = services.registry.commonRange();

@@ -64,6 +64,8 @@ export interface SiteAuthOptions {
   log?: Pick<Logger, 'warn' | 'info' | 'debug'>;
   /** Clock for token expiry (tests). */
   now?: () => number;
+  /** Told the outcome of every Keystone authentication for this site. */
+  onAuthentication?: (ok: boolean) => void;
 }
 
 export function createSiteAuth(site: SiteConfig, opts: SiteAuthOptions = {}): SiteAuth {
@@ -86,6 +88,7 @@ export function createSiteAuth(site: SiteConfig, opts: SiteAuthOptions = {}): Si
         discover: !site.endpointOverride,
         now: opts.now,
         log: opts.log,
+        onAuthentication: opts.onAuthentication,
       });
   }
 }

@@ -219,6 +219,8 @@ export interface KeystoneSessionOptions {
   label?: string;
   /** The endpoint the holder needs from the token's catalog; throws KeystoneTokenError when it is not there. */
   endpointFrom?: (catalog: CatalogService[]) => string;
+  /** Told the outcome of every authentication (metrics: a renewal that keeps failing is an alert). */
+  onAuthentication?: (ok: boolean) => void;
 }
 
 /** The proxy's token at one Keystone and the connections to that Keystone (see the header comment). */
@@ -355,8 +357,14 @@ export class KeystoneSession {
       this.inflight = p;
       // Cleared whatever the outcome; the caller handles the rejection.
       p.then(
-        () => { if (this.inflight === p) this.inflight = undefined; },
-        () => { if (this.inflight === p) this.inflight = undefined; },
+        () => {
+          if (this.inflight === p) this.inflight = undefined;
+          this.opts.onAuthentication?.(true);
+        },
+        () => {
+          if (this.inflight === p) this.inflight = undefined;
+          this.opts.onAuthentication?.(false);
+        },
       );
     }
     return this.inflight;
@@ -421,7 +429,7 @@ export function tokenExpiry(sentAt: number, expiresAtServer: number, issuedAtSer
 }
 
 /** The session's options for one site (timeoutMs: the site's timeout). */
-export interface KeystoneAuthOptions extends Pick<KeystoneSessionOptions, 'method' | 'auth' | 'timeoutMs' | 'tls' | 'now' | 'log'> {
+export interface KeystoneAuthOptions extends Pick<KeystoneSessionOptions, 'method' | 'auth' | 'timeoutMs' | 'tls' | 'now' | 'log' | 'onAuthentication'> {
   /** Site name, for errors and logs. */
   site: string;
   /** Find the site's endpoint in the catalog (false with endpoint_override). */

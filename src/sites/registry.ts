@@ -30,6 +30,8 @@ export class SiteRegistry {
     config: ProxyConfig,
     private readonly log: Logger,
     budget?: MemoryBudget,
+    /** Told the outcome of each Keystone authentication of a site (metrics). */
+    onAuthentication?: (site: string, ok: boolean) => void,
   ) {
     const limits = {
       budget,
@@ -38,7 +40,9 @@ export class SiteRegistry {
       circuitFailureThreshold: config.proxy.circuitFailureThreshold,
       circuitOpenSeconds: config.proxy.circuitOpenSeconds,
     };
-    this.sites = config.sites.map((s) => new SiteClient(s, createSiteAuth(s, { log }), limits));
+    this.sites = config.sites.map(
+      (s) => new SiteClient(s, createSiteAuth(s, { log, onAuthentication: onAuthentication && ((ok) => onAuthentication(s.name, ok)) }), limits),
+    );
     for (const site of this.sites) {
       this.byName.set(site.name, site);
       site.observers.push({ answered: (_s, _ms, res) => this.observeMaxVersion(site, res.headers['x-openstack-ironic-api-maximum-version']) });

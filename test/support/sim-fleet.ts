@@ -22,17 +22,17 @@ export interface Fleet {
 }
 
 /** The proxy's configuration for these running sims (for a proxy started elsewhere, e.g. in a child process). */
-export function fleetIni(sites: FleetSite[], sims: SimSite[], opts: { proxyIni?: string; apiIni?: string } = {}): string {
+export function fleetIni(sites: FleetSite[], sims: SimSite[], opts: { proxyIni?: string; apiIni?: string; statusIni?: string } = {}): string {
   const groups = sites
     .flatMap((s) => (s.conductorGroups ?? ['']).map((g) => `${g === '' ? '_' : g}:${s.name}`))
     .join(',');
   const sections = sims
     .map((sim, i) => `[group:${sim.name}]\nauth_type = none\nendpoint_override = ${sim.url}\n${sites[i]!.sectionExtra ?? ''}\n`)
     .join('\n');
-  return `[DEFAULT]\ngroups = ${groups}\n\n[api]\nport = 0\n${opts.apiIni ?? ''}\n\n[proxy]\n${opts.proxyIni ?? ''}\n\n${sections}`;
+  return `[DEFAULT]\ngroups = ${groups}\n\n[api]\nport = 0\n${opts.apiIni ?? ''}\n\n[proxy]\n${opts.proxyIni ?? ''}\n\n[status]\n${opts.statusIni ?? ''}\n\n${sections}`;
 }
 
-export async function startFleet(sites: FleetSite[], opts: { proxyIni?: string; apiIni?: string; log?: Logger } = {}): Promise<Fleet> {
+export async function startFleet(sites: FleetSite[], opts: { proxyIni?: string; apiIni?: string; statusIni?: string; log?: Logger } = {}): Promise<Fleet> {
   const sims = await Promise.all(sites.map((s) => startSimSite(s)));
   const ini = fleetIni(sites, sims, opts);
   const proxy = await startProxy(loadConfigText(ini), { log: opts.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }) });

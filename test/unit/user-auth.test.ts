@@ -389,6 +389,30 @@ describe('users through Keystone', () => {
     assert.equal((await call('GET', '/metrics', 'admin')).status, 200);
   });
 
+  test('the status page: its files need no token (they hold no data); its data is for admins, as /metrics', async () => {
+    const html = { accept: 'text/html,application/xhtml+xml,*/*;q=0.8' };
+    const json = { accept: 'application/json' };
+    const page = await call('GET', '/status', undefined, undefined, html);
+    assert.equal(page.status, 200);
+    assert.match(String(page.body), /<title>ironic-proxy/);
+    assert.doesNotMatch(String(page.body), /a-node-0|"sites":/, 'no data in the page itself');
+    assert.equal((await call('GET', '/status/status.js')).status, 200);
+    assert.equal((await call('GET', '/status/status.css')).status, 200);
+    for (const token of [undefined, 'forged']) {
+      const r = await call('GET', '/status', token, undefined, json);
+      assert.equal(r.status, 401, `token ${token}`);
+      assert.equal(r.headers.get('www-authenticate'), `Keystone uri="${ks.url}"`);
+    }
+    // Accept naming JSON and HTML is the page, not the data; a POST is no read.
+    assert.doesNotMatch(String((await call('GET', '/status', undefined, undefined, { accept: 'application/json, text/html' })).body), /"sites":/);
+    assert.equal((await call('POST', '/status', undefined, undefined, html)).status, 401);
+    assert.equal((await call('GET', '/status', 'sysreader', undefined, json)).status, 403);
+    const ok = await call('GET', '/status', 'admin', undefined, json);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.body.sites.map((x: { name: string }) => x.name), ['a', 'b']);
+    assert.equal(ok.body.proxy.auth_strategy, 'keystone');
+  });
+
   test('a token in its last seconds is still accepted (no margin before expires_at)', async () => {
     ks.tokens.set('short', { system: true, roles: ['reader'], expiresAt: Date.now() + 3000 });
     try {

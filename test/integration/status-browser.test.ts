@@ -1,0 +1,97 @@
+/**
+ * The status page in a real browser (Debian's chromium, driven by
+ * puppeteer-core; nothing is downloaded): the proxy over four simulated
+ * sites, one down and one slow. The page loads, names the down site, shows
+ * the slow one, and — without a reload — turns the down site up when it
+ * comes back. A screenshot is kept in .tmp/ (IRONIC_PROXY_DOCS_SCREENSHOT=1
+ * also writes docs/status.png for the README).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync } from 'node:fs';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { startFleet, LATEST, type Fleet } from '../support/sim-fleet.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+let fleet: Fleet;
+let browser: Browser;
+let page: Page;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: run scripts/install-system-deps.sh`);
+  fleet = await startFleet(
+    [
+      { name: 'fra-01', conductorGroups: ['', 'rack-a'], nodes: 40 },
+      { name: 'ams-02', conductorGroups: ['rack-b'], nodes: 25, latencyMs: 400 },
+      { name: 'par-03', conductorGroups: ['rack-c'], nodes: 30 },
+      { name: 'mad-04', conductorGroups: ['rack-d', 'rack-e'], nodes: 12, maxMinor: 80 },
+    ],
+    {
+      proxyIni: 'circuit_open_seconds = 0.5\nsite_timeout = 3',
+      statusIni: 'probe_interval = 0.5\nrefresh_interval = 1\nslow_threshold = 0.2\ntally_interval = 1',
+    },
+  );
+  await fleet.site('par-03').setFault('refuse');
+  // Traffic, so that the page has rates and partial answers (par-03 missing) to show.
+  for (let i = 0; i < 4; i++) {
+    const res = await fetch(`${fleet.url}/v1/nodes?limit=5`, { headers: LATEST });
+    assert.equal(res.headers.get('x-ironic-proxy-missing-sites'), 'par-03');
+    await res.arrayBuffer();
+  }
+  browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check'],
+    defaultViewport: { width: 1600, height: 900 },
+  });
+  page = await browser.newPage();
+});
+
+after(async () => {
+  await browser?.close();
+  await fleet?.close();
+});
+
+test('the status page names the down site, shows the slow one, and follows the down site coming back', async () => {
+  const failures: string[] = [];
+  page.on('pageerror', (err) => failures.push(`page error: ${(err as Error).message}`));
+  page.on('requestfailed', (req) => failures.push(`request failed: ${req.url()}`));
+  const requested: string[] = [];
+  page.on('request', (req) => requested.push(req.url()));
+
+  const res = await page.goto(`${fleet.url}/status`, { waitUntil: 'load' });
+  assert.equal(res?.status(), 200);
+  assert.match(res?.headers()['content-security-policy'] ?? '', /script-src 'self'/);
+
+  // The down site: its row says down, and the Down tile names it.
+  await page.waitForSelector('tr[data-site="par-03"][data-verdict="down"]', { timeout: 15_000 });
+  assert.match(await page.$eval('#tile-down', (el) => el.textContent ?? ''), /par-03/);
+  // The slow site: marked slow, with its latency.
+  await page.waitForSelector('tr[data-site="ams-02"][data-verdict="slow"]', { timeout: 15_000 });
+  const slowRow = await page.$eval('tr[data-site="ams-02"]', (el) => el.textContent ?? '');
+  assert.match(slowRow, /slow/);
+  assert.match(slowRow, /recent answers take \d+ ms/);
+  // The node tally of the healthy sites, the out-of-date one, the partial answers.
+  await page.waitForSelector('tr[data-site="fra-01"] .bars', { timeout: 15_000 });
+  assert.match(await page.$eval('tr[data-site="fra-01"]', (el) => el.textContent ?? ''), /40/);
+  assert.match(await page.$eval('tr[data-site="mad-04"]', (el) => el.textContent ?? ''), /1\.1–1\.80/);
+  assert.match(await page.$eval('#partials', (el) => el.textContent ?? ''), /par-03/);
+
+  mkdirSync(`${ROOT}.tmp`, { recursive: true });
+  await page.screenshot({ path: `${ROOT}.tmp/status-page.png`, fullPage: true });
+  if (process.env.IRONIC_PROXY_DOCS_SCREENSHOT === '1') await page.screenshot({ path: `${ROOT}docs/status.png`, fullPage: true });
+
+  // The page refreshes itself: mark this document, bring the site back, wait for the row to turn.
+  await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
+  await fleet.site('par-03').setFault('none');
+  await page.waitForSelector('tr[data-site="par-03"][data-verdict="up"]', { timeout: 20_000 });
+  assert.equal(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument), true, 'updated without a reload');
+  assert.doesNotMatch(await page.$eval('#tile-down', (el) => el.textContent ?? ''), /par-03/);
+  await page.screenshot({ path: `${ROOT}.tmp/status-page-recovered.png`, fullPage: true });
+
+  assert.deepEqual(failures, []);
+  const origin = new URL(fleet.url).origin;
+  assert.deepEqual(requested.filter((u) => !u.startsWith(origin) && !u.startsWith('data:')), [], 'nothing fetched from elsewhere');
+});
