@@ -2,12 +2,14 @@
  * Request and error rates by route, and partial answers, from the proxy's
  * own Prometheus counters (summed over every worker when there are several):
  * the counters are sampled while the status page is viewed, and a rate is
- * the difference over the window (at most WINDOW_MS) divided by its length.
- * Before a second sample exists the window starts at the process's start.
+ * the difference over the window (at most RATE_WINDOW_MS) divided by its
+ * length. Until the samples span a minute the window starts at the
+ * process's start (the counters' zero).
  */
 import type { MetricJson } from '../metrics.js';
 
 export const RATE_WINDOW_MS = 5 * 60_000;
+const MIN_WINDOW_MS = 60_000;
 
 interface Sample {
   at: number;
@@ -33,6 +35,8 @@ export interface RouteRate {
 
 export interface RatesView {
   window_seconds: number;
+  /** True when the window starts at the process's start (the page has not been viewed for a minute yet). */
+  since_start: boolean;
   request_rate: number;
   error_rate: number | null;
   routes: RouteRate[];
@@ -81,8 +85,9 @@ export class RouteRates {
   view(): RatesView {
     const cur = this.samples[this.samples.length - 1];
     const empty: Sample = { at: this.startedAt, routes: new Map(), partial: new Map(), missing: new Map() };
-    if (!cur) return { window_seconds: 0, request_rate: 0, error_rate: null, routes: [], partial_answers: { total: 0, rate: 0, by_route: {}, missing_by_site: {} } };
-    const base = this.samples.length > 1 ? this.samples[0]! : empty;
+    if (!cur) return { window_seconds: 0, since_start: true, request_rate: 0, error_rate: null, routes: [], partial_answers: { total: 0, rate: 0, by_route: {}, missing_by_site: {} } };
+    // A window shorter than a minute says little: until the samples span one, the rates are since the start.
+    const base = this.samples.length > 1 && cur.at - this.samples[0]!.at >= MIN_WINDOW_MS ? this.samples[0]! : empty;
     const dt = Math.max(0.001, (cur.at - base.at) / 1000);
     const routes: RouteRate[] = [];
     let total = 0;
@@ -106,6 +111,7 @@ export class RouteRates {
     }
     return {
       window_seconds: Math.round(dt),
+      since_start: base === empty,
       request_rate: total / dt,
       error_rate: total > 0 ? errors / total : null,
       routes,

@@ -151,7 +151,7 @@
     fact('uptime', duration(p.uptime_seconds), 'since ' + p.started_at);
     fact('workers', String(p.workers));
     fact('auth', p.auth_strategy);
-    fact('req/s', rate(p.rates.request_rate), 'over the last ' + p.rates.window_seconds + ' s');
+    fact('req/s', rate(p.rates.request_rate), (p.rates.since_start ? 'since start, ' : 'over the last ') + p.rates.window_seconds + ' s');
     fact('5xx', pct(p.rates.error_rate));
   }
 
@@ -170,12 +170,19 @@
     if (s.unknown) parts.push(s.unknown + ' not heard from');
     t.appendChild(tile('Sites up', s.up + ' / ' + s.sites, parts.length ? parts.join(' · ') : 'every site answering normally', s.up === s.sites ? 'good' : s.down ? 'bad' : 'warn', 'tile-up'));
     t.appendChild(tile('Down', String(s.down), downNames.length ? downNames.join(', ') : 'none', s.down ? 'bad' : 'good', 'tile-down'));
-    t.appendChild(tile('Slow / errors', s.slow + ' / ' + s.errors, slowNames.length ? 'slow: ' + slowNames.join(', ') : 'none slow', s.slow || s.errors ? 'warn' : 'good', 'tile-slow'));
+    var behind = doc.sites.filter(function (x) { return x.out_of_date; }).map(function (x) { return x.name; });
+    var failing = doc.sites.filter(function (x) { return x.verdict === 'errors'; }).map(function (x) { return x.name; });
+    var notes = [];
+    if (slowNames.length) notes.push('slow: ' + slowNames.join(', '));
+    if (failing.length) notes.push('failing: ' + failing.join(', '));
+    if (behind.length) notes.push('API behind: ' + behind.join(', '));
+    t.appendChild(tile('Slow / failing', s.slow + ' / ' + s.errors, notes.length ? notes.join(' · ') : 'none', s.slow || s.errors ? 'warn' : 'good', 'tile-slow'));
     var tallied = doc.nodes.sites.length;
     t.appendChild(tile('Nodes', s.nodes.toLocaleString('en'), tallied ? tallied + ' of ' + s.sites + ' sites tallied' : 'tally running…', '', 'tile-nodes'));
     t.appendChild(tile('Global objects', s.drifting_sites ? s.drifting_sites + ' drifting' : doc.drift.checked_at ? 'in sync' : '—', doc.drift.checked_at ? 'checked ' + ago(doc.drift.checked_at) : 'not checked yet', s.drifting_sites ? 'warn' : doc.drift.checked_at ? 'good' : '', 'tile-drift'));
     var pa = doc.proxy.rates.partial_answers;
-    t.appendChild(tile('Partial answers', String(pa.total), rate(pa.rate) + '/s over ' + doc.proxy.rates.window_seconds + ' s' + (s.out_of_date ? ' · ' + s.out_of_date + ' site(s) behind on API' : ''), pa.total ? 'warn' : 'good', 'tile-partial'));
+    var left = Object.keys(pa.missing_by_site);
+    t.appendChild(tile('Partial answers', String(pa.total), pa.total ? 'without ' + left.join(', ') : 'every listing complete', pa.total ? 'warn' : 'good', 'tile-partial'));
   }
 
   function bar(counts, colors, total) {
@@ -251,7 +258,7 @@
     var chips = clear($('drift-sites'));
     d.sites.forEach(function (s) {
       var cls = s.state === 'in sync' ? 'sync' : s.state === 'drifting' ? 'drift' : 'unchecked';
-      chips.appendChild(h('span', { class: 'chip', 'data-drift-site': s.name, title: s.error || '' }, s.site, h('span', { class: 'pill ' + cls, text: s.state === 'drifting' ? s.objects.length + ' drifting' : s.state })));
+      chips.appendChild(h('span', { class: 'chip', 'data-drift-site': s.site, title: s.error || '' }, s.site, h('span', { class: 'pill ' + cls, text: s.state === 'drifting' ? s.objects.length + ' drifting' : s.state })));
     });
     var body = clear($('drift-objects').tBodies[0]);
     d.sites.forEach(function (s) {
@@ -272,7 +279,7 @@
       body.appendChild(h('tr', null, h('td', { class: 'mono', text: x.method }), h('td', { class: 'mono', text: x.route }), h('td', { class: 'num', text: rate(x.rate) }),
         h('td', { class: 'num' + (x.error_rate ? ' bad' : ''), text: pct(x.error_rate) }), h('td', { class: 'num', text: pct(x.client_error_rate) }), h('td', { class: 'num', text: x.requests.toLocaleString('en') })));
     });
-    $('routes-note').textContent = 'over the last ' + r.window_seconds + ' s' + (r.routes.length > 12 ? ' · top 12 of ' + r.routes.length : '');
+    $('routes-note').textContent = (r.since_start ? 'since start (' + duration(r.window_seconds) + ')' : 'over the last ' + duration(r.window_seconds)) + (r.routes.length > 12 ? ' · top 12 of ' + r.routes.length : '');
   }
 
   function renderPartials(doc) {
@@ -283,7 +290,7 @@
       chips.appendChild(h('span', { class: 'chip' }, k, h('b', { text: String(bySite[k]) })));
     });
     var body = clear($('partials').tBodies[0]);
-    doc.proxy.recent_partial_answers.forEach(function (p) {
+    doc.proxy.recent_partial_answers.slice(0, 8).forEach(function (p) {
       body.appendChild(h('tr', null, h('td', { class: 'small', text: ago(p.at) }), h('td', { class: 'mono', text: p.route }), h('td', { text: p.missing_sites.join(', ') })));
     });
     $('partials').hidden = body.rows.length === 0;

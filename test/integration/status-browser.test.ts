@@ -16,6 +16,11 @@ const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('../../', import.meta.url).pathname;
 
 let fleet: Fleet;
+
+async function postTo(base: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-openstack-ironic-api-version': '1.80' }, body: JSON.stringify(body) });
+  assert.equal(res.status, 201, `${base}${path}: ${await res.text()}`);
+}
 let browser: Browser;
 let page: Page;
 
@@ -27,19 +32,34 @@ before(async () => {
       { name: 'ams-02', conductorGroups: ['rack-b'], nodes: 25, latencyMs: 400 },
       { name: 'par-03', conductorGroups: ['rack-c'], nodes: 30 },
       { name: 'mad-04', conductorGroups: ['rack-d', 'rack-e'], nodes: 12, maxMinor: 80 },
+      { name: 'waw-05', conductorGroups: ['rack-f'], nodes: 64 },
+      { name: 'lis-06', conductorGroups: ['rack-g'], nodes: 18 },
     ],
     {
       proxyIni: 'circuit_open_seconds = 0.5\nsite_timeout = 3',
       statusIni: 'probe_interval = 0.5\nrefresh_interval = 1\nslow_threshold = 0.2\ntally_interval = 1',
     },
   );
+  // Drift, made at the sites behind the proxy's back: a chassis that waw-05 lacks, a deploy template whose steps differ at lis-06.
+  const chassis = { uuid: '5a1e0c4e-1b7d-4c1e-9d0a-7f1f3c2b9e01', description: 'rack A chassis' };
+  const template = { uuid: '0d7c6a52-2f63-4d0e-8b4e-3c5d1a9e7f02', name: 'CUSTOM_RAID1', steps: [{ interface: 'raid', step: 'create_configuration', args: {}, priority: 10 }] };
+  for (const sim of fleet.sims) {
+    if (sim.name !== 'waw-05') await postTo(sim.url, '/v1/chassis', chassis);
+    await postTo(sim.url, '/v1/deploy_templates', sim.name === 'lis-06' ? { ...template, steps: [{ ...template.steps[0], priority: 20 }] } : template);
+  }
+  await fleet.proxy.services.status.drift.check();
   await fleet.site('par-03').setFault('refuse');
   // Traffic, so that the page has rates and partial answers (par-03 missing) to show.
-  for (let i = 0; i < 4; i++) {
-    const res = await fetch(`${fleet.url}/v1/nodes?limit=5`, { headers: LATEST });
-    assert.equal(res.headers.get('x-ironic-proxy-missing-sites'), 'par-03');
-    await res.arrayBuffer();
+  for (let batch = 0; batch < 5; batch++) {
+    await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const res = await fetch(`${fleet.url}/v1/nodes?limit=5`, { headers: LATEST });
+        assert.equal(res.headers.get('x-ironic-proxy-missing-sites'), 'par-03');
+        await res.arrayBuffer();
+      }),
+    );
   }
+  for (const path of ['/v1/nodes/fra-01-node-1', '/v1/nodes/no-such-node', '/v1/chassis', '/v1/deploy_templates']) await (await fetch(`${fleet.url}${path}`, { headers: LATEST })).arrayBuffer();
   browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -78,6 +98,12 @@ test('the status page names the down site, shows the slow one, and follows the d
   assert.match(await page.$eval('tr[data-site="fra-01"]', (el) => el.textContent ?? ''), /40/);
   assert.match(await page.$eval('tr[data-site="mad-04"]', (el) => el.textContent ?? ''), /1\.1–1\.80/);
   assert.match(await page.$eval('#partials', (el) => el.textContent ?? ''), /par-03/);
+  // The drift: per site, with the command that repairs it.
+  assert.match(await page.$eval('[data-drift-site="waw-05"]', (el) => el.textContent ?? ''), /1 drifting/);
+  assert.match(await page.$eval('[data-drift-site="lis-06"]', (el) => el.textContent ?? ''), /1 drifting/);
+  assert.match(await page.$eval('[data-drift-site="fra-01"]', (el) => el.textContent ?? ''), /in sync/);
+  assert.match(await page.$eval('#drift-objects', (el) => el.textContent ?? ''), /CUSTOM_RAID1.*differs from the majority in steps/s);
+  assert.match(await page.$eval('#drift-command', (el) => el.textContent ?? ''), /ironic-proxy-reconcile --config-file \S+ --repair/);
 
   mkdirSync(`${ROOT}.tmp`, { recursive: true });
   await page.screenshot({ path: `${ROOT}.tmp/status-page.png`, fullPage: true });
