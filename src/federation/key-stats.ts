@@ -45,6 +45,8 @@ export interface StreamObservation {
 
 export class KeyStats {
   private readonly listings: LRUCache<string, Map<string, SiteKeyStat>>;
+  /** When each (listing, site) was last probed for its last value (at most once per `ttlMs`). */
+  private readonly probed: LRUCache<string, number>;
 
   constructor(
     maxListings = 512,
@@ -52,6 +54,45 @@ export class KeyStats {
     private readonly now: () => number = Date.now,
   ) {
     this.listings = new LRUCache({ max: maxListings });
+    this.probed = new LRUCache({ max: maxListings * 64 });
+  }
+
+  /** Whether to probe a site for its last value now (true at most once per ttl for each listing and site). */
+  claimProbe(signature: string, site: string): boolean {
+    const key = `${site}\n${signature}`;
+    const t = this.now();
+    const last = this.probed.get(key);
+    if (last !== undefined && t - last < this.ttlMs) return false;
+    this.probed.set(key, t);
+    return true;
+  }
+
+  /** What a probe in the reverse order showed: the site's last value, or that it holds nothing. */
+  observeLast(signature: string, site: string, last: { value: unknown } | undefined): void {
+    const sites = this.listings.get(signature);
+    const stat = sites?.get(site);
+    // Only beside what the listing's own answers showed (a probe answering late must not resurrect a forgotten entry).
+    if (!sites || !stat) return;
+    stat.at = this.now();
+    if (last) {
+      if (!stat.hasLast) {
+        stat.last = last.value;
+        stat.hasLast = true;
+      }
+    } else {
+      stat.hasFirst = false;
+      stat.hasLast = false;
+      stat.size = 0;
+    }
+  }
+
+  /** The median size of a listing's sites whose size is known: what a site not read to its end is guessed to hold. */
+  typicalSize(figures: ReadonlyMap<string, SiteKeyStat>): number | undefined {
+    const sizes: number[] = [];
+    for (const stat of figures.values()) if (stat.size !== undefined && stat.size > 0) sizes.push(stat.size);
+    if (sizes.length === 0) return undefined;
+    sizes.sort((a, b) => a - b);
+    return sizes[sizes.length >> 1];
   }
 
   /** A listing's figures by site name (fresh ones only). */

@@ -52,7 +52,14 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
   const stats = req.stats;
   let hints: MergeHints = {};
   if (stats) {
-    hints.stats = { figures: stats.get(signature), observe: (site, o) => stats.observe(signature, site, o) };
+    const figures = stats.get(signature);
+    hints.stats = {
+      figures,
+      typicalSize: figures && stats.typicalSize(figures),
+      observe: (site, o) => stats.observe(signature, site, o),
+      claimProbe: (site) => stats.claimProbe(signature, site),
+      observeLast: (site, last) => stats.observeLast(signature, site, last),
+    };
   }
 
   const fromMarker = async (marker: string): Promise<Position[]> => {

@@ -64,7 +64,15 @@ export interface MergeHints {
   /** Where the previous page ended: its last item's sort value and site ordinal. */
   boundary?: { value: unknown; ordinal: number };
   /** The listing's learned figures by site name, and where to report what the answers show. */
-  stats?: { figures?: ReadonlyMap<string, SiteKeyStat>; observe(site: string, o: StreamObservation): void };
+  stats?: {
+    figures?: ReadonlyMap<string, SiteKeyStat>;
+    /** What a site whose size is not known yet is guessed to hold. */
+    typicalSize?: number;
+    observe(site: string, o: StreamObservation): void;
+    /** Whether to probe the site for its last value now (once in a while per site and listing). */
+    claimProbe?(site: string): boolean;
+    observeLast?(site: string, last: { value: unknown } | undefined): void;
+  };
 }
 
 export interface MergeResult {
@@ -291,7 +299,26 @@ export async function mergeSites(
   for (const s of streams) {
     if (!s.failed && !s.more && s.buffered === 0) s.position = DONE;
   }
+  if (stats?.claimProbe) probeLastValues(streams, spec, stats);
   return { items: out, positions: streams.map((s) => s.position), offsets: streams.map((s) => s.offset), failures, unreadable, fetched, requests, rounds };
+}
+
+/**
+ * Where a site's range ends is learned by reading it to its end, or sooner by
+ * one cheap probe: its first item in the reverse order (limit 1). Sent after
+ * the page, not awaited, not part of it (a failure only leaves the figure
+ * unknown); once per site and listing in a while (KeyStats.claimProbe).
+ */
+function probeLastValues(streams: readonly Stream[], spec: StreamSpec, stats: NonNullable<MergeHints['stats']>): void {
+  const reversed: StreamSpec = { ...spec, sortDir: spec.sortDir === 'desc' ? 'asc' : 'desc', scope: undefined };
+  for (const s of streams) {
+    if (s.failed || !s.asked || s.position.kind === 'done' || stats.figures?.get(s.site.name)?.hasLast) continue;
+    if (!stats.claimProbe!(s.site.name)) continue;
+    fetchSitePage(s.site, reversed, { kind: 'start' }, 1).then(
+      (page) => stats.observeLast?.(s.site.name, page.items.length > 0 ? { value: page.items[0]![spec.sortKey] } : undefined),
+      () => undefined,
+    );
+  }
 }
 
 /** The first round's chunk per stream, from the learned figures (page-plan.ts). */
@@ -307,6 +334,7 @@ function firstRound(streams: readonly Stream[], need: number, spec: StreamSpec, 
     maxChunk: spec.maxChunk,
     dir: spec.sortDir === 'desc' ? -1 : 1,
     boundary: hints.boundary,
+    typicalSize: hints.stats?.typicalSize,
     share: (n, active) => chunkSize(n, active, spec.maxChunk),
   });
 }

@@ -37,6 +37,8 @@ export interface PlanInput {
   dir: 1 | -1;
   /** Where the previous page ended in the merged order (sort value, site ordinal), when known. */
   boundary?: { value: unknown; ordinal: number };
+  /** What a site whose size is not known is guessed to hold (the median of the known ones). */
+  typicalSize?: number;
   /** What to ask a stream the figures say nothing useful about: its share of the page (merge.ts chunkSize). */
   share: (need: number, active: number) => number;
 }
@@ -87,6 +89,11 @@ export function planChunks(p: PlanInput): number[] {
         r = Math.round(stat.size * fraction);
         off = Math.ceil(4 * Math.sqrt(r) + 0.1 * r) + 1;
       }
+    }
+    if (r === undefined && stat?.size === undefined && p.typicalSize !== undefined && stat?.hasLast) {
+      // Not read to its end yet: guessed like the others (a wrong guess costs a round trip).
+      if (st.atStart) r = p.typicalSize;
+      else if (st.offset !== undefined && p.typicalSize > st.offset) r = p.typicalSize - st.offset;
     }
     if (stat?.size === 0) r = 0;
     remaining.push(r);

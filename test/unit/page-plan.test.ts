@@ -264,6 +264,19 @@ test('learned figures: a site-contiguous sorted page takes one round, first and 
   }
 });
 
+test('a first walk learns as it goes: once one site was read to its end, every page takes one round', async () => {
+  const sites = Array.from({ length: 30 }, (_, ordinal) => {
+    const rows = Array.from({ length: 250 }, (_, i) => ({ id: ++nextId, uuid: uuidOf(prng(ordinal * 7919 + i)), name: `rack${String(ordinal).padStart(2, '0')}-n${i}` }));
+    return new FakeSite(`site${ordinal}`, ordinal, rows, 1000);
+  });
+  const stats = new KeyStats();
+  const { listings } = await walk(sites, 'name', 'asc', 100, 'cursor', stats);
+  const firstEnd = listings.findIndex((l) => l.items.some((i) => i.item.name === 'rack01-n0'));
+  assert.ok(firstEnd > 0 && firstEnd <= 3, `site 0 is read to its end by page ${firstEnd}`);
+  const slow = listings.slice(firstEnd + 1).filter((l) => l.items.length > 0 && l.rounds > 1);
+  assert.equal(slow.length, 0, `${slow.length} later pages took more than one round`);
+});
+
 test('interleaved keys: the plan asks what the share formula asks (no worse than without figures)', () => {
   const stat = (first: string, last: string, size: number) => ({ first, hasFirst: true, last, hasLast: true, size, at: 0 });
   const streams = Array.from({ length: 100 }, (_, i) => ({ ordinal: i, atStart: true, stat: stat('00000000-aaaa', 'ffffffff-bbbb', 500) }));
