@@ -11,6 +11,8 @@ export interface SiteSpec {
   nodes: number;
   latencyMs?: number;
   conductorGroups?: string[];
+  /** Served by a cache in front of the simulator (bench/backend.ts): for data that does not change during the run. */
+  cached?: boolean;
 }
 
 export interface BackendSite {

@@ -18,7 +18,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { startBackend, startFloorProxy, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
-import { cleanup, cpuSample, cpuSecondsOf, foreignShare, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
+import { cleanup, cpuSample, cpuSecondsOf, foreignShare, freePort, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
 import type { LoadResult } from './load.js';
 
 const { values: args } = parseArgs({
@@ -373,6 +373,154 @@ async function benchListingLatency(): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- 2b. sorted pages in one round trip
+
+/** A site whose transport fails: a port nothing listens on. */
+async function deadSiteUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
+}
+
+async function benchSorted(): Promise<void> {
+  const perSite = QUICK ? 100 : 200;
+  const SITES = 100;
+  section(`2b. Sorted pages, ${SITES} sites × ${int(perSite)} nodes at 20 ms vs one site of ${int(SITES * perSite)}`);
+  const t0 = performance.now();
+  // Cached fronts (bench/backend.ts): every distinct site request is the simulator's answer, then served from memory after
+  // the site latency, so the figures are the proxy's and the wait's, not the simulator's CPU.
+  const many = await startBackend('sorted', siteSpecs(SITES, perSite, 20).map((x) => ({ ...x, cached: true })));
+  noteRenames(many);
+  const single = await startBackend('sorted-one', [{ name: 'one', nodes: SITES * perSite, latencyMs: 20, conductorGroups: ['g0'], cached: true }]);
+  const proxyMany = await startProxy('sorted-100', withGroups(many.sites));
+  const proxyOne = await startProxy('sorted-1', withGroups(single.sites));
+  const n = CFG.listingRequests;
+  const WARM = 3;
+
+  const orders = [
+    { name: 'name (site-contiguous)', q: 'sort_key=name' },
+    { name: 'created_at (interleaved)', q: 'sort_key=created_at' },
+    { name: 'default (uuid, interleaved)', q: '' },
+  ];
+  const limits = [100, 1000];
+  type Cell = { p50: number; p90: number; siteReqs: number; fetched: number; returned: number; cpuMs: number };
+
+  /** The URL of page `depth` (0 = first) of a listing, by following `next`. */
+  const pageUrl = async (base: string, query: string, depth: number): Promise<string> => {
+    let url = `${base}/v1/nodes?${query}`;
+    for (let i = 0; i < depth; i++) {
+      const r = await getJson<{ next?: string }>(url);
+      if (!r.body.next) throw new Error(`${url}: no page ${depth}`);
+      url = r.body.next;
+    }
+    return url;
+  };
+  const measure = async (proxy: Proxy, url: string, expect: number): Promise<Cell> => {
+    const t: number[] = [];
+    let before = await listingCounters(proxy);
+    let cpu0 = 0;
+    for (let i = 0; i < n + WARM; i++) {
+      if (i === WARM) {
+        before = await listingCounters(proxy);
+        cpu0 = cpuSecondsOf(proxy.proc.pid);
+      }
+      const r = await get(url);
+      if (r.status !== 200) throw new Error(`GET ${url}: ${r.status} ${r.text.slice(0, 200)}`);
+      const got = (JSON.parse(r.text) as { nodes: unknown[] }).nodes.length;
+      if (got !== expect) throw new Error(`GET ${url}: ${got} nodes, expected ${expect}`);
+      if (i >= WARM) t.push(r.ms);
+    }
+    const cpuMs = ((cpuSecondsOf(proxy.proc.pid) - cpu0) * 1000) / n;
+    const after = await listingCounters(proxy);
+    return {
+      cpuMs,
+      p50: median(t),
+      p90: pct(t, 0.9),
+      siteReqs: (after.siteRequests - before.siteRequests) / n,
+      fetched: after.fetched - before.fetched,
+      returned: after.returned - before.returned,
+    };
+  };
+
+  const rows: string[][] = [];
+  const verdicts: Array<{ order: string; limit: number; depth: string; ratio: number; fr: number }> = [];
+  for (const o of orders) {
+    for (const limit of limits) {
+      const query = [o.q, `limit=${limit}`].filter(Boolean).join('&');
+      // Deep: as deep into the listing as a tenth of the page count from its end allows, past many sites' ranges.
+      const depth = limit === 100 ? Math.floor((SITES * perSite) / limit / 2) : Math.floor((SITES * perSite) / limit / 2);
+      for (const [label, d] of [['first', 0], [`page ${depth + 1}`, depth]] as const) {
+        const oneUrl = await pageUrl(proxyOne.url, query, d);
+        const manyUrl = await pageUrl(proxyMany.url, query, d);
+        const one = await measure(proxyOne, oneUrl, limit);
+        const m = await measure(proxyMany, manyUrl, limit);
+        const ratio = m.p50 / one.p50;
+        const fr = m.fetched / m.returned;
+        verdicts.push({ order: o.name, limit, depth: label, ratio, fr });
+        rows.push([o.name, String(limit), label, ms(one.p50), ms(m.p50), ms(m.p90), x(ratio), m.siteReqs.toFixed(0), fr.toFixed(2), `${one.cpuMs.toFixed(1)} / ${m.cpuMs.toFixed(1)}`]);
+      }
+    }
+  }
+  await proxyMany.close();
+
+  // One dead site (nothing listens) and one slow one (3 s, beyond the site timeout of 1 s): once their circuits are open
+  // the page costs the live sites' wait.
+  const dead = { name: 'dead', url: await deadSiteUrl(), nodes: 0, group: 'gdead' };
+  const slowBackend = await startBackend('sorted-slow', [{ name: 'slow', nodes: perSite, latencyMs: 3000, conductorGroups: ['gslow'], cached: true }]);
+  const slow = { ...slowBackend.sites[0]!, group: 'gslow' };
+  const live = withGroups(many.sites.slice(0, SITES - 2));
+  const proxyFaulty = await startProxy('sorted-faulty', [...live, dead, slow], 'site_timeout = 1\ncircuit_failure_threshold = 2\ncircuit_open_seconds = 600');
+  const faultRows: string[][] = [];
+  for (const limit of limits) {
+    const query = `sort_key=name&limit=${limit}`;
+    const oneUrl = await pageUrl(proxyOne.url, query, 0);
+    const one = await measure(proxyOne, oneUrl, limit);
+    const url = `${proxyFaulty.url}/v1/nodes?${query}`;
+    // Until the circuits open, pages wait for the slow site's timeout.
+    const opening: number[] = [];
+    for (let i = 0; i < 3; i++) opening.push((await get(url)).ms);
+    const t: number[] = [];
+    let missing = '';
+    for (let i = 0; i < n; i++) {
+      const r = await get(url);
+      missing = String(r.headers['x-ironic-proxy-missing-sites'] ?? '');
+      if (r.status !== 200) throw new Error(`GET ${url}: ${r.status}`);
+      t.push(r.ms);
+    }
+    const ratio = median(t) / one.p50;
+    verdicts.push({ order: 'name, 1 dead + 1 slow site', limit, depth: 'first', ratio, fr: 0 });
+    faultRows.push([String(limit), opening.map(ms).join(' / '), ms(one.p50), ms(median(t)), ms(pct(t, 0.9)), x(ratio), missing || '-']);
+  }
+  await proxyFaulty.close();
+  await slowBackend.close();
+  await proxyOne.close();
+  await single.close();
+  await many.close();
+
+  out(`  ${n} sequential requests per cell after ${WARM} warm-up ones (the figures a page is planned with are learned from answers: the`);
+  out(`  warm-up and the walk to a deep page teach them); one site = the proxy over one site holding all ${int(SITES * perSite)} nodes (same page);`);
+  out(`  site req = site requests per page (100 = one round: every live site is asked at least once); fetched/returned from the proxy's metrics`);
+  out();
+  table(['order', 'limit', 'page', 'one site p50', `${SITES} sites p50`, 'p90', 'ratio', 'site req', 'fetched/returned', 'proxy CPU ms/page (1 / 100)'], rows);
+  out();
+  out(`  ${SITES - 2} live sites + one dead (connection refused) + one slow (3 s, site_timeout 1 s), sort_key=name, first page:`);
+  table(['limit', 'first 3 pages ms (circuits opening)', 'one site p50', 'p50', 'p90', 'ratio', 'missing sites'], faultRows);
+  const contiguous = verdicts.filter((v) => v.order.startsWith('name'));
+  const worst = Math.max(...contiguous.map((v) => v.ratio));
+  const worstFr = Math.max(...verdicts.filter((v) => v.order.startsWith('name (')).map((v) => v.fr));
+  out();
+  out(`  verdict: site-contiguous sorted pages ≤ 1.2× one site: ${verdict(worst <= 1.2)} (worst ${x(worst)}); fetched/returned ≤ 2: ${verdict(worstFr <= 2)} (worst ${worstFr.toFixed(2)})   (${elapsed(t0)})`);
+  const cell = (order: string, limit: number, depth: string): string => {
+    const v = verdicts.find((w) => w.order.startsWith(order) && w.limit === limit && w.depth.startsWith(depth));
+    return v ? `${x(v.ratio)}${v.fr ? ` (${v.fr.toFixed(2)})` : ''}` : '-';
+  };
+  summary.push(
+    `Sorted pages, ${SITES} sites × ${int(perSite)} nodes at 20 ms vs one site, p50 ratio (fetched/returned): ` +
+      `name first/deep ${cell('name (', 100, 'first')} / ${cell('name (', 100, 'page')} at limit 100, ${cell('name (', 1000, 'first')} / ${cell('name (', 1000, 'page')} at 1000; ` +
+      `created_at ${cell('created_at', 100, 'first')} / ${cell('created_at', 100, 'page')}, ${cell('created_at', 1000, 'first')} / ${cell('created_at', 1000, 'page')}; ` +
+      `default ${cell('default', 100, 'first')} / ${cell('default', 100, 'page')}, ${cell('default', 1000, 'first')} / ${cell('default', 1000, 'page')}.`,
+    `  with one dead and one slow site (circuits open): ${cell('name, 1 dead', 100, 'first')} at limit 100, ${cell('name, 1 dead', 1000, 'first')} at 1000 (target ≤ 1.2×: ${verdict(worst <= 1.2)}).`,
+  );
+}
+
 // ---------------------------------------------------------------- 3. fetched per returned
 
 async function benchFetchRatio(): Promise<void> {
@@ -517,7 +665,7 @@ out(`ironic-proxy benchmark (${QUICK ? 'quick' : 'full'}): ${os.cpus().length} �
 out(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
   const foreign: number[] = [];
-  const sections = { single: benchSingleNode, listing: benchListingLatency, fetch: benchFetchRatio, memory: benchMemory };
+  const sections = { single: benchSingleNode, listing: benchListingLatency, sorted: benchSorted, fetch: benchFetchRatio, memory: benchMemory };
   const unknown = ONLY?.filter((n) => !(n in sections)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(sections).join(', ')}`);
   for (const [name, run] of Object.entries(sections)) {

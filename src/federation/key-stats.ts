@@ -14,6 +14,7 @@
  * are kept (least recently used dropped), each with one entry per site.
  */
 import { LRUCache } from 'lru-cache';
+import { compareValues } from './compare.js';
 
 export interface SiteKeyStat {
   /** The sort value of the site's first item in the listing's order (when `hasFirst`). */
@@ -132,6 +133,9 @@ export class KeyStats {
         stat.hasLast = true;
       }
       if (end !== undefined) stat.size = end;
+    } else if (end !== undefined && stat.hasLast && o.count > 0 && stat.size === undefined && compareValues(o.lastValue, stat.last) === 0) {
+      // A full answer that ends on the site's last value (learned by a probe): the site most likely ends there too.
+      stat.size = end;
     } else if (end !== undefined && stat.size !== undefined && stat.size < end) {
       // The site grew past what was learned: its size and last value are known wrong until it is read to its end again.
       stat.size = undefined;
