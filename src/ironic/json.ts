@@ -74,13 +74,17 @@ export function stripBom(bytes: Buffer): Buffer {
 export function scanJson(bytes: Uint8Array, opts: { ids?: boolean } = {}): JsonScan {
   if (!isUtf8(bytes)) return { valid: false, reason: 'not UTF-8' };
   unrepresentable = undefined;
+  tooDeep = false;
   capturing = opts.ids === true;
   capturedKey = 0;
   topUuid = topName = undefined;
   const at = validate(bytes);
   capturing = false;
   capturedKey = 0;
-  if (at >= 0) return { valid: false, reason: at >= bytes.length ? 'unexpected end' : `unexpected byte at ${at}` };
+  if (at >= 0) {
+    const reason = tooDeep ? `nested deeper than ${MAX_DEPTH} levels` : at >= bytes.length ? 'unexpected end' : `unexpected byte at ${at}`;
+    return { valid: false, reason };
+  }
   const scan: JsonScan = { valid: true, top: topKind(bytes), unrepresentable };
   if (opts.ids) {
     scan.uuid = topUuid;
@@ -425,6 +429,9 @@ function captureValue(b: Uint8Array, at: number, end: number): void {
  * and than JSON.parse, which also builds the document). Returns -1 when the
  * bytes are one JSON document as Python reads it, else where it breaks.
  */
+/** Set by `validate` when it stopped at MAX_DEPTH (the reason differs from a syntax error). */
+let tooDeep = false;
+
 function validate(b: Uint8Array): number {
   const n = b.length;
   let i = 0;
@@ -434,7 +441,7 @@ function validate(b: Uint8Array): number {
     while (WS[b[i]!] === 1) i++;
     const c = b[i];
     if (c === OPEN_BRACE) {
-      if (depth >= MAX_DEPTH) return i;
+      if (depth >= MAX_DEPTH) return ((tooDeep = true), i);
       i++;
       while (WS[b[i]!] === 1) i++;
       if (b[i] === CLOSE_BRACE) i++;
@@ -446,7 +453,7 @@ function validate(b: Uint8Array): number {
         continue;
       }
     } else if (c === OPEN_BRACKET) {
-      if (depth >= MAX_DEPTH) return i;
+      if (depth >= MAX_DEPTH) return ((tooDeep = true), i);
       i++;
       while (WS[b[i]!] === 1) i++;
       if (b[i] === CLOSE_BRACKET) i++;

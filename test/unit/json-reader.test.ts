@@ -114,7 +114,8 @@ describe('JSON as Ironic reads it', () => {
 
   test('nesting deeper than Python can read is refused', () => {
     assert.equal(scanJson(b(`${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}`)).valid, true);
-    assert.equal(scanJson(b(`${'['.repeat(MAX_DEPTH + 1)}${']'.repeat(MAX_DEPTH + 1)}`)).valid, false);
+    assert.deepEqual(scanJson(b(`${'['.repeat(MAX_DEPTH + 1)}${']'.repeat(MAX_DEPTH + 1)}`)), { valid: false, reason: `nested deeper than ${MAX_DEPTH} levels` });
+    assert.equal(scanJson(b('[1 2]')).reason, 'unexpected byte at 3', 'a syntax error after a deep one is not called deep');
     assert.equal(scanJson(b(`${'{"a":'.repeat(MAX_DEPTH + 1)}1${'}'.repeat(MAX_DEPTH + 1)}`)).valid, false);
   });
 
