@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the real OpenStack parts the integration tests run against:
 # Ironic (API + conductor), its CLI (python-ironicclient / openstackclient),
-# openstacksdk, Keystone (+ gunicorn to serve it) and nginx (TLS front end);
+# openstacksdk, Keystone (+ gunicorn to serve it), nginx (TLS front end) and
+# redis-server (the shared store of replicas; tests start their own, no systemd);
 # chromium for the status page's browser test (driven by puppeteer-core, which
 # downloads no browser) and prometheus for promtool, which checks the alert
 # rules in deploy/prometheus/ — these two without their recommended packages
@@ -15,7 +16,8 @@
 set -eu
 
 PACKAGES="python3-ironic python3-ironicclient python3-openstacksdk \
-python3-openstackclient nginx-light python3-keystone python3-gunicorn"
+python3-openstackclient nginx-light python3-keystone python3-gunicorn \
+redis-server"
 LEAN_PACKAGES="chromium prometheus"
 
 log() { printf '%s\n' "install-system-deps: $*"; }

@@ -20,7 +20,7 @@ run('npx', ['tsc', '-p', 'tsconfig.json', '--noEmit']);
 
 if (wanted.some((s) => s !== 'unit')) {
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import ironic, ironicclient, openstack, keystone, gunicorn'], { stdio: 'ignore' });
-  if (probe.status !== 0 || !existsSync('/usr/bin/baremetal') || !existsSync('/usr/bin/chromium') || !existsSync('/usr/bin/promtool')) {
+  if (probe.status !== 0 || !existsSync('/usr/bin/baremetal') || !existsSync('/usr/bin/chromium') || !existsSync('/usr/bin/promtool') || !existsSync('/usr/bin/redis-server')) {
     console.log('Installing the system packages the integration tests need (scripts/install-system-deps.sh)...');
     run('sh', [join(root, 'scripts/install-system-deps.sh')]);
   }

@@ -85,7 +85,18 @@ export class ProxyMetrics {
   });
   sources: MetricSources | undefined;
 
-  constructor(sites: readonly SiteClient[], locationCacheSize: () => number) {
+  readonly unguardedWrites = new Counter({
+    name: 'ironic_proxy_coordination_unguarded_writes_total',
+    help: 'Writes of identifiers unique over all sites that went on without a reservation in the store (it could not be asked, [coordination]required = false)',
+    registers: [this.registry],
+  });
+  readonly reservationConflicts = new Counter({
+    name: 'ironic_proxy_coordination_reservation_conflicts_total',
+    help: 'Writes refused (409) because another write held the reservation of the same identifier',
+    registers: [this.registry],
+  });
+
+  constructor(sites: readonly SiteClient[], locationCacheSize: () => number, coordinationUp: () => boolean | undefined = () => undefined) {
     collectDefaultMetrics({ register: this.registry, prefix: 'ironic_proxy_' });
     new Gauge({
       name: 'ironic_proxy_build_info',
@@ -160,6 +171,15 @@ export class ProxyMetrics {
       registers: [this.registry],
       collect() {
         this.set(locationCacheSize());
+      },
+    });
+    new Gauge({
+      name: 'ironic_proxy_coordination_up',
+      help: 'The coordination store ([coordination]backend_url) is connected: 1, not: 0 (absent when none is configured)',
+      registers: [this.registry],
+      collect() {
+        const up = coordinationUp();
+        if (up !== undefined) this.set(up ? 1 : 0);
       },
     });
     for (const site of sites) {

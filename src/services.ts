@@ -4,7 +4,9 @@
  */
 import type { ProxyConfig } from './config/types.js';
 import { nodeNotFound } from './errors.js';
-import { Locator } from './federation/locator.js';
+import { Locator, type SharedLocations } from './federation/locator.js';
+import { CoordinationStore } from './coordination/store.js';
+import { Reservations } from './coordination/reservations.js';
 import type { Logger } from './log.js';
 import { answerMetricsCollection, ProxyMetrics } from './metrics.js';
 import { PolicyEnforcer } from './policy/enforcer.js';
@@ -34,6 +36,10 @@ export class ProxyServices {
   readonly keyStats = new KeyStats();
   /** The operator's status page: site health, node tally, drift (GET /status). */
   readonly status: StatusService;
+  /** The store replicas share ([coordination]backend_url), when configured. */
+  readonly coordination?: CoordinationStore;
+  /** Reservations of identifiers unique over all sites (in this process, and in the store when there is one). */
+  readonly reservations: Reservations;
 
   constructor(
     readonly config: ProxyConfig,
@@ -43,14 +49,20 @@ export class ProxyServices {
     // Metrics exist only once the sites do; an authentication cannot happen before the first request.
     this.registry = new SiteRegistry(config, log, this.memory, (site, ok) => this.countAuthentication(site, ok));
     configureCursorKey(config.proxy.cursorSecret, log);
+    if (config.coordination) this.coordination = new CoordinationStore(config.coordination, log);
     this.nodes = new Locator(
       () => this.registry.sites,
       { collectionPath: '/v1/nodes', notFound: nodeNotFound, noun: 'node' },
       config.proxy.locationCacheSize,
       () => this.internalVersion(),
       this.onLocationConflict,
+      this.sharedLocations('/v1/nodes'),
     );
-    this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size);
+    this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size, () => this.coordination?.up);
+    this.reservations = new Reservations(this.coordination, log, {
+      unguarded: () => this.metrics.unguardedWrites.inc(),
+      contended: () => this.metrics.reservationConflicts.inc(),
+    });
     answerMetricsCollection(this.metrics);
     this.status = new StatusService(config, this.registry, this.metrics, () => this.internalVersion(), log);
     this.enforcer = PolicyEnforcer.load(config.osloPolicy);
@@ -64,6 +76,18 @@ export class ProxyServices {
 
   private countAuthentication(holder: string, ok: boolean): void {
     this.metrics?.keystoneAuthentications.inc({ holder, outcome: ok ? 'success' : 'failure' });
+  }
+
+  /** The store's layer of one collection's locations (e.g. `/v1/nodes`), when there is a store. */
+  sharedLocations(kind: string): SharedLocations | undefined {
+    const store = this.coordination;
+    if (!store) return undefined;
+    return {
+      get: (k) => store.getLocation(kind, k),
+      set: (k, site) => store.setLocation(kind, k, site),
+      delete: (k) => store.deleteLocation(kind, k),
+      subscribe: (drop) => store.onInvalidate((changed, k) => changed === kind && drop(k)),
+    };
   }
 
   /** One identifier claimed by several sites (issue 16.1): logged and counted; the lookup answers 409. */
@@ -84,6 +108,6 @@ export class ProxyServices {
 
   async close(): Promise<void> {
     await this.status.close();
-    await Promise.all([this.registry.close(), this.userTokens?.close()]);
+    await Promise.all([this.registry.close(), this.userTokens?.close(), this.coordination?.close()]);
   }
 }

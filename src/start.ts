@@ -27,7 +27,8 @@ export async function startProxy(config: ProxyConfig, opts: { log?: Logger } = {
   } catch (err) {
     throw new StartupError((err as Error).message);
   }
-  await services.registry.refreshAll();
+  // The store is waited for briefly: a replica that starts without it serves, and connects when it can.
+  await Promise.all([services.registry.refreshAll(), services.coordination?.start(3000)]);
   // Global objects (chassis, templates) that drifted while a site was away are reported, not repaired, here
   // (at start-up, then every [status]drift_check_interval).
   services.status.drift.start();

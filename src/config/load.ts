@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseOsloIni, IniSyntaxError, type IniDocument } from './oslo-ini.js';
-import type { AuthType, KeystoneAuthtokenConfig, KeystoneSiteAuth, OsloPolicyConfig, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
+import type { AuthType, CoordinationConfig, KeystoneAuthtokenConfig, KeystoneSiteAuth, OsloPolicyConfig, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -48,6 +48,10 @@ const KNOWN_OPTIONS: Record<string, readonly string[]> = {
   status: [
     'probe_interval', 'refresh_interval', 'idle_timeout', 'slow_threshold', 'tally_interval', 'tally_max_pages', 'tally_timeout',
     'tally_concurrency', 'drift_check_interval',
+  ],
+  coordination: [
+    'backend_url', 'required', 'reservation_ttl', 'location_ttl', 'timeout', 'key_prefix', 'share_site_tokens',
+    'cafile', 'certfile', 'keyfile', 'insecure',
   ],
   site: [
     'auth_type', 'auth_plugin', 'endpoint_override', 'timeout', 'insecure', 'cafile', 'certfile', 'keyfile',
@@ -133,9 +137,10 @@ class ConfigReader {
     const keystoneAuthtoken = api.authStrategy === 'keystone' ? this.readAuthtoken() : undefined;
 
     const osloPolicy = this.readOsloPolicy();
+    const coordination = this.readCoordination();
 
     if (this.problems.length > 0) throw new ConfigError(this.problems);
-    return { sites, groups, api, proxy, status, keystoneAuthtoken, osloPolicy, debug, unknownOptions: this.unknown };
+    return { sites, groups, api, proxy, status, keystoneAuthtoken, osloPolicy, coordination, debug, unknownOptions: this.unknown };
   }
 
   /** `[DEFAULT]groups = _:loc1,grp1:loc2`: conductor group → site; `_` is the default (empty) group. */
@@ -362,6 +367,35 @@ class ConfigReader {
 
   private requireMissing(where: string, key: string, why: string): void {
     this.problems.push(`${where}${key} is required ${why}`);
+  }
+
+  /** `[coordination]`: absent or empty backend_url means no shared store. */
+  private readCoordination(): CoordinationConfig | undefined {
+    const section = 'coordination';
+    const raw = this.str(section, 'backend_url')?.trim();
+    if (!raw) return undefined;
+    let scheme = '';
+    try {
+      scheme = new URL(raw).protocol;
+    } catch {
+      // The value holds a password: the problem names the option, not the value.
+    }
+    if (scheme !== 'redis:' && scheme !== 'rediss:') {
+      this.problems.push(`[${section}]backend_url: not a redis:// or rediss:// URL (the only backends this proxy supports)`);
+    }
+    return {
+      backendUrl: raw,
+      required: this.bool(section, 'required', true),
+      reservationTtlMs: Math.round(this.number(section, 'reservation_ttl', 10, 0.1) * 1000),
+      locationTtlSeconds: this.int(section, 'location_ttl', 86_400, 1),
+      timeoutMs: Math.round(this.number(section, 'timeout', 0.5, 0.01) * 1000),
+      keyPrefix: this.str(section, 'key_prefix')?.trim() || 'ironic-proxy',
+      shareSiteTokens: this.bool(section, 'share_site_tokens', false),
+      cafile: this.str(section, 'cafile'),
+      certfile: this.str(section, 'certfile'),
+      keyfile: this.str(section, 'keyfile'),
+      insecure: this.bool(section, 'insecure', false),
+    };
   }
 
   private str(section: string, key: string): string | undefined {

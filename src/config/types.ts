@@ -156,6 +156,33 @@ export interface OsloPolicyConfig {
   configDir?: string;
 }
 
+/**
+ * `[coordination]` (tooz's section and option name for the backend): the
+ * store replicas share for reservations of unique names and for locations.
+ * Absent backend_url: each process on its own (the documented races).
+ */
+export interface CoordinationConfig {
+  /** `redis://[:password@]host:port[/db]` or `rediss://…` (TLS). Holds a secret: never logged. */
+  backendUrl: string;
+  /** A guarded write (a unique name or uuid) is refused (503) while the store cannot be reached; false: it goes unguarded, logged and counted. */
+  required: boolean;
+  /** Milliseconds a reservation lives unless renewed (its holder renews it while the write is under way; a crash frees it after this). */
+  reservationTtlMs: number;
+  /** Seconds a location entry lives in the store. */
+  locationTtlSeconds: number;
+  /** Milliseconds one store command may take before it counts as failed. */
+  timeoutMs: number;
+  /** Prefix of every key and channel, so fleets can share one store. */
+  keyPrefix: string;
+  /** One Keystone token per site for the whole fleet, kept in the store. */
+  shareSiteTokens: boolean;
+  /** TLS for rediss:// (CA bundle, client certificate). */
+  cafile?: string;
+  certfile?: string;
+  keyfile?: string;
+  insecure: boolean;
+}
+
 export interface ProxyConfig {
   sites: SiteConfig[];
   /** Conductor group (lower case) → site name. */
@@ -167,6 +194,8 @@ export interface ProxyConfig {
   keystoneAuthtoken?: KeystoneAuthtokenConfig;
   /** Ironic's policy engine settings ([oslo_policy], [DEFAULT]rbac_service_*). */
   osloPolicy: OsloPolicyConfig;
+  /** Present when [coordination]backend_url is set. */
+  coordination?: CoordinationConfig;
   debug: boolean;
   /** The file it was read from (absent for a configuration given as text). */
   sourceFile?: string;

@@ -14,6 +14,14 @@
  * turns out stale (deleted, re-enrolled elsewhere) is corrected by the caller
  * (route-to-owner). Negative answers are not cached: a node created a moment
  * later must be found.
+ *
+ * With a shared store ([coordination]), the cache has a second layer: a
+ * local miss reads the store before asking the sites, and what this process
+ * caches it also stores, so one replica's lookup serves all. The local layer
+ * answers first and never waits on the store; a location another process
+ * changes or drops is dropped here by the store's invalidation message, and
+ * a stale one heals as any stale hit does (route-to-owner). The store holds
+ * only what a site vouched for, as the local cache.
  */
 import { LRUCache } from 'lru-cache';
 import { ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
@@ -44,6 +52,15 @@ export interface ResourceLookup {
   lookupFields?: string;
 }
 
+/** The store's layer of one collection's locations (keys as the locator makes them, values site names). */
+export interface SharedLocations {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, site: string): void;
+  delete(key: string): void;
+  /** Calls `drop` with a key another process changed or removed. */
+  subscribe(drop: (key: string) => void): void;
+}
+
 /** Told about an identifier that two or more sites claim (logs, metrics). */
 export type ConflictReporter = (noun: string, ident: string, sites: string[]) => void;
 
@@ -58,8 +75,17 @@ export class Locator {
     /** Lookups are the proxy's own requests: they use the newest version every site has (names, fields). */
     private readonly version: () => Version,
     private readonly onConflict?: ConflictReporter,
+    private readonly shared?: SharedLocations,
   ) {
     this.cache = new LRUCache({ max: maxEntries });
+    shared?.subscribe((k) => this.cache.delete(k));
+  }
+
+  /** Caches locally, and in the store when it is news to this process (a hit is not written back on every request). */
+  private put(k: string, site: SiteClient): void {
+    const before = this.cache.get(k);
+    this.cache.set(k, site);
+    if (before !== site) this.shared?.set(k, site.name);
   }
 
   /**
@@ -68,8 +94,8 @@ export class Locator {
    * object, an authorised read of it) — never for what an answer merely names.
    */
   remember(site: SiteClient, uuid: unknown, name?: unknown): void {
-    if (typeof uuid === 'string' && uuid) this.cache.set(key(uuid), site);
-    if (typeof name === 'string' && name) this.cache.set(key(name), site);
+    if (typeof uuid === 'string' && uuid) this.put(key(uuid), site);
+    if (typeof name === 'string' && name) this.put(key(name), site);
   }
 
   /**
@@ -81,16 +107,34 @@ export class Locator {
     for (const ident of asked) {
       if (typeof ident !== 'string' || !ident) continue;
       if (doc && typeof doc === 'object' && otherIdentity(doc as Record<string, unknown>, ident) !== undefined) continue;
-      this.cache.set(key(ident), site);
+      this.put(key(ident), site);
     }
   }
 
+  /** Drops locations found stale or gone, here and in the store (other processes drop theirs on the store's message). */
   forget(...idents: unknown[]): void {
-    for (const ident of idents) if (typeof ident === 'string') this.cache.delete(key(ident));
+    for (const ident of idents) {
+      if (typeof ident !== 'string') continue;
+      this.cache.delete(key(ident));
+      this.shared?.delete(key(ident));
+    }
   }
 
+  /** What this process knows, without waiting on anything. */
   cached(ident: string): SiteClient | undefined {
     return this.cache.get(key(ident));
+  }
+
+  /** What this process knows, else what the store knows (kept locally from then on); undefined when neither knows. */
+  async known(ident: string): Promise<SiteClient | undefined> {
+    const k = key(ident);
+    const local = this.cache.get(k);
+    if (local || !this.shared) return local;
+    const name = await this.shared.get(k);
+    const site = name === undefined ? undefined : this.sites().find((s) => s.name === name);
+    // Filled from the store, not vouched anew: not written back.
+    if (site) this.cache.set(k, site);
+    return site;
   }
 
   get size(): number {
@@ -99,7 +143,7 @@ export class Locator {
 
   /** The site of `ident`, from the cache or by asking every site. */
   async locate(ident: string, opts: LocateOptions): Promise<SiteClient> {
-    return this.cached(ident) ?? (await this.lookup(ident, opts)).site;
+    return this.cached(ident) ?? (await this.known(ident)) ?? (await this.lookup(ident, opts)).site;
   }
 
   /** Asks every site, ignoring the cache (the cache is updated with the answer). */

@@ -29,7 +29,8 @@ export async function routeToOwner(
   opts: LocateOptions,
   send: (site: SiteClient) => Promise<SiteResponse>,
 ): Promise<Routed> {
-  const cachedSite = locator.cached(ident);
+  // The store ([coordination]) is read only when this process does not know.
+  const cachedSite = locator.cached(ident) ?? (await locator.known(ident));
   if (!cachedSite) {
     const site = (await locator.lookup(ident, opts)).site;
     return { site, res: await send(site) };

@@ -40,6 +40,7 @@ import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
 import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
 import type { ResourceModule } from './plugin.js';
+import { uuidKey, type WriteGuard } from '../coordination/reservations.js';
 
 const BACKFILL_MINOR = 58;
 const OWNER_MINOR = 60;
@@ -186,8 +187,11 @@ async function updateAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
   } else {
     // Where it is decides which sites must not have the name: asked fresh, not from the cache.
     site = (await locator.lookup(ident, { requestId })).site;
-    await assertAllocationIdentFree(services, name, 'name', requestId, site);
-    res = await sendAsIs(site, req);
+    const here = site;
+    res = await services.reservations.guarded(async (guard) => {
+      await assertAllocationIdentFree(services, name, 'name', requestId, here, guard);
+      return sendAsIs(here, req);
+    });
   }
   if (res.status === 200) {
     const doc = parseJsonBody<Doc>(site.name, res);
@@ -222,13 +226,17 @@ export async function assertAllocationIdentFree(
   kind: 'name' | 'UUID',
   requestId: string,
   except?: SiteClient,
+  /** Reserves the identifier first, until the write is done (coordination/reservations.ts). */
+  guard?: WriteGuard,
 ): Promise<void> {
+  const taken = kind === 'name' ? `An allocation with name ${ident} already exists.` : `An allocation with UUID ${ident} already exists.`;
+  await guard?.take(kind === 'name' ? `allocation:name:${ident}` : `allocation:uuid:${uuidKey(ident)}`, taken, `allocation ${kind} ${ident}`);
   const others = services.registry.sites.filter((s) => s !== except);
   const path = `/v1/allocations/${encodeURIComponent(ident)}?fields=uuid`;
   const outcomes = await fanOut(others, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }));
   for (const o of outcomes) {
     if (o.ok && o.value.status === 200) {
-      throw conflict(kind === 'name' ? `An allocation with name ${ident} already exists.` : `An allocation with UUID ${ident} already exists.`);
+      throw conflict(taken);
     }
   }
   const silent = outcomes.filter((o) => !o.ok || o.value.status >= 500).map((o) => o.site.name);
@@ -243,7 +251,12 @@ interface Attempt {
   candidates?: string[];
 }
 
-async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+/** The name and uuid are reserved from before the other sites are asked until the create is answered. */
+function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  return ctx.services.reservations.guarded((guard) => createGuarded(ctx, req, reply, guard));
+}
+
+async function createGuarded(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, guard: WriteGuard): Promise<FastifyReply> {
   const { services } = ctx;
   const parsed = readJson(req);
   const readable = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
@@ -263,8 +276,8 @@ async function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyRep
   if (body.uuid !== undefined && body.uuid !== null && (typeof body.uuid !== 'string' || !isUuidLike(body.uuid))) return asIs();
   if (body.name !== undefined && body.name !== null && typeof body.name !== 'string') return asIs();
   const checkList: Promise<void>[] = [];
-  if (typeof body.name === 'string' && body.name) checkList.push(assertAllocationIdentFree(services, body.name, 'name', requestId));
-  if (typeof body.uuid === 'string') checkList.push(assertAllocationIdentFree(services, body.uuid, 'UUID', requestId));
+  if (typeof body.name === 'string' && body.name) checkList.push(assertAllocationIdentFree(services, body.name, 'name', requestId, undefined, guard));
+  if (typeof body.uuid === 'string') checkList.push(assertAllocationIdentFree(services, body.uuid, 'UUID', requestId, undefined, guard));
   // Awaited before anything is created; a request refused earlier for another reason must not leave it unhandled.
   const checks = Promise.all(checkList);
   checks.catch(() => undefined);

@@ -9,18 +9,23 @@ import { fanOut } from '../federation/fanout.js';
 import type { SiteClient } from '../sites/site-client.js';
 import type { SiteRegistry } from '../sites/registry.js';
 import type { Version } from '../ironic/microversion.js';
+import { uuidKey, type WriteGuard } from '../coordination/reservations.js';
 
 /**
  * Is `ident` (a name or uuid) a node at any site other than `except`?
  * A site that cannot be asked makes the answer unknown, and the write is
- * refused: a duplicate would be silent and permanent.
+ * refused: a duplicate would be silent and permanent. With a `guard`, the
+ * identifier is reserved first (held until the write is done), so that no
+ * other write of it passes this check meanwhile.
  */
 export async function assertNodeIdentFree(
   sites: readonly SiteClient[],
   ident: string,
   kind: 'name' | 'UUID',
-  opts: { version: Version; requestId: string; except?: SiteClient },
+  opts: { version: Version; requestId: string; except?: SiteClient; guard?: WriteGuard },
 ): Promise<void> {
+  const taken = `A node with ${kind} ${ident} already exists.`;
+  await opts.guard?.take(kind === 'name' ? `node:name:${ident}` : `node:uuid:${uuidKey(ident)}`, taken, `node ${kind} ${ident}`);
   const others = sites.filter((s) => s !== opts.except);
   // Found, absent (Ironic's 404), or could not ask (anything else): one reading for every engine (federation/ask.ts).
   const outcomes = await fanOut(others, async (site) =>
@@ -30,7 +35,7 @@ export async function assertNodeIdentFree(
     ),
   );
   for (const o of outcomes) {
-    if (o.ok && o.value.found) throw conflict(`A node with ${kind} ${ident} already exists.`);
+    if (o.ok && o.value.found) throw conflict(taken);
   }
   // A client error (the identifier is invalid) is the same at every site: the write itself gets it from its site.
   const silent = outcomes.filter((o) => !o.ok && !(o.error instanceof SiteErrorResponse)).map((o) => o.site.name);

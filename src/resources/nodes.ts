@@ -180,20 +180,22 @@ async function createNode(c: EngineContext): Promise<FastifyReply> {
   if (typeof group !== 'string') return forwardTo(services, req, reply, services.defaultSite);
   const site = siteOfGroup(services.registry, group);
 
-  const opts = { version: services.internalVersion(), requestId: req.ironic.globalRequestId };
-  const checks: Promise<void>[] = [];
-  if (typeof fields.name === 'string' && fields.name && !isUuidLike(fields.name)) {
-    checks.push(assertNodeIdentFree(services.registry.sites, fields.name, 'name', { ...opts, except: site }));
-  }
-  if (typeof fields.uuid === 'string' && isUuidLike(fields.uuid)) {
-    checks.push(assertNodeIdentFree(services.registry.sites, fields.uuid, 'UUID', { ...opts, except: site }));
-  }
-  await Promise.all(checks);
-
-  // Under Keystone the owner is the proxy's to set (see ownerAfterCreate); from 1.50 it is left out of the create.
-  const stripOwner = owner !== undefined && atLeast(req.ironic.version, 50) && 'owner' in fields;
-  const sent = stripOwner ? Buffer.from(JSON.stringify({ ...fields, owner: undefined })) : undefined;
-  const res = await sendAsIs(site, req, sent ? { body: sent } : {});
+  // The name and uuid are reserved from before the other sites are asked until the site has answered the create.
+  const res = await services.reservations.guarded(async (guard) => {
+    const opts = { version: services.internalVersion(), requestId: req.ironic.globalRequestId, except: site, guard };
+    const checks: Promise<void>[] = [];
+    if (typeof fields.name === 'string' && fields.name && !isUuidLike(fields.name)) {
+      checks.push(assertNodeIdentFree(services.registry.sites, fields.name, 'name', opts));
+    }
+    if (typeof fields.uuid === 'string' && isUuidLike(fields.uuid)) {
+      checks.push(assertNodeIdentFree(services.registry.sites, fields.uuid, 'UUID', opts));
+    }
+    await Promise.all(checks);
+    // Under Keystone the owner is the proxy's to set (see ownerAfterCreate); from 1.50 it is left out of the create.
+    const stripOwner = owner !== undefined && atLeast(req.ironic.version, 50) && 'owner' in fields;
+    const sent = stripOwner ? Buffer.from(JSON.stringify({ ...fields, owner: undefined })) : undefined;
+    return sendAsIs(site, req, sent ? { body: sent } : {});
+  });
   if (res.status !== 201) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   const created = parseJsonBody<Record<string, unknown>>(site.name, res);
   // Cached: what the client asked to create, as the site confirms it (issue 16.1: not what an answer merely names).
@@ -327,10 +329,14 @@ async function updateNode(c: EngineContext): Promise<FastifyReply> {
         );
       }
     }
-    if (effects.name !== undefined && !isUuidLike(effects.name)) {
-      await assertNodeIdentFree(services.registry.sites, effects.name, 'name', { version: services.internalVersion(), requestId, except: site });
-    }
-    routed = { site, res: await sendAsIs(site, req) };
+    const newName = effects.name !== undefined && !isUuidLike(effects.name) ? effects.name : undefined;
+    const res = await services.reservations.guarded(async (guard) => {
+      if (newName !== undefined) {
+        await assertNodeIdentFree(services.registry.sites, newName, 'name', { version: services.internalVersion(), requestId, except: site, guard });
+      }
+      return sendAsIs(site, req);
+    });
+    routed = { site, res };
   }
   const { site, res } = routed;
   if (res.status === 200) {

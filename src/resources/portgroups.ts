@@ -7,6 +7,7 @@
  * portgroup cannot move to a node at another site (400).
  */
 import { isUuidLike } from '../ironic/idents.js';
+import { macKey } from '../coordination/reservations.js';
 import type { CollectionDef } from './collection-list.js';
 import type { ResourceModule } from './plugin.js';
 import { assertFreeElsewhere, assertSameSite, moveRefused, nodeBoundEngines, patchedValue, portgroupLocator, portgroupNotFound, type WriteContext } from './ports.js';
@@ -33,7 +34,7 @@ export const portgroupsModule: ResourceModule = {
       const checks: Promise<void>[] = [];
       if (typeof name === 'string' && name && !isUuidLike(name)) {
         checks.push(
-          assertFreeElsewhere(ctx, `/v1/portgroups/${encodeURIComponent(name)}?fields=uuid`, undefined, `A portgroup with name ${name} already exists.`, `portgroup name ${name}`),
+          assertFreeElsewhere(ctx, `/v1/portgroups/${encodeURIComponent(name)}?fields=uuid`, undefined, `A portgroup with name ${name} already exists.`, `portgroup name ${name}`, `portgroup:name:${name}`),
         );
       }
       if (typeof address === 'string' && address) {
@@ -44,6 +45,7 @@ export const portgroupsModule: ResourceModule = {
             'portgroups',
             `A portgroup with MAC address ${address.toLowerCase()} already exists.`,
             `portgroup MAC address ${address}`,
+            `portgroup:mac:${macKey(address)}`,
           ),
         );
       }

@@ -31,6 +31,7 @@ import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
 import type { ResourceModule } from './plugin.js';
 import { pathOf } from '../http/normalize-url.js';
+import { macKey, uuidKey, type WriteGuard } from '../coordination/reservations.js';
 
 export const portNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORT_NOT_FOUND', `Port ${ident} could not be found.`);
 
@@ -44,7 +45,7 @@ export function objectLocator(services: ProxyServices, collectionPath: string, n
   let locator = byPath.get(collectionPath);
   if (!locator) {
     // Ports and volume objects have no name (ports only from 1.88): a lookup asks only for what they have.
-    locator = new Locator(() => services.registry.sites, { collectionPath, notFound, noun, lookupFields: hasName ? 'uuid,name' : 'uuid' }, services.config.proxy.locationCacheSize, () => services.internalVersion(), services.onLocationConflict);
+    locator = new Locator(() => services.registry.sites, { collectionPath, notFound, noun, lookupFields: hasName ? 'uuid,name' : 'uuid' }, services.config.proxy.locationCacheSize, () => services.internalVersion(), services.onLocationConflict, services.sharedLocations(collectionPath));
     byPath.set(collectionPath, locator);
   }
   return locator;
@@ -88,6 +89,8 @@ export interface WriteContext {
   /** The site the write goes to. */
   site: SiteClient;
   requestId: string;
+  /** Reserves identifiers unique over all sites until the write is done (see coordination/reservations.ts). */
+  guard?: WriteGuard;
 }
 
 export interface PatchOp {
@@ -170,7 +173,7 @@ async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSp
   }
 
   const { locator, ident } = scope;
-  const cached = locator.cached(ident);
+  const cached = locator.cached(ident) ?? (await locator.known(ident));
   // Nowhere: the default site answers Ironic's own "not found".
   const site = cached ?? (await siteOf(locator, ident, requestId)) ?? services.defaultSite;
   try {
@@ -220,16 +223,21 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   if (!readable) return forwardTo(services, req, reply, services.defaultSite);
   // No node, or a node no site has: the default site writes Ironic's error.
   const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
-  const ctx: WriteContext = { services, req, site, requestId };
-  const checks: Promise<void>[] = [];
-  // A client's UUID is unique over all sites, as in one Ironic (PortAlreadyExists & co.).
-  if (typeof fields.uuid === 'string' && isUuidLike(fields.uuid)) {
-    const uuid = fields.uuid;
-    checks.push(assertFreeElsewhere(ctx, `${spec.def.path}/${uuid}?fields=uuid`, undefined, `A ${spec.noun} with UUID ${uuid} already exists.`, `${spec.noun} UUID ${uuid}`));
-  }
-  if (spec.beforeCreate) checks.push(spec.beforeCreate(ctx, fields));
-  await Promise.all(checks);
-  const res = await sendAsIs(site, req);
+  // Identifiers unique over all sites are reserved from before the checks until the site has answered.
+  const res = await services.reservations.guarded(async (guard) => {
+    const ctx: WriteContext = { services, req, site, requestId, guard };
+    const checks: Promise<void>[] = [];
+    // A client's UUID is unique over all sites, as in one Ironic (PortAlreadyExists & co.).
+    if (typeof fields.uuid === 'string' && isUuidLike(fields.uuid)) {
+      const uuid = fields.uuid;
+      checks.push(
+        assertFreeElsewhere(ctx, `${spec.def.path}/${uuid}?fields=uuid`, undefined, `A ${spec.noun} with UUID ${uuid} already exists.`, `${spec.noun} UUID ${uuid}`, `${spec.family}:uuid:${uuidKey(uuid)}`),
+      );
+    }
+    if (spec.beforeCreate) checks.push(spec.beforeCreate(ctx, fields));
+    await Promise.all(checks);
+    return sendAsIs(site, req);
+  });
   if (res.status === 201) {
     const created = parseJsonBody<Record<string, unknown>>(site.name, res);
     spec.def.locator.learn(site, [fields.uuid, fields.name], created);
@@ -281,8 +289,12 @@ async function update(services: ProxyServices, c: EngineContext, spec: NodeBound
     routed = await routeToOwner(locator, ident, { requestId }, (s) => sendAsIs(s, req));
   } else {
     const site = (await locator.lookup(ident, { requestId })).site;
-    await spec.beforePatch({ services, req, site, requestId }, ops, ident);
-    routed = { site, res: await sendAsIs(site, req) };
+    const check = spec.beforePatch;
+    const res = await services.reservations.guarded(async (guard) => {
+      await check({ services, req, site, requestId, guard }, ops, ident);
+      return sendAsIs(site, req);
+    });
+    routed = { site, res };
   }
   const { site, res } = routed;
   if (res.status === 200) {
@@ -305,8 +317,11 @@ export async function assertFreeElsewhere(
   collectionKey: string | undefined,
   taken: string,
   what: string,
+  /** The reservation to take first (e.g. `port:mac:…`), when the write has a guard. */
+  reserve?: string,
 ): Promise<void> {
   const { services, site: except, requestId } = ctx;
+  if (reserve) await ctx.guard?.take(reserve, taken, what);
   const others = services.registry.sites.filter((s) => s !== except);
   const outcomes = await fanOut(others, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }));
   for (const o of outcomes) {
@@ -393,7 +408,7 @@ export const portsModule: ResourceModule = {
 /** A port name (1.88) is unique over all sites, as in one Ironic. */
 function assertPortNameFree(ctx: WriteContext, name: string): Promise<void> {
   if (isUuidLike(name)) return Promise.resolve();
-  return assertFreeElsewhere(ctx, `/v1/ports/${encodeURIComponent(name)}?fields=uuid`, undefined, `A port with name ${name} already exists.`, `port name ${name}`);
+  return assertFreeElsewhere(ctx, `/v1/ports/${encodeURIComponent(name)}?fields=uuid`, undefined, `A port with name ${name} already exists.`, `port name ${name}`, `port:name:${name}`);
 }
 
 /** A MAC address is unique over all sites, as in one Ironic (MACAlreadyExists). */
@@ -404,6 +419,7 @@ function assertMacFree(ctx: WriteContext, address: string): Promise<void> {
     'ports',
     `A port with MAC address ${address.toLowerCase()} already exists.`,
     `MAC address ${address}`,
+    `port:mac:${macKey(address)}`,
   );
 }
 

@@ -115,6 +115,8 @@ async function currentConnector(ctx: WriteContext, ident: string): Promise<{ typ
  */
 async function assertConnectorFree(ctx: WriteContext, type: string, connectorId: string): Promise<void> {
   const { services, requestId } = ctx;
+  const taken = `A volume connector with type ${type} and connector ID ${connectorId} already exists.`;
+  await ctx.guard?.take(`volume_connector:id:${type}:${connectorId}`, taken, `volume connector ${type} ${connectorId}`);
   const others = services.registry.sites.filter((s) => s !== ctx.site);
   const pageSize = services.config.api.maxLimit;
   const outcomes = await fanOut(others, async (site: SiteClient): Promise<boolean> => {
@@ -132,7 +134,7 @@ async function assertConnectorFree(ctx: WriteContext, type: string, connectorId:
     }
   });
   for (const o of outcomes) {
-    if (o.ok && o.value) throw conflict(`A volume connector with type ${type} and connector ID ${connectorId} already exists.`);
+    if (o.ok && o.value) throw conflict(taken);
   }
   const silent = outcomes.filter((o) => !o.ok).map((o) => o.site.name);
   if (silent.length > 0) throw sitesUnavailable(`Cannot verify that volume connector ${type} ${connectorId} is unused`, silent);

@@ -1,0 +1,147 @@
+/**
+ * Reservations of identifiers that must be unique over all sites (a node's
+ * name and uuid, a port's MAC and name, …). A create or rename takes one
+ * before it asks the other sites whether the identifier is free, and gives
+ * it back once its site has answered: two writes of the same identifier
+ * meanwhile — in this process or, with a store, in any replica — cannot both
+ * pass the check. The second gets Ironic's 409 for a duplicate at once.
+ *
+ * In the store a reservation is `SET key token NX PX ttl`, renewed while the
+ * write is under way and freed by a compare-and-delete: a crashed holder
+ * blocks the identifier for at most one ttl. A store that cannot be asked
+ * refuses the write (503) when `[coordination] required`, else the write
+ * goes on unguarded (logged, counted).
+ */
+import { randomUUID } from 'node:crypto';
+import { conflict, ProxyError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { CoordinationStore } from './store.js';
+
+export interface ReservationEvents {
+  /** A write went on without a reservation in the store (the store could not be asked, and it is not required). */
+  unguarded(what: string): void;
+  /** A reservation was refused because another write holds it. */
+  contended(): void;
+}
+
+export class Reservations {
+  /** Identifiers reserved by writes of this process (the store's reservations are per process, not per request). */
+  private readonly local = new Set<string>();
+
+  constructor(
+    private readonly store: CoordinationStore | undefined,
+    private readonly log: Logger,
+    private readonly events: ReservationEvents,
+  ) {}
+
+  /** Runs `write` with a guard whose reservations are all given back when it ends, however it ends. */
+  async guarded<T>(write: (guard: WriteGuard) => Promise<T>): Promise<T> {
+    const guard = new WriteGuard(this);
+    try {
+      return await write(guard);
+    } finally {
+      await guard.release();
+    }
+  }
+
+  /** @internal */
+  async take(key: string, taken: string, what: string, token: string): Promise<'local' | 'store'> {
+    if (this.local.has(key)) {
+      this.events.contended();
+      throw conflict(taken);
+    }
+    this.local.add(key);
+    if (!this.store) return 'local';
+    let ours: boolean;
+    try {
+      ours = await this.store.reserve(this.store.key('rsv', key), token);
+    } catch (err) {
+      if (this.store.config.required) {
+        this.local.delete(key);
+        throw new ProxyError(
+          503,
+          'COORDINATION_UNAVAILABLE',
+          `Cannot reserve ${what}: the coordination store of the proxy cannot be reached, and writes that must be unique over all sites are refused until it is back.`,
+        );
+      }
+      this.log.warn({ what, err: (err as Error).message }, 'coordination store unreachable: write goes on without a reservation');
+      this.events.unguarded(what);
+      return 'local';
+    }
+    if (!ours) {
+      this.local.delete(key);
+      this.events.contended();
+      throw conflict(taken);
+    }
+    return 'store';
+  }
+
+  /** @internal */
+  async give(key: string, inStore: boolean, token: string): Promise<void> {
+    this.local.delete(key);
+    if (inStore && this.store) await this.store.release(this.store.key('rsv', key), token).catch(() => undefined);
+  }
+
+  /** @internal Keeps the store's reservations alive while a write is under way; false when one was lost (expired). */
+  async renew(keys: readonly string[], token: string): Promise<void> {
+    if (!this.store) return;
+    for (const key of keys) {
+      const kept = await this.store.renew(this.store.key('rsv', key), token).catch(() => true);
+      if (!kept) this.log.warn({ reservation: key }, 'reservation expired while its write was under way');
+    }
+  }
+
+  get renewEveryMs(): number {
+    return Math.max(50, Math.floor((this.store?.config.reservationTtlMs ?? 0) / 3));
+  }
+}
+
+/** The reservations of one write. */
+export class WriteGuard {
+  private readonly token = randomUUID();
+  private readonly held = new Map<string, boolean>();
+  private readonly pending = new Set<Promise<unknown>>();
+  private timer: NodeJS.Timeout | undefined;
+  private released = false;
+
+  constructor(private readonly reservations: Reservations) {}
+
+  /**
+   * Reserves `key` (e.g. `node:name:n1`) for this write, or throws Ironic's
+   * 409 with `taken` when another write holds it (503 when the store cannot
+   * be asked and is required). `what` names it in messages.
+   */
+  take(key: string, taken: string, what: string): Promise<void> {
+    if (this.released) return Promise.reject(new Error('reservation after release'));
+    if (this.held.has(key)) return Promise.resolve();
+    const p = this.reservations.take(key, taken, what, this.token).then((where) => {
+      this.held.set(key, where === 'store');
+      if (where === 'store') this.keepAlive();
+    });
+    this.pending.add(p);
+    void p.catch(() => undefined).finally(() => this.pending.delete(p));
+    return p;
+  }
+
+  async release(): Promise<void> {
+    this.released = true;
+    // A take still under way (a sibling check failed first) is waited for, so that nothing it gets is left behind.
+    await Promise.allSettled([...this.pending]);
+    clearInterval(this.timer);
+    await Promise.all([...this.held].map(([key, inStore]) => this.reservations.give(key, inStore, this.token)));
+    this.held.clear();
+  }
+
+  private keepAlive(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      const inStore = [...this.held].filter(([, s]) => s).map(([k]) => k);
+      void this.reservations.renew(inStore, this.token);
+    }, this.reservations.renewEveryMs);
+    this.timer.unref();
+  }
+}
+
+/** UUIDs are case-insensitive in Ironic, MACs too (it stores them lower case); names are not. */
+export const uuidKey = (uuid: string): string => uuid.replace(/-/g, '').toLowerCase();
+export const macKey = (mac: string): string => mac.toLowerCase();
