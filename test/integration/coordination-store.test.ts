@@ -1,0 +1,198 @@
+/**
+ * The coordination store's parts against a real Redis (no Ironic): a
+ * reservation is exclusive across processes' stores, freed by its holder,
+ * expires after a crash, is kept alive while its write runs; a store that is
+ * down refuses guarded writes (503) or lets them through, logged and
+ * counted; locations go through the store and are invalidated by its
+ * messages. Also the config section.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfigText, ConfigError } from '../../src/config/load.js';
+import type { CoordinationConfig } from '../../src/config/types.js';
+import { CoordinationStore } from '../../src/coordination/store.js';
+import { Reservations } from '../../src/coordination/reservations.js';
+import { ProxyError } from '../../src/errors.js';
+import { createLogger } from '../../src/log.js';
+import { startRedis, type TestRedis } from '../support/redis.js';
+
+const log = createLogger({ level: 'silent' });
+
+function storeConfig(redis: TestRedis, extra: Partial<CoordinationConfig> = {}): CoordinationConfig {
+  return {
+    backendUrl: redis.url,
+    required: true,
+    reservationTtlMs: 1000,
+    locationTtlSeconds: 60,
+    timeoutMs: 500,
+    keyPrefix: `t${Math.random().toString(36).slice(2)}`,
+    shareSiteTokens: false,
+    insecure: false,
+    ...extra,
+  };
+}
+
+/** Waits for a condition by re-checking it (bounded), for things that happen on another connection. */
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const counting = () => {
+  const counts = { unguarded: 0, contended: 0 };
+  return { counts, events: { unguarded: () => void counts.unguarded++, contended: () => void counts.contended++ } };
+};
+
+describe('coordination store (real Redis)', () => {
+  let redis: TestRedis;
+  const stores: CoordinationStore[] = [];
+  const open = async (cfg: CoordinationConfig): Promise<CoordinationStore> => {
+    const s = new CoordinationStore(cfg, log);
+    stores.push(s);
+    await s.start(3000);
+    return s;
+  };
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await Promise.all(stores.map((s) => s.close()));
+    await redis?.dispose();
+  });
+
+  test('a reservation held by one replica is a 409 with the given text for another, and free once released', async () => {
+    const cfg = storeConfig(redis);
+    const a = new Reservations(await open(cfg), log, counting().events);
+    const bc = counting();
+    const b = new Reservations(await open(cfg), log, bc.events);
+    let release!: () => void;
+    const holding = a.guarded(async (guard) => {
+      await guard.take('node:name:n1', 'A node with name n1 already exists.', 'node name n1');
+      await new Promise<void>((r) => (release = r));
+    });
+    await until('the reservation', async () => (await stores[0]!.redis.exists(`${cfg.keyPrefix}:rsv:node:name:n1`)) === 1);
+    await assert.rejects(
+      b.guarded((guard) => guard.take('node:name:n1', 'A node with name n1 already exists.', 'node name n1')),
+      (err: unknown) => err instanceof ProxyError && err.status === 409 && err.message === 'A node with name n1 already exists.',
+    );
+    assert.equal(bc.counts.contended, 1);
+    release();
+    await holding;
+    assert.equal(await stores[0]!.redis.exists(`${cfg.keyPrefix}:rsv:node:name:n1`), 0, 'released by its holder');
+    await b.guarded((guard) => guard.take('node:name:n1', 'taken', 'node name n1'));
+  });
+
+  test('in one process, without a store, the second concurrent write of an identifier is refused', async () => {
+    const c = counting();
+    const r = new Reservations(undefined, log, c.events);
+    let release!: () => void;
+    const first = r.guarded(async (g) => {
+      await g.take('port:mac:aa', 'A port with MAC address aa already exists.', 'MAC aa');
+      await new Promise<void>((res) => (release = res));
+    });
+    await until('the first reservation', () => release !== undefined);
+    await assert.rejects(r.guarded((g) => g.take('port:mac:aa', 'A port with MAC address aa already exists.', 'MAC aa')), /already exists/);
+    release();
+    await first;
+    await r.guarded((g) => g.take('port:mac:aa', 'x', 'MAC aa'));
+    assert.equal(c.counts.contended, 1);
+  });
+
+  test('a reservation whose holder died expires after its ttl; one whose holder lives is renewed past it', async () => {
+    const cfg = storeConfig(redis, { reservationTtlMs: 300 });
+    const store = await open(cfg);
+    // A holder that crashed: the key was set and never released.
+    assert.equal(await store.reserve(store.key('rsv', 'allocation:name:gone'), 'dead-token'), true);
+    const r = new Reservations(store, log, counting().events);
+    await assert.rejects(r.guarded((g) => g.take('allocation:name:gone', 'taken', 'x')), /taken/);
+    await until('expiry', async () => (await store.redis.exists(store.key('rsv', 'allocation:name:gone'))) === 0, 2000);
+    await r.guarded((g) => g.take('allocation:name:gone', 'taken', 'x'));
+
+    // A live holder keeps it for three ttls.
+    let release!: () => void;
+    const held = r.guarded(async (g) => {
+      await g.take('allocation:name:long', 'taken', 'x');
+      await new Promise<void>((res) => (release = res));
+    });
+    await until('the reservation', () => release !== undefined);
+    const t0 = Date.now();
+    await until('three ttls', () => Date.now() - t0 > 900, 2000);
+    assert.equal(await store.redis.get(store.key('rsv', 'allocation:name:long')) !== null, true, 'still held while its write runs');
+    release();
+    await held;
+    assert.equal(await store.redis.exists(store.key('rsv', 'allocation:name:long')), 0);
+  });
+
+  test('a release never frees a reservation another holder took after expiry', async () => {
+    const store = await open(storeConfig(redis));
+    const k = store.key('rsv', 'node:name:x');
+    await store.redis.set(k, 'someone-else', 'PX', 5000);
+    await store.release(k, 'my-token');
+    assert.equal(await store.redis.get(k), 'someone-else');
+  });
+
+  test('locations: stored by one replica, read by another, dropped everywhere on invalidation', async () => {
+    const cfg = storeConfig(redis);
+    const a = await open(cfg);
+    const b = await open(cfg);
+    const dropped: string[] = [];
+    b.onInvalidate((kind, key) => dropped.push(`${kind} ${key}`));
+    a.setLocation('/v1/nodes', 'n:n1', 'loc2');
+    await until('the location', async () => (await b.getLocation('/v1/nodes', 'n:n1')) === 'loc2');
+    await until('the message', () => dropped.length === 1);
+    assert.deepEqual(dropped, ['/v1/nodes n:n1']);
+    assert.ok((await a.redis.ttl(a.key('loc', '/v1/nodes', 'n:n1'))) > 0, 'location entries expire');
+    a.deleteLocation('/v1/nodes', 'n:n1');
+    await until('the deletion', async () => (await b.getLocation('/v1/nodes', 'n:n1')) === undefined);
+    await until('the second message', () => dropped.length === 2);
+  });
+
+  test('a store that is down: guarded writes 503 when required, unguarded (counted) when not; both recover', async () => {
+    const cfg = storeConfig(redis);
+    const required = await open(cfg);
+    const optional = await open({ ...cfg, required: false });
+    const oc = counting();
+    const strict = new Reservations(required, log, counting().events);
+    const lenient = new Reservations(optional, log, oc.events);
+    await redis.stop();
+    try {
+      await until('the store to be seen down', () => !required.up && !optional.up);
+      const t0 = Date.now();
+      await assert.rejects(
+        strict.guarded((g) => g.take('node:name:down', 'taken', 'node name down')),
+        (err: unknown) => err instanceof ProxyError && err.status === 503 && /Cannot reserve node name down: the coordination store/.test(err.message),
+      );
+      assert.ok(Date.now() - t0 < 400, 'fails at once, without waiting for a timeout');
+      assert.equal(await required.getLocation('/v1/nodes', 'n:x'), undefined, 'a location read answers "unknown"');
+      let ran = false;
+      await lenient.guarded(async (g) => {
+        await g.take('node:name:down', 'taken', 'node name down');
+        ran = true;
+      });
+      assert.equal(ran, true);
+      assert.equal(oc.counts.unguarded, 1);
+    } finally {
+      await redis.start();
+    }
+    await until('reconnection', () => required.up, 10_000);
+    await strict.guarded((g) => g.take('node:name:down', 'taken', 'node name down'));
+  });
+
+  test('[coordination] options', () => {
+    const base = '[DEFAULT]\ngroups = _:a\n[group:a]\nendpoint_override = http://127.0.0.1:1\n';
+    assert.equal(loadConfigText(base).coordination, undefined);
+    const c = loadConfigText(`${base}[coordination]\nbackend_url = rediss://:pw@store:6380/2\nreservation_ttl = 2.5\n`).coordination!;
+    assert.equal(c.required, true);
+    assert.equal(c.reservationTtlMs, 2500);
+    assert.equal(c.shareSiteTokens, false);
+    assert.equal(loadConfigText(`${base}[coordination]\nbackend_url = redis://s\nrequired = false\n`).coordination!.required, false);
+    assert.throws(
+      () => loadConfigText(`${base}[coordination]\nbackend_url = memcached://:secret@s\n`),
+      (err: unknown) => err instanceof ConfigError && /backend_url: not a redis/.test(err.message) && !err.message.includes('secret'),
+    );
+  });
+});
