@@ -61,13 +61,14 @@ export interface Proxy {
 }
 
 /** The proxy (compiled, `bin/ironic-proxy.js`) in its own process, one worker, over `sites`. */
-export async function startProxy(label: string, sites: Array<BackendSite & { group: string }>, proxyIni = ''): Promise<Proxy> {
+/** `proxyIni`: options of [proxy]; `extraIni`: further sections (e.g. `[coordination]`). */
+export async function startProxy(label: string, sites: Array<BackendSite & { group: string }>, proxyIni = '', extraIni = ''): Promise<Proxy> {
   const port = await freePort();
   const groups = sites.map((s) => `${s.group}:${s.name}`).join(',');
   const sections = sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s.url}\n`).join('\n');
   const conf = tmpFile(
     `proxy-${label}.conf`,
-    `[DEFAULT]\ngroups = ${groups}\n\n[api]\nhost_ip = 127.0.0.1\nport = ${port}\napi_workers = 1\n\n[proxy]\n${proxyIni}\n\n${sections}`,
+    `[DEFAULT]\ngroups = ${groups}\n\n[api]\nhost_ip = 127.0.0.1\nport = ${port}\napi_workers = 1\n\n[proxy]\n${proxyIni}\n\n${sections}\n${extraIni}`,
   );
   // Logs (one JSON line per request, the production default) go to a file, as they would in production.
   // BENCH_PROXY_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node flags for the proxy only, to profile it.

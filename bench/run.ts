@@ -11,6 +11,8 @@
  *   2. merged listing latency over 1/10/50/100 sites at 20 ms site latency
  *   3. nodes fetched per node returned when paging sorted listings, 100 sites
  *   4. proxy memory while paging 100 sites × 10,000 nodes
+ *   5. single-node GET and named creates with and without the coordination
+ *      store (a real redis-server), and a cold replica's lookups
  *
  * Ends with a summary block for the README.
  */
@@ -26,7 +28,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const QUICK = args.quick ?? false;
-/** `--only single,listing,fetch,memory`: run some sections (while working on one figure). */
+/** `--only single,listing,sorted,fetch,memory,coordination`: run some sections (while working on one figure). */
 const ONLY = args.only?.split(',').map((s) => s.trim());
 
 const CFG = QUICK
@@ -646,6 +648,107 @@ async function benchMemory(): Promise<void> {
   );
 }
 
+// ---------------------------------------------------------------- 5. the coordination store
+
+/** POSTs one node and returns the milliseconds it took (keep-alive, as a client would). */
+async function createTimed(base: string, body: unknown): Promise<number> {
+  const t = performance.now();
+  const res = await fetch(`${base}/v1/nodes`, { method: 'POST', headers: { ...LATEST, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  await res.arrayBuffer();
+  if (res.status !== 201) throw new Error(`create through ${base}: ${res.status}`);
+  return performance.now() - t;
+}
+
+async function siteRequestsOf(proxy: Proxy): Promise<number> {
+  const text = (await get(`${proxy.url}/metrics`, {})).text;
+  let n = 0;
+  for (const m of text.matchAll(/^ironic_proxy_site_requests_total\{[^}]*\} (\S+)$/gm)) n += Number(m[1]);
+  return n;
+}
+
+/**
+ * A proxy with and without [coordination] (a real redis-server on loopback):
+ * the hot read path must not change (the location is known locally), a
+ * named create pays a reservation and its release (target: ≤ 1 ms more),
+ * and a cold replica finds nodes another replica located without asking
+ * every site.
+ */
+async function benchCoordination(): Promise<void> {
+  section('5. Coordination store ([coordination] backend_url, Redis): reads and creates without and with it');
+  const t0 = performance.now();
+  const { startRedis } = await import('../test/support/redis.js');
+  const backend = await startBackend('coord', siteSpecs(2, 1000));
+  const redis = await startRedis();
+  const coordIni = `[coordination]\nbackend_url = ${redis.url}\n`;
+  const sites = withGroups(backend.sites);
+  const proxies: Proxy[] = [];
+  try {
+    const plain = await startProxy('coord-plain', sites);
+    proxies.push(plain);
+    const shared = await startProxy('coord-redis', sites, '', coordIni);
+    proxies.push(shared);
+    const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${backend.sites[1]!.url}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
+    const paths = uuids.map((u) => `/v1/nodes/${u}`);
+    for (const p of paths) for (const base of [plain.url, shared.url]) await get(`${base}${p}`);
+
+    const reads = new Map<string, LoadResult[]>([['plain', []], ['redis', []]]);
+    const creates = new Map<string, number[]>([['plain', []], ['redis', []]]);
+    const perRound = QUICK ? 100 : 300;
+    for (let round = 0; round < CFG.rounds; round++) {
+      for (const [name, proxy] of [['plain', plain], ['redis', shared]] as const) {
+        reads.get(name)!.push(await runLoad(`coord-${name}`, { url: proxy.url, paths, connections: CFG.connections, warmupSeconds: CFG.warmup, seconds: CFG.seconds, headers: LATEST }));
+        // Named creates, one at a time (the name is checked at the other site, and reserved with the store).
+        for (let i = 0; i < perRound; i++) {
+          creates.get(name)!.push(await createTimed(proxy.url, { name: `bench-${name}-${round}-${i}`, driver: 'fake-hardware', conductor_group: 'g0' }));
+        }
+      }
+    }
+    // A cold replica: first GET of 100 nodes another replica has located.
+    const coldPlain = await startProxy('coord-cold-plain', sites);
+    proxies.push(coldPlain);
+    const coldShared = await startProxy('coord-cold-redis', sites, '', coordIni);
+    proxies.push(coldShared);
+    const coldAsked = async (p: Proxy): Promise<number> => {
+      const before = await siteRequestsOf(p);
+      for (const path of paths) if ((await get(`${p.url}${path}`)).status !== 200) throw new Error(`cold GET ${path} through ${p.url}`);
+      return (await siteRequestsOf(p)) - before;
+    };
+    const coldPlainAsked = await coldAsked(coldPlain);
+    const coldSharedAsked = await coldAsked(coldShared);
+
+    const rps = (name: string): number => median(reads.get(name)!.map((r) => r.rps));
+    const p50 = (name: string): number => median(reads.get(name)!.map((r) => r.p50));
+    const c50 = (name: string): number => median(creates.get(name)!);
+    const c99 = (name: string): number => pct(creates.get(name)!, 0.99);
+    out(`  2 simulated sites; GET: ${CFG.connections} connections, ${CFG.seconds} s, ${CFG.rounds} round(s) interleaved, location cache warm;`);
+    out(`  creates: ${perRound} named creates per round, one at a time (uniqueness check at the other site + the create)`);
+    out();
+    table(
+      ['proxy', 'GET req/s', 'GET p50 ms', 'create p50 ms', 'create p99 ms', 'cold replica: site requests for 100 first GETs'],
+      [
+        ['without store', int(rps('plain')), ms(p50('plain')), ms(c50('plain')), ms(c99('plain')), int(coldPlainAsked)],
+        ['with Redis', int(rps('redis')), ms(p50('redis')), ms(c50('redis')), ms(c99('redis')), int(coldSharedAsked)],
+      ],
+    );
+    const readRatio = rps('redis') / rps('plain');
+    const createDelta = c50('redis') - c50('plain');
+    out();
+    out(
+      `  verdict: reads unchanged (with/without ${x(readRatio)}, within 10%): ${verdict(readRatio >= 0.9)}; ` +
+        `creates +${ms(createDelta)} ms at p50 (≤ 1 ms): ${verdict(createDelta <= 1)}   (${elapsed(t0)})`,
+    );
+    summary.push(
+      `Coordination store (Redis on loopback): single-node GET ${int(rps('redis'))} req/s with vs ${int(rps('plain'))} without (${x(readRatio)}); ` +
+        `named create p50 ${ms(c50('redis'))} ms with vs ${ms(c50('plain'))} without (+${ms(createDelta)} ms, target ≤ 1: ${verdict(createDelta <= 1)}); ` +
+        `a cold replica's first GET of 100 nodes asked the sites ${int(coldSharedAsked)} times with the store, ${int(coldPlainAsked)} without.`,
+    );
+  } finally {
+    await Promise.all(proxies.map((p) => p.close()));
+    await redis.dispose();
+    await backend.close();
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 let interrupted = false;
@@ -665,7 +768,7 @@ out(`ironic-proxy benchmark (${QUICK ? 'quick' : 'full'}): ${os.cpus().length} �
 out(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
   const foreign: number[] = [];
-  const sections = { single: benchSingleNode, listing: benchListingLatency, sorted: benchSorted, fetch: benchFetchRatio, memory: benchMemory };
+  const sections = { single: benchSingleNode, listing: benchListingLatency, sorted: benchSorted, fetch: benchFetchRatio, memory: benchMemory, coordination: benchCoordination };
   const unknown = ONLY?.filter((n) => !(n in sections)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(sections).join(', ')}`);
   for (const [name, run] of Object.entries(sections)) {
