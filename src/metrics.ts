@@ -177,6 +177,8 @@ export class ProxyMetrics {
       name: 'ironic_proxy_coordination_up',
       help: 'The coordination store ([coordination]backend_url) is connected: 1, not: 0 (absent when none is configured)',
       registers: [this.registry],
+      // Over workers: the lowest (one worker without the store is the alarm).
+      aggregator: 'min',
       collect() {
         const up = coordinationUp();
         if (up !== undefined) this.set(up ? 1 : 0);
