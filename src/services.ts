@@ -2,7 +2,8 @@
  * The long-lived parts of one proxy process, wired together once: the sites,
  * the location caches, the configuration. Request handlers receive this.
  */
-import type { ProxyConfig } from './config/types.js';
+import { createHash } from 'node:crypto';
+import type { ProxyConfig, SiteConfig } from './config/types.js';
 import { nodeNotFound } from './errors.js';
 import { Locator, type SharedLocations } from './federation/locator.js';
 import { CoordinationStore } from './coordination/store.js';
@@ -18,6 +19,11 @@ import { MemoryBudget } from './memory-budget.js';
 import { configureCursorKey } from './federation/cursor.js';
 import { KeyStats } from './federation/key-stats.js';
 import { StatusService } from './status/service.js';
+
+/** Which credentials a shared site token belongs to: replicas configured alike share it, a changed password does not. */
+function credentialsDigest(site: SiteConfig): string {
+  return createHash('sha256').update(JSON.stringify([site.authType, site.keystone, site.endpointOverride ?? null])).digest('hex').slice(0, 32);
+}
 
 /** Names (1.5) and `fields` (1.8) are all lookups need; used only before any site has answered. */
 const FALLBACK_INTERNAL_VERSION: Version = { major: 1, minor: 8 };
@@ -46,10 +52,18 @@ export class ProxyServices {
     readonly log: Logger,
   ) {
     this.memory = new MemoryBudget(config.proxy.memoryBudgetBytes);
-    // Metrics exist only once the sites do; an authentication cannot happen before the first request.
-    this.registry = new SiteRegistry(config, log, this.memory, (site, ok) => this.countAuthentication(site, ok));
-    configureCursorKey(config.proxy.cursorSecret, log);
     if (config.coordination) this.coordination = new CoordinationStore(config.coordination, log);
+    const store = this.coordination;
+    const shareTokens = store && config.coordination?.shareSiteTokens;
+    // Metrics exist only once the sites do; an authentication cannot happen before the first request.
+    this.registry = new SiteRegistry(
+      config,
+      log,
+      this.memory,
+      (site, ok) => this.countAuthentication(site, ok),
+      shareTokens ? (site) => store.sharedToken(site.name, credentialsDigest(site)) : undefined,
+    );
+    configureCursorKey(config.proxy.cursorSecret, log);
     this.nodes = new Locator(
       () => this.registry.sites,
       { collectionPath: '/v1/nodes', notFound: nodeNotFound, noun: 'node' },

@@ -15,13 +15,18 @@ import { readFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { CoordinationConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
+import type { SharedTokenStore } from '../sites/keystone.js';
 
 /** Deletes the key only if it still holds our token: a reservation that expired and was taken by another is not ours to free. */
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 /** Extends the key's life only if it still holds our token. */
 const RENEW = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end`;
 
+/** Deletes a shared token only if it is still the one a site refused. */
+const DROP_TOKEN = `local v = redis.call('get', KEYS[1]); if v and cjson.decode(v).id == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+
 type ScriptClient = Redis & {
+  dropTokenIfSame(key: string, id: string): Promise<number>;
   releaseIfOwner(key: string, token: string): Promise<number>;
   renewIfOwner(key: string, token: string, ttlMs: number): Promise<number>;
 };
@@ -57,6 +62,7 @@ export class CoordinationStore {
     this.client = new Redis(config.backendUrl, options) as ScriptClient;
     this.client.defineCommand('releaseIfOwner', { numberOfKeys: 1, lua: RELEASE });
     this.client.defineCommand('renewIfOwner', { numberOfKeys: 1, lua: RENEW });
+    this.client.defineCommand('dropTokenIfSame', { numberOfKeys: 1, lua: DROP_TOKEN });
     // The subscriber queues its SUBSCRIBE until connected, and ioredis subscribes again after a reconnect.
     this.subscriber = new Redis(config.backendUrl, { lazyConnect: true, retryStrategy: options.retryStrategy, connectTimeout: options.connectTimeout, tls: options.tls });
     this.channel = `${config.keyPrefix}:invalidate`;
@@ -133,6 +139,35 @@ export class CoordinationStore {
       .publish(this.channel, this.message(kind, key))
       .exec()
       .catch(() => undefined);
+  }
+
+  /**
+   * One site's token for the fleet (`[coordination] share_site_tokens`),
+   * under a key naming the site and a digest of its credentials: a secret,
+   * kept only as long as it is valid. Never throws: no store, no shared token.
+   */
+  sharedToken(site: string, credentialsDigest: string): SharedTokenStore {
+    const key = this.key('token', site, credentialsDigest);
+    return {
+      get: async () => {
+        if (!this.up) return undefined;
+        const [got, ttl] = (await this.client.multi().get(key).pttl(key).exec()) ?? [];
+        const text = got?.[1];
+        const remainingMs = Number(ttl?.[1]);
+        if (typeof text !== 'string' || !(remainingMs > 0)) return undefined;
+        const doc = JSON.parse(text) as { id?: unknown; lifetimeMs?: unknown; endpoint?: unknown };
+        if (typeof doc.id !== 'string' || typeof doc.lifetimeMs !== 'number') return undefined;
+        return { id: doc.id, lifetimeMs: doc.lifetimeMs, remainingMs, endpoint: typeof doc.endpoint === 'string' ? doc.endpoint : undefined };
+      },
+      put: (t) => {
+        if (!this.up || t.remainingMs <= 0) return;
+        this.client.set(key, JSON.stringify({ id: t.id, lifetimeMs: t.lifetimeMs, endpoint: t.endpoint }), 'PX', Math.floor(t.remainingMs)).catch(() => undefined);
+      },
+      drop: (id) => {
+        if (!this.up) return;
+        this.client.dropTokenIfSame(key, id).catch(() => undefined);
+      },
+    };
   }
 
   onInvalidate(listener: InvalidationListener): void {

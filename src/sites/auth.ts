@@ -5,7 +5,7 @@
  */
 import type { SiteConfig } from '../config/types.js';
 import type { Logger } from '../log.js';
-import { KeystoneAuth } from './keystone.js';
+import { KeystoneAuth, type SharedTokenStore } from './keystone.js';
 import { siteTlsOptions } from './tls.js';
 
 /** What one request to a site is sent with. */
@@ -66,6 +66,8 @@ export interface SiteAuthOptions {
   now?: () => number;
   /** Told the outcome of every Keystone authentication for this site. */
   onAuthentication?: (ok: boolean) => void;
+  /** One Keystone token per site for the fleet ([coordination] share_site_tokens): the store of this site's token. */
+  sharedToken?: (site: SiteConfig) => SharedTokenStore | undefined;
 }
 
 export function createSiteAuth(site: SiteConfig, opts: SiteAuthOptions = {}): SiteAuth {
@@ -89,6 +91,7 @@ export function createSiteAuth(site: SiteConfig, opts: SiteAuthOptions = {}): Si
         now: opts.now,
         log: opts.log,
         onAuthentication: opts.onAuthentication,
+        shared: opts.sharedToken?.(site),
       });
   }
 }

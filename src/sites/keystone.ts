@@ -204,6 +204,24 @@ export interface KeystoneAnswer {
   body: Buffer;
 }
 
+/** A token one process of the fleet obtained, as the store has it (`[coordination] share_site_tokens`). */
+export interface SharedToken {
+  id: string;
+  /** Milliseconds it has left (the store's own clock: no clock of the fleet's hosts matters). */
+  remainingMs: number;
+  /** Its whole lifetime, for the renewal margin. */
+  lifetimeMs: number;
+  endpoint?: string;
+}
+
+/** Where the processes of a fleet keep one token per site. A failure of any of these is "no shared token". */
+export interface SharedTokenStore {
+  get(): Promise<SharedToken | undefined>;
+  put(token: SharedToken): void;
+  /** Drops the stored token if it is still `id` (a site refused it). */
+  drop(id: string): void;
+}
+
 export interface KeystoneSessionOptions {
   method: KeystoneMethod;
   auth: KeystoneSiteAuth;
@@ -221,6 +239,8 @@ export interface KeystoneSessionOptions {
   endpointFrom?: (catalog: CatalogService[]) => string;
   /** Told the outcome of every authentication (metrics: a renewal that keeps failing is an alert). */
   onAuthentication?: (ok: boolean) => void;
+  /** One token for the whole fleet: taken from here before authenticating, put here after. */
+  shared?: SharedTokenStore;
 }
 
 /** The proxy's token at one Keystone and the connections to that Keystone (see the header comment). */
@@ -235,6 +255,8 @@ export class KeystoneSession {
   private inflight: Promise<KeystoneToken> | undefined;
   private nextBackgroundAt = 0;
   private lastForcedAt = Number.NEGATIVE_INFINITY;
+  /** The last token a peer refused: not taken from the fleet's store again. */
+  private refused: string | undefined;
   private readonly now: () => number;
   private readonly label: string;
   private readonly logFields: Record<string, unknown>;
@@ -288,6 +310,10 @@ export class KeystoneSession {
     if (now - this.lastForcedAt < FORCED_RENEW_INTERVAL_MS) return false;
     this.lastForcedAt = now;
     this.current = undefined;
+    if (id !== undefined) {
+      this.refused = id;
+      this.opts.shared?.drop(id);
+    }
     this.opts.log?.info(this.logFields, why);
     return true;
   }
@@ -370,7 +396,31 @@ export class KeystoneSession {
     return this.inflight;
   }
 
+  /**
+   * The fleet's token, when another process holds one that is not about to
+   * be renewed (then this process renews it, and shares the new one).
+   */
+  private async fromFleet(): Promise<KeystoneToken | undefined> {
+    const shared = await this.opts.shared?.get().catch(() => undefined);
+    if (!shared || shared.id === this.refused || shared.id === this.current?.id) return undefined;
+    if (this.opts.endpointFrom && !shared.endpoint) return undefined;
+    const now = this.now();
+    const margin = Math.min(RENEW_MARGIN_MAX_MS, shared.lifetimeMs * RENEW_FRACTION);
+    if (shared.remainingMs <= margin) return undefined;
+    const expiresAt = now + shared.remainingMs;
+    this.opts.log?.debug(this.logFields, `${this.label} taken from the fleet's store`);
+    return { id: shared.id, obtainedAt: now, expiresAt, renewAt: expiresAt - margin, mustRenewAt: expiresAt - margin / 2, endpoint: shared.endpoint };
+  }
+
   private async requestToken(): Promise<KeystoneToken> {
+    const fleet = await this.fromFleet();
+    if (fleet) return fleet;
+    const token = await this.authenticateAtKeystone();
+    this.opts.shared?.put({ id: token.id, remainingMs: token.expiresAt - this.now(), lifetimeMs: token.expiresAt - token.obtainedAt, endpoint: token.endpoint });
+    return token;
+  }
+
+  private async authenticateAtKeystone(): Promise<KeystoneToken> {
     const sentAt = this.now();
     this.authentications++;
     const body = JSON.stringify(authRequestBody(this.opts.method, this.opts.auth));
@@ -429,7 +479,7 @@ export function tokenExpiry(sentAt: number, expiresAtServer: number, issuedAtSer
 }
 
 /** The session's options for one site (timeoutMs: the site's timeout). */
-export interface KeystoneAuthOptions extends Pick<KeystoneSessionOptions, 'method' | 'auth' | 'timeoutMs' | 'tls' | 'now' | 'log' | 'onAuthentication'> {
+export interface KeystoneAuthOptions extends Pick<KeystoneSessionOptions, 'method' | 'auth' | 'timeoutMs' | 'tls' | 'now' | 'log' | 'onAuthentication' | 'shared'> {
   /** Site name, for errors and logs. */
   site: string;
   /** Find the site's endpoint in the catalog (false with endpoint_override). */

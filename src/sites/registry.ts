@@ -5,7 +5,7 @@
  */
 import type { ProxyConfig } from '../config/types.js';
 import { compareVersions, parseVersion, V1_1, type Version, type VersionRange } from '../ironic/microversion.js';
-import { createSiteAuth } from './auth.js';
+import { createSiteAuth, type SiteAuthOptions } from './auth.js';
 import { SiteClient } from './site-client.js';
 import { newRequestId } from '../http/request-id.js';
 import type { Logger } from '../log.js';
@@ -32,6 +32,7 @@ export class SiteRegistry {
     budget?: MemoryBudget,
     /** Told the outcome of each Keystone authentication of a site (metrics). */
     onAuthentication?: (site: string, ok: boolean) => void,
+    sharedToken?: SiteAuthOptions['sharedToken'],
   ) {
     const limits = {
       budget,
@@ -41,7 +42,7 @@ export class SiteRegistry {
       circuitOpenSeconds: config.proxy.circuitOpenSeconds,
     };
     this.sites = config.sites.map(
-      (s) => new SiteClient(s, createSiteAuth(s, { log, onAuthentication: onAuthentication && ((ok) => onAuthentication(s.name, ok)) }), limits),
+      (s) => new SiteClient(s, createSiteAuth(s, { log, onAuthentication: onAuthentication && ((ok) => onAuthentication(s.name, ok)), sharedToken }), limits),
     );
     for (const site of this.sites) {
       this.byName.set(site.name, site);

@@ -15,6 +15,9 @@ import { Reservations } from '../../src/coordination/reservations.js';
 import { ProxyError } from '../../src/errors.js';
 import { createLogger } from '../../src/log.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
+import { KeystoneSession } from '../../src/sites/keystone.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 const log = createLogger({ level: 'silent' });
 
@@ -182,6 +185,44 @@ describe('coordination store (real Redis)', () => {
     await strict.guarded((g) => g.take('node:name:down', 'taken', 'node name down'));
   });
 
+  test('share_site_tokens: one Keystone token per site for the fleet; a token a site refused is not shared again', async () => {
+    let issued = 0;
+    const keystone = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        issued++;
+        const now = Date.now();
+        res.writeHead(201, { 'content-type': 'application/json', 'x-subject-token': `tok-${issued}` });
+        res.end(JSON.stringify({ token: { issued_at: new Date(now).toISOString(), expires_at: new Date(now + 3600_000).toISOString(), catalog: [] } }));
+      });
+    });
+    await new Promise<void>((r) => keystone.listen(0, '127.0.0.1', () => r()));
+    const authUrl = `http://127.0.0.1:${(keystone.address() as AddressInfo).port}/v3`;
+    const cfg = storeConfig(redis, { shareSiteTokens: true });
+    const auth = { authUrl, username: 'proxy', password: 'pw-secret', userDomainName: 'Default', projectName: 'service', projectDomainName: 'Default', interface: 'public', serviceType: 'baremetal' };
+    const session = async (): Promise<KeystoneSession> =>
+      new KeystoneSession({ method: 'password', auth, timeoutMs: 2000, tls: { rejectUnauthorized: true }, shared: (await open(cfg)).sharedToken('loc1', 'digest') });
+    const [a, b, c] = [await session(), await session(), await session()];
+    try {
+      const first = await a.getToken();
+      await until('the token in the store', async () => (await stores[0]!.redis.exists(`${cfg.keyPrefix}:token:loc1:digest`)) === 1);
+      assert.equal((await b.getToken()).id, first.id, 'a second replica takes the fleet token');
+      assert.equal(issued, 1);
+      assert.ok((await stores[0]!.redis.pttl(`${cfg.keyPrefix}:token:loc1:digest`)) > 3500_000, 'kept as long as the token lives');
+      // A site refused it (through b): dropped from the store; b and then c get one new token between them.
+      assert.equal(b.invalidate(first.id, 'refused'), true);
+      await until('the refused token to leave the store', async () => (await stores[0]!.redis.exists(`${cfg.keyPrefix}:token:loc1:digest`)) === 0);
+      const second = await b.getToken();
+      assert.notEqual(second.id, first.id);
+      await until('the new token in the store', async () => (await stores[0]!.redis.get(`${cfg.keyPrefix}:token:loc1:digest`))?.includes(second.id) === true);
+      assert.equal((await c.getToken()).id, second.id);
+      assert.equal(issued, 2);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+      keystone.close();
+    }
+  });
+
   test('[coordination] options', () => {
     const base = '[DEFAULT]\ngroups = _:a\n[group:a]\nendpoint_override = http://127.0.0.1:1\n';
     assert.equal(loadConfigText(base).coordination, undefined);
@@ -189,6 +230,7 @@ describe('coordination store (real Redis)', () => {
     assert.equal(c.required, true);
     assert.equal(c.reservationTtlMs, 2500);
     assert.equal(c.shareSiteTokens, false);
+    assert.equal(loadConfigText(`${base}[coordination]\nbackend_url = redis://s\nshare_site_tokens = true\n`).coordination!.shareSiteTokens, true);
     assert.equal(loadConfigText(`${base}[coordination]\nbackend_url = redis://s\nrequired = false\n`).coordination!.required, false);
     assert.throws(
       () => loadConfigText(`${base}[coordination]\nbackend_url = memcached://:secret@s\n`),
