@@ -24,10 +24,16 @@ export interface RawAnswer {
 /**
  * Sends `request` (one buffer, or chunks written in turn with backpressure)
  * and reads until the server closes the connection or `timeoutMs` passes
- * (then what arrived is returned). Callers add `Connection: close` when
+ * (then what arrived is returned). `halfClose`: the client then shuts its
+ * sending side, as one that gave up on its body would. Callers add `Connection: close` when
  * they want the answer without waiting for the idle timeout.
  */
-export function rawExchange(port: number, request: Buffer | string | Iterable<Buffer>, timeoutMs = 10_000): Promise<RawAnswer> {
+export function rawExchange(
+  port: number,
+  request: Buffer | string | Iterable<Buffer>,
+  timeoutMs = 10_000,
+  opts: { halfClose?: boolean } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     const chunks: Buffer[] = [];
@@ -74,6 +80,8 @@ export function rawExchange(port: number, request: Buffer | string | Iterable<Bu
           socket.on('close', go);
         });
       }
+      // The client stops sending (FIN) and waits for the answer.
+      if (opts.halfClose && !socket.destroyed) socket.end();
     });
   });
 }

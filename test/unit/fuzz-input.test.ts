@@ -287,7 +287,8 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
         return reply;
       };
     }
-    proxy = await startProxyChild(fleetIni(SITES, sims));
+    // Short client deadlines, so that the slow-client cases below are answered within the test's time.
+    proxy = await startProxyChild(fleetIni(SITES, sims, { proxyIni: 'client_header_timeout = 1\nclient_request_timeout = 4' }));
     const list = await send(proxy.url, { method: 'GET', path: '/v1/nodes', headers: { 'x-openstack-ironic-api-version': 'latest' } });
     for (const n of (JSON.parse(list.text) as { nodes: Array<{ uuid: string; name: string }> }).nodes) known.push(n.uuid, n.name);
     known.push('fake-hardware', 'CUSTOM_A', 'power', 'boot_device', 'site0', 'a');
@@ -402,6 +403,23 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
     assert.equal(c.status, 413, `got: ${c.raw.subarray(0, 300).toString('latin1')} (reset: ${c.reset})`);
     ironicError(c.body);
     assert.equal(c.unsent, 0);
+  });
+
+  test("slow and truncated clients: Ironic's 408 or 400 when the deadline passes or the client gives up", async () => {
+    const port = Number(new URL(proxy.url).port);
+    // Headers that never end: the header deadline (1 s here).
+    const headers = await rawExchange(port, 'GET /v1/nodes HTTP/1.1\r\nHost: x\r\nX-Slow: a', 10_000);
+    assert.equal(headers.status, 408, headers.raw.toString('latin1'));
+    ironicError(headers.body);
+    // A body that stops short: the request deadline (4 s here).
+    const body = await rawExchange(port, 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"driver"', 15_000);
+    assert.equal(body.status, 408, body.raw.toString('latin1'));
+    ironicError(body.body);
+    // A body that stops short and the client shuts its side: nothing to wait for.
+    const gaveUp = await rawExchange(port, 'POST /v1/nodes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"driver"', 10_000, { halfClose: true });
+    assert.ok(gaveUp.status === 400 || gaveUp.status === 0, gaveUp.raw.toString('latin1'));
+    if (gaveUp.status) ironicError(gaveUp.body);
+    assert.equal(proxy.exited, undefined);
   });
 
   test('random bytes as a request line: always an HTTP answer, Ironic\'s body when it is an error', async () => {
