@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Locator, type ResourceLookup } from '../../src/federation/locator.js';
+import { Locator, type ResourceLookup, type SharedLocations } from '../../src/federation/locator.js';
 import { routeToOwner } from '../../src/federation/route-to-owner.js';
 import { nodeNotFound, ProxyError, SiteErrorResponse, SiteUnavailableError } from '../../src/errors.js';
 import type { Version } from '../../src/ironic/microversion.js';
@@ -342,5 +342,75 @@ describe('routeToOwner', () => {
     assert.equal(routed.res.status, 200);
     assert.deepEqual(sent.map((s) => s.name), ['loc1']);
     assert.deepEqual(sites.map(lookups), [0, 0, 0]);
+  });
+});
+
+/** The store's layer as replicas share it ([coordination]), in memory: one map, every locator subscribed. */
+class SharedMap {
+  readonly map = new Map<string, string>();
+  readonly sets: string[] = [];
+  private readonly drops: Array<(k: string) => void> = [];
+  layer(): SharedLocations {
+    let mine: ((k: string) => void) | undefined;
+    return {
+      get: async (k) => this.map.get(k),
+      set: (k, site) => {
+        this.sets.push(k);
+        this.map.set(k, site);
+        for (const d of this.drops) if (d !== mine) d(k);
+      },
+      delete: (k) => {
+        this.map.delete(k);
+        for (const d of this.drops) if (d !== mine) d(k);
+      },
+      subscribe: (drop) => {
+        mine = drop;
+        this.drops.push(drop);
+      },
+    };
+  }
+}
+
+describe('Locator with a shared store (replicas)', () => {
+  test('what one replica learns another finds without asking any site; a known location is not written back', async () => {
+    const sites = [new FakeSite('loc1', 0), new FakeSite('loc2', 1)];
+    sites[1]!.nodes.push({ uuid: U1, name: 'node-a' });
+    const shared = new SharedMap();
+    const make = (): Locator => new Locator(() => sites.map((s) => s.client), NODES, 100, () => VERSION, undefined, shared.layer());
+    const a = make();
+    const b = make();
+    assert.equal(await a.locate('node-a', OPTS), sites[1]!.client);
+    assert.equal(lookups(sites[0]!) + lookups(sites[1]!), 2, 'replica a asked both sites');
+    assert.deepEqual(shared.sets, ['n:node-a']);
+    a.remember(sites[1]!.client, 'node-a');
+    assert.equal(shared.sets.length, 1, 'a location the process knows is not stored again');
+    assert.equal(b.cached('node-a'), undefined);
+    assert.equal(await b.locate('node-a', OPTS), sites[1]!.client);
+    assert.equal(lookups(sites[0]!) + lookups(sites[1]!), 2, 'replica b asked no site');
+    assert.equal(b.cached('node-a'), sites[1]!.client, 'kept locally from then on');
+    assert.equal(shared.sets.length, 1, 'what came from the store is not written back');
+  });
+
+  test('a location dropped by one replica is dropped by the others; a stale one heals through the site 404', async () => {
+    const sites = [new FakeSite('loc1', 0), new FakeSite('loc2', 1)];
+    sites[0]!.nodes.push({ uuid: U1, name: 'node-a' });
+    const shared = new SharedMap();
+    const a = new Locator(() => sites.map((s) => s.client), NODES, 100, () => VERSION, undefined, shared.layer());
+    const b = new Locator(() => sites.map((s) => s.client), NODES, 100, () => VERSION, undefined, shared.layer());
+    await a.locate('node-a', OPTS);
+    await b.locate('node-a', OPTS);
+    a.forget('node-a');
+    assert.equal(b.cached('node-a'), undefined);
+    assert.equal(shared.map.size, 0);
+    // Re-enrolled at loc2 behind the proxies' back; the store still says loc1 (set by a replica that missed it).
+    sites[0]!.nodes = [];
+    sites[1]!.nodes.push({ uuid: U2, name: 'node-a' });
+    shared.map.set('n:node-a', 'loc1');
+    sites[0]!.other = () => notFoundRes('Node node-a');
+    sites[1]!.other = () => json(200, { uuid: U2, name: 'node-a' });
+    const routed = await routeToOwner(b, 'node-a', OPTS, (s) => s.request({ method: 'GET', path: '/v1/nodes/node-a', version: VERSION, requestId: 'r' }));
+    assert.equal(routed.site, sites[1]!.client);
+    assert.equal(routed.res.status, 200);
+    assert.equal(shared.map.get('n:node-a'), 'loc2', 'the store healed too');
   });
 });
