@@ -149,6 +149,29 @@ describe('status over a fleet with one site down and one slow', () => {
   });
 });
 
+test('a site answering 500s is failing (not down), with its last error; fixed, it is up again', async () => {
+  const fleet = await startFleet(
+    [
+      { name: 'ok', nodes: 2 },
+      { name: 'bad', conductorGroups: ['gb'], nodes: 2 },
+    ],
+    { statusIni: 'probe_interval = 0.1\ntally_interval = 0.2' },
+  );
+  try {
+    await fleet.site('bad').setFault('http500');
+    await until('bad failing', async () => (await status(fleet.url)).sites[1].verdict === 'errors');
+    const bad = (await status(fleet.url)).sites[1];
+    assert.match(bad.reasons.join(' '), /of its last \d+ answers are server errors/);
+    assert.equal(bad.last_error.message, 'answered HTTP 500');
+    assert.equal(bad.circuit.state, 'closed', 'a 500 is an answer: the circuit stays closed');
+    assert.match(bad.nodes.error, /HTTP 500/, 'the tally says why it has no counts');
+    await fleet.site('bad').setFault('none');
+    await until('bad up', async () => (await status(fleet.url)).sites[1].verdict === 'up');
+  } finally {
+    await fleet.close();
+  }
+});
+
 describe('the node tally', () => {
   let sims: SimSite[] = [];
   after(() => Promise.all(sims.map((s) => s.close())));

@@ -411,6 +411,9 @@ describe('users through Keystone', () => {
     assert.equal(ok.status, 200);
     assert.deepEqual(ok.body.sites.map((x: { name: string }) => x.name), ['a', 'b']);
     assert.equal(ok.body.proxy.auth_strategy, 'keystone');
+    // The service token's authentication is counted (the alert on renewals failing reads it).
+    const metrics = await call('GET', '/metrics', 'admin');
+    assert.match(String(metrics.body), /^ironic_proxy_keystone_authentications_total\{holder="keystone_authtoken",outcome="success"\} [1-9]/m);
   });
 
   test('a token in its last seconds is still accepted (no margin before expires_at)', async () => {
