@@ -47,6 +47,8 @@ before(async () => {
     if (sim.name !== 'waw-05') await postTo(sim.url, '/v1/chassis', chassis);
     await postTo(sim.url, '/v1/deploy_templates', sim.name === 'lis-06' ? { ...template, steps: [{ ...template.steps[0], priority: 20 }] } : template);
   }
+  // The start-up check may still be under way (a caller shares it): the second check starts after the changes.
+  await fleet.proxy.services.status.drift.check();
   await fleet.proxy.services.status.drift.check();
   await fleet.site('par-03').setFault('refuse');
   // Traffic, so that the page has rates and partial answers (par-03 missing) to show.
