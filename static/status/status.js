@@ -177,8 +177,9 @@
     if (failing.length) notes.push('failing: ' + failing.join(', '));
     if (behind.length) notes.push('API behind: ' + behind.join(', '));
     t.appendChild(tile('Slow / failing', s.slow + ' / ' + s.errors, notes.length ? notes.join(' · ') : 'none', s.slow || s.errors ? 'warn' : 'good', 'tile-slow'));
-    var tallied = doc.nodes.sites.length;
-    t.appendChild(tile('Nodes', s.nodes.toLocaleString('en'), tallied ? tallied + ' of ' + s.sites + ' sites tallied' : 'tally running…', '', 'tile-nodes'));
+    var counted = doc.nodes.sites.filter(function (x) { return !x.error || x.total > 0; });
+    var lower = counted.some(function (x) { return x.truncated; });
+    t.appendChild(tile('Nodes', (lower ? '≥' : '') + s.nodes.toLocaleString('en'), doc.nodes.sites.length ? counted.length + ' of ' + s.sites + ' sites counted' : 'first count running…', counted.length < s.sites && doc.nodes.sites.length ? 'warn' : '', 'tile-nodes'));
     t.appendChild(tile('Global objects', s.drifting_sites ? s.drifting_sites + ' drifting' : doc.drift.checked_at ? 'in sync' : '—', doc.drift.checked_at ? 'checked ' + ago(doc.drift.checked_at) : 'not checked yet', s.drifting_sites ? 'warn' : doc.drift.checked_at ? 'good' : '', 'tile-drift'));
     var pa = doc.proxy.rates.partial_answers;
     var left = Object.keys(pa.missing_by_site);
@@ -249,6 +250,25 @@
     chips($('states'), states, STATE_COLORS);
     chips($('power'), power, POWER_COLORS);
     if (maint) $('power').appendChild(h('span', { class: 'chip' }, h('span', { class: 'swatch', style: { background: '#c678dd' } }), 'maintenance', h('b', { text: String(maint) })));
+    // Site by state: the exact counts behind each site's bar.
+    var cols = Object.keys(states).sort(function (a, b) { return states[b] - states[a]; });
+    var head = clear($('node-matrix').tHead);
+    var hr = h('tr', null, h('th', { text: 'Site' }));
+    cols.forEach(function (c) { hr.appendChild(h('th', { class: 'num', text: c })); });
+    hr.appendChild(h('th', { class: 'num', text: 'maint' }));
+    hr.appendChild(h('th', { class: 'num', text: 'age' }));
+    head.appendChild(hr);
+    var mb = clear($('node-matrix').tBodies[0]);
+    doc.nodes.sites.slice().sort(function (a, b) { return a.site.localeCompare(b.site); }).forEach(function (t) {
+      var tr = h('tr', { 'data-tally-site': t.site }, h('td', { class: 'site', text: t.site, title: t.error || '' }));
+      cols.forEach(function (c) {
+        var n = t.provision_state[c] || 0;
+        tr.appendChild(h('td', { class: 'num' + (n === 0 ? ' muted' : /fail|error/.test(c) ? ' bad' : ''), text: n ? (t.truncated ? '≥' : '') + n : '·' }));
+      });
+      tr.appendChild(h('td', { class: 'num' + (t.maintenance ? ' hot' : ' muted'), text: t.maintenance ? String(t.maintenance) : '·' }));
+      tr.appendChild(h('td', { class: 'num small' + (t.error ? ' old' : ''), text: ago(t.at), title: t.error ? 'last walk: ' + t.error : 'counted in ' + t.ms + ' ms' }));
+      mb.appendChild(tr);
+    });
     var r = doc.nodes.round;
     $('nodes-note').textContent = total.toLocaleString('en') + ' nodes · ' + (r ? (r.finished_at ? 'last round finished ' + ago(r.finished_at) : 'round running since ' + ago(r.started_at)) : 'first round running');
   }
