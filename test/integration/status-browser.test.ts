@@ -4,13 +4,16 @@
  * sites, one down and one slow. The page loads, names the down site, shows
  * the slow one, and — without a reload — turns the down site up when it
  * comes back. A screenshot is kept in .tmp/ (IRONIC_PROXY_DOCS_SCREENSHOT=1
- * also writes docs/status.png for the README).
+ * also writes docs/status.png for the README). Under Keystone: the page asks
+ * for a token, refuses a non-admin one, keeps the admin one in
+ * sessionStorage and sends it only as X-Auth-Token, never in a URL.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync } from 'node:fs';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { startFleet, LATEST, type Fleet } from '../support/sim-fleet.js';
+import { MiniKeystone } from '../support/mini-keystone.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -122,4 +125,48 @@ test('the status page names the down site, shows the slow one, and follows the d
   assert.deepEqual(failures, []);
   const origin = new URL(fleet.url).origin;
   assert.deepEqual(requested.filter((u) => !u.startsWith(origin) && !u.startsWith('data:')), [], 'nothing fetched from elsewhere');
+});
+
+test('under Keystone the page asks for a token, keeps it in sessionStorage and sends it only as X-Auth-Token', async () => {
+  const ks = new MiniKeystone();
+  await ks.start();
+  ks.tokens.set('tok-reader-1f2e', ['reader']);
+  ks.tokens.set('tok-admin-9c8d', ['admin', 'reader']);
+  const guarded = await startFleet([{ name: 'kilo', nodes: 3 }], { apiIni: ks.apiIni, statusIni: 'refresh_interval = 1' });
+  const tab = await browser.newPage();
+  const sent: Array<{ url: string; token?: string }> = [];
+  tab.on('request', (req) => sent.push({ url: req.url(), token: req.headers()['x-auth-token'] }));
+  try {
+    await tab.goto(`${guarded.url}/status`, { waitUntil: 'load' });
+    await tab.waitForSelector('#auth:not([hidden])', { timeout: 10_000 });
+    assert.match(await tab.$eval('#auth-reason', (el) => el.textContent ?? ''), /needs a token with the admin role/);
+
+    await tab.type('#auth-token', 'tok-reader-1f2e');
+    await tab.click('#auth-form button[type=submit]');
+    await tab.waitForFunction(() => /lacks the admin role/.test((globalThis as any).document.getElementById('auth-reason').textContent), { timeout: 10_000 });
+
+    await tab.type('#auth-token', 'tok-admin-9c8d');
+    await tab.click('#auth-form button[type=submit]');
+    await tab.waitForSelector('tr[data-site="kilo"][data-verdict="up"]', { timeout: 10_000 });
+    assert.equal(await tab.$eval('#auth', (el) => (el as unknown as { hidden: boolean }).hidden), true);
+    assert.equal(await tab.evaluate(() => (globalThis as any).sessionStorage.getItem('ironic-proxy.status.token')), 'tok-admin-9c8d');
+
+    // A reload keeps the tab's token: the data comes without the form.
+    await tab.reload({ waitUntil: 'load' });
+    await tab.waitForSelector('tr[data-site="kilo"]', { timeout: 10_000 });
+
+    const data = sent.filter((r) => new URL(r.url).pathname === '/status' && r.token);
+    assert.ok(data.some((r) => r.token === 'tok-admin-9c8d'), 'the admin token went as X-Auth-Token');
+    assert.deepEqual(sent.filter((r) => /tok-/.test(r.url)), [], 'no token in any URL');
+    assert.deepEqual(sent.filter((r) => r.token && !r.url.startsWith(guarded.url)), [], 'the token goes to this proxy only');
+
+    // Forget: the token leaves the tab's storage and the form is back.
+    await tab.click('#token-button');
+    await tab.click('#auth-forget');
+    assert.equal(await tab.evaluate(() => (globalThis as any).sessionStorage.getItem('ironic-proxy.status.token')), null);
+  } finally {
+    await tab.close();
+    await guarded.close();
+    await ks.close();
+  }
 });
