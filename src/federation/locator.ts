@@ -26,7 +26,7 @@
 import { LRUCache } from 'lru-cache';
 import { ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
 import type { Version } from '../ironic/microversion.js';
-import { isUuidLike } from '../ironic/idents.js';
+import { isUuidLike, encodeSegment } from '../ironic/idents.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { objectAnswer, otherIdentity } from './ask.js';
 import { fanOut } from './fanout.js';
@@ -158,7 +158,7 @@ export class Locator {
   }
 
   private async lookupEverywhere(ident: string, opts: LocateOptions): Promise<Located> {
-    const path = `${this.resource.collectionPath}/${encodeURIComponent(ident)}?fields=${this.resource.lookupFields ?? 'uuid,name'}`;
+    const path = `${this.resource.collectionPath}/${encodeSegment(ident)}?fields=${this.resource.lookupFields ?? 'uuid,name'}`;
     let routingNotFound: SiteErrorResponse | undefined;
     const outcomes = await fanOut(this.sites(), async (site) => {
       const res = await site.request({ method: 'GET', path, version: this.version(), requestId: opts.requestId });

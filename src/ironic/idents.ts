@@ -33,3 +33,17 @@ export function parseListParam(value: string): string[] {
   }
   return out;
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/**
+ * encodeURIComponent for an identifier the proxy asks a site about. A
+ * client's JSON may hold a lone surrogate (`"\udfff"`), which
+ * encodeURIComponent refuses with a URIError (a 500, or a uniqueness check
+ * that "could not ask" — a 503); it goes out as U+FFFD instead. No Ironic
+ * identifier holds either (names are RFC 3986 unreserved characters, MACs
+ * and UUIDs hex), so the site's answer — not found, or its 400 — is the same.
+ */
+export function encodeSegment(value: string): string {
+  return encodeURIComponent(value.replace(LONE_SURROGATE, '\ufffd'));
+}

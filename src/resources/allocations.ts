@@ -32,7 +32,7 @@ import { Locator } from '../federation/locator.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse, sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
-import { isUuidLike } from '../ironic/idents.js';
+import { isUuidLike, encodeSegment } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
@@ -137,7 +137,7 @@ async function listNodeAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyR
   const { services } = ctx;
   const requestId = req.ironic.globalRequestId;
   const site = await nodeSite(services, node, requestId);
-  const res = await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(node)}/allocation`, version: req.ironic.version, requestId });
+  const res = await site.request({ method: 'GET', path: `/v1/nodes/${encodeSegment(node)}/allocation`, version: req.ironic.version, requestId });
   // Ironic's own 404 is "no allocation"; a site that could not be asked is its 503/502, never an empty list.
   const answer = objectAnswer(site, res, undefined, ['uuid']);
   let items: Doc[] = answer.found ? [answer.doc] : [];
@@ -232,7 +232,7 @@ export async function assertAllocationIdentFree(
   const taken = kind === 'name' ? `An allocation with name ${ident} already exists.` : `An allocation with UUID ${ident} already exists.`;
   await guard?.take(kind === 'name' ? `allocation:name:${ident}` : `allocation:uuid:${uuidKey(ident)}`, taken, `allocation ${kind} ${ident}`);
   const others = services.registry.sites.filter((s) => s !== except);
-  const path = `/v1/allocations/${encodeURIComponent(ident)}?fields=uuid`;
+  const path = `/v1/allocations/${encodeSegment(ident)}?fields=uuid`;
   const outcomes = await fanOut(others, (s) => s.request({ method: 'GET', path, version: services.internalVersion(), requestId }));
   for (const o of outcomes) {
     if (o.ok && o.value.status === 200) {

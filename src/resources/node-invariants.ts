@@ -10,6 +10,7 @@ import type { SiteClient } from '../sites/site-client.js';
 import type { SiteRegistry } from '../sites/registry.js';
 import type { Version } from '../ironic/microversion.js';
 import { uuidKey, type WriteGuard } from '../coordination/reservations.js';
+import { encodeSegment } from '../ironic/idents.js';
 
 /**
  * Is `ident` (a name or uuid) a node at any site other than `except`?
@@ -31,7 +32,7 @@ export async function assertNodeIdentFree(
   const outcomes = await fanOut(others, async (site) =>
     objectAnswer(
       site,
-      await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}?fields=uuid`, version: opts.version, requestId: opts.requestId }),
+      await site.request({ method: 'GET', path: `/v1/nodes/${encodeSegment(ident)}?fields=uuid`, version: opts.version, requestId: opts.requestId }),
     ),
   );
   for (const o of outcomes) {

@@ -6,7 +6,7 @@
  * first (409 with Ironic's texts; 503 when a site cannot be asked). A
  * portgroup cannot move to a node at another site (400).
  */
-import { isUuidLike } from '../ironic/idents.js';
+import { isUuidLike, encodeSegment } from '../ironic/idents.js';
 import { macKey } from '../coordination/reservations.js';
 import type { CollectionDef } from './collection-list.js';
 import type { ResourceModule } from './plugin.js';
@@ -34,14 +34,14 @@ export const portgroupsModule: ResourceModule = {
       const checks: Promise<void>[] = [];
       if (typeof name === 'string' && name && !isUuidLike(name)) {
         checks.push(
-          assertFreeElsewhere(ctx, `/v1/portgroups/${encodeURIComponent(name)}?fields=uuid`, undefined, `A portgroup with name ${name} already exists.`, `portgroup name ${name}`, `portgroup:name:${name}`),
+          assertFreeElsewhere(ctx, `/v1/portgroups/${encodeSegment(name)}?fields=uuid`, undefined, `A portgroup with name ${name} already exists.`, `portgroup name ${name}`, `portgroup:name:${name}`),
         );
       }
       if (typeof address === 'string' && address) {
         checks.push(
           assertFreeElsewhere(
             ctx,
-            `/v1/portgroups?address=${encodeURIComponent(address)}&fields=uuid`,
+            `/v1/portgroups?address=${encodeSegment(address)}&fields=uuid`,
             'portgroups',
             `A portgroup with MAC address ${address.toLowerCase()} already exists.`,
             `portgroup MAC address ${address}`,

@@ -24,7 +24,7 @@ import { fanOut } from '../federation/fanout.js';
 import { Locator } from '../federation/locator.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse } from '../http/relay.js';
-import { isUuidLike } from '../ironic/idents.js';
+import { isUuidLike, encodeSegment } from '../ironic/idents.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
@@ -408,14 +408,14 @@ export const portsModule: ResourceModule = {
 /** A port name (1.88) is unique over all sites, as in one Ironic. */
 function assertPortNameFree(ctx: WriteContext, name: string): Promise<void> {
   if (isUuidLike(name)) return Promise.resolve();
-  return assertFreeElsewhere(ctx, `/v1/ports/${encodeURIComponent(name)}?fields=uuid`, undefined, `A port with name ${name} already exists.`, `port name ${name}`, `port:name:${name}`);
+  return assertFreeElsewhere(ctx, `/v1/ports/${encodeSegment(name)}?fields=uuid`, undefined, `A port with name ${name} already exists.`, `port name ${name}`, `port:name:${name}`);
 }
 
 /** A MAC address is unique over all sites, as in one Ironic (MACAlreadyExists). */
 function assertMacFree(ctx: WriteContext, address: string): Promise<void> {
   return assertFreeElsewhere(
     ctx,
-    `/v1/ports?address=${encodeURIComponent(address)}&fields=uuid`,
+    `/v1/ports?address=${encodeSegment(address)}&fields=uuid`,
     'ports',
     `A port with MAC address ${address.toLowerCase()} already exists.`,
     `MAC address ${address}`,
