@@ -18,6 +18,10 @@ import { startRedis, type TestRedis } from '../support/redis.js';
 import { KeystoneSession } from '../../src/sites/keystone.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hasOpenssl, selfSignedCert } from '../support/tls-and-errors.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -52,10 +56,10 @@ const counting = () => {
 describe('coordination store (real Redis)', () => {
   let redis: TestRedis;
   const stores: CoordinationStore[] = [];
-  const open = async (cfg: CoordinationConfig): Promise<CoordinationStore> => {
+  const open = async (cfg: CoordinationConfig, waitMs = 3000): Promise<CoordinationStore> => {
     const s = new CoordinationStore(cfg, log);
     stores.push(s);
-    await s.start(3000);
+    await s.start(waitMs);
     return s;
   };
 
@@ -220,6 +224,27 @@ describe('coordination store (real Redis)', () => {
     } finally {
       await Promise.all([a.close(), b.close(), c.close()]);
       keystone.close();
+    }
+  });
+
+  test('rediss:// (TLS, password): the configured CA is trusted, another refused, insecure accepted', { skip: !hasOpenssl() }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ironic-proxy-redis-tls-'));
+    const cert = selfSignedCert(dir, 'redis');
+    const other = selfSignedCert(dir, 'other');
+    const secure = await startRedis({ tls: cert });
+    try {
+      assert.match(secure.url, /^rediss:/);
+      const trusted = await open(storeConfig(secure, { cafile: cert.cert }));
+      assert.equal(trusted.up, true);
+      await new Reservations(trusted, log, counting().events).guarded((g) => g.take('node:name:tls', 'taken', 'node name tls'));
+      const wrongCa = await open(storeConfig(secure, { cafile: other.cert }), 500);
+      assert.equal(wrongCa.up, false, 'a store whose certificate the CA did not sign is not used');
+      await assert.rejects(new Reservations(wrongCa, log, counting().events).guarded((g) => g.take('node:name:tls', 'taken', 'x')), (err: unknown) => err instanceof ProxyError && err.status === 503);
+      const insecure = await open(storeConfig(secure, { insecure: true }));
+      assert.equal(insecure.up, true);
+    } finally {
+      await secure.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

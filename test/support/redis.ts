@@ -17,7 +17,7 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 export interface TestRedis {
   port: number;
   password: string;
-  /** `redis://:password@127.0.0.1:port/0`, as [coordination]backend_url takes it. */
+  /** `redis://:password@127.0.0.1:port/0` (`rediss://` with TLS), as [coordination]backend_url takes it. */
   url: string;
   dir: string;
   running: boolean;
@@ -29,7 +29,8 @@ export interface TestRedis {
   dispose(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
+/** `tls`: serve only TLS (no plain port) with this certificate; the URL is then `rediss://`. */
+export async function startRedis(opts: { tls?: { cert: string; key: string } } = {}): Promise<TestRedis> {
   installExitHandlers();
   const port = await getFreePort();
   const password = randomBytes(12).toString('hex');
@@ -41,7 +42,11 @@ export async function startRedis(): Promise<TestRedis> {
   const start = async (): Promise<void> => {
     const proc = spawn(
       REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--requirepass', password, '--daemonize', 'no', '--loglevel', 'notice'],
+      [
+        ...(opts.tls
+          ? ['--port', '0', '--tls-port', String(port), '--tls-cert-file', opts.tls.cert, '--tls-key-file', opts.tls.key, '--tls-auth-clients', 'no']
+          : ['--port', String(port)]),
+        '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', '--requirepass', password, '--daemonize', 'no', '--loglevel', 'notice'],
       { detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
@@ -82,7 +87,7 @@ export async function startRedis(): Promise<TestRedis> {
   const redis: TestRedis = {
     port,
     password,
-    url: `redis://:${password}@127.0.0.1:${port}/0`,
+    url: `${opts.tls ? 'rediss' : 'redis'}://:${password}@127.0.0.1:${port}/0`,
     dir,
     get running() {
       return child !== undefined && child.exitCode === null && child.signalCode === null;
