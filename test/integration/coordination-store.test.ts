@@ -238,6 +238,8 @@ describe('coordination store (real Redis)', () => {
       assert.equal(trusted.up, true);
       await new Reservations(trusted, log, counting().events).guarded((g) => g.take('node:name:tls', 'taken', 'node name tls'));
       const wrongCa = await open(storeConfig(secure, { cafile: other.cert }), 500);
+      const refused = await new Promise<Error>((r) => wrongCa.redis.once('error', r));
+      assert.match(refused.message, /self[- ]signed|certificate/i, 'the TLS handshake refused the store');
       assert.equal(wrongCa.up, false, 'a store whose certificate the CA did not sign is not used');
       await assert.rejects(new Reservations(wrongCa, log, counting().events).guarded((g) => g.take('node:name:tls', 'taken', 'x')), (err: unknown) => err instanceof ProxyError && err.status === 503);
       const insecure = await open(storeConfig(secure, { insecure: true }));
