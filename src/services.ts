@@ -79,6 +79,7 @@ export class ProxyServices {
     });
     answerMetricsCollection(this.metrics);
     this.status = new StatusService(config, this.registry, this.metrics, () => this.internalVersion(), log);
+    this.status.coordinationUp = () => this.coordination?.up;
     this.enforcer = PolicyEnforcer.load(config.osloPolicy);
     const authtoken = config.keystoneAuthtoken;
     if (authtoken) {

@@ -45,6 +45,8 @@ export interface StatusDocument {
     started_at: string;
     uptime_seconds: number;
     auth_strategy: string;
+    /** The store replicas share ([coordination]): none configured, connected, or unreachable (guarded writes refused or unguarded). */
+    coordination: 'none' | 'connected' | 'unreachable';
     versions: { min: string; max: string } | null;
     rates: RatesView;
     recent_partial_answers: Array<{ at: string; route: string; missing_sites: string[] }>;
@@ -65,6 +67,8 @@ export class StatusService {
   private readonly partials: Array<{ at: number; route: string; sites: string[] }> = [];
   private readonly probing = new Set<string>();
   private lastViewAt = 0;
+  /** Whether the coordination store is connected (undefined: none configured); set by the services. */
+  coordinationUp: () => boolean | undefined = () => undefined;
   private ticker: NodeJS.Timeout | undefined;
 
   constructor(
@@ -184,6 +188,7 @@ export class StatusService {
         started_at: new Date(this.startedAt).toISOString(),
         uptime_seconds: Math.round(process.uptime()),
         auth_strategy: this.config.api.authStrategy,
+        coordination: coordinationState(this.coordinationUp()),
         versions: range ? { min: formatVersion(range.min), max: formatVersion(range.max) } : null,
         rates: this.rates.view(),
         recent_partial_answers: [...this.partials].reverse().map((p) => ({ at: new Date(p.at).toISOString(), route: p.route, missing_sites: p.sites })),
@@ -222,4 +227,9 @@ export class StatusService {
       nodes: nodes ?? null,
     };
   }
+}
+
+function coordinationState(up: boolean | undefined): StatusDocument['proxy']['coordination'] {
+  if (up === undefined) return 'none';
+  return up ? 'connected' : 'unreachable';
 }

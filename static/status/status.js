@@ -151,6 +151,7 @@
     fact('uptime', duration(p.uptime_seconds), 'since ' + p.started_at);
     fact('workers', String(p.workers));
     fact('auth', p.auth_strategy);
+    if (p.coordination !== 'none') fact('store', p.coordination, 'The store replicas share ([coordination]): reservations of unique names and shared locations');
     fact('req/s', rate(p.rates.request_rate), (p.rates.since_start ? 'since start, ' : 'over the last ') + p.rates.window_seconds + ' s');
     fact('5xx', pct(p.rates.error_rate));
   }

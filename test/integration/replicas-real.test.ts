@@ -22,7 +22,7 @@ import { startRedis, type TestRedis } from '../support/redis.js';
 import { startProxyProcess, type ProxyProcess } from '../support/proxy-process.js';
 
 const TTL_SECONDS = 2;
-const TRIALS = 12;
+const TRIALS = 30;
 const V = { 'X-OpenStack-Ironic-API-Version': '1.82', 'Content-Type': 'application/json' };
 
 async function call(base: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
@@ -32,6 +32,12 @@ async function call(base: string, method: string, path: string, body?: unknown):
 }
 
 const errorText = (json: any): string => JSON.parse(json.error_message).faultstring;
+
+/** The coordination store's state on the proxy's status page (its JSON form). */
+async function storeState(base: string): Promise<string> {
+  const res = await fetch(`${base}/status`, { headers: { accept: 'application/json' } });
+  return ((await res.json()) as { proxy: { coordination: string } }).proxy.coordination;
+}
 
 /** Re-checks a condition (bounded) for what happens in another process. */
 async function until(what: string, check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
@@ -170,6 +176,8 @@ describe('replicas sharing a Redis, over real Ironic sites', { timeout: 120_000 
       const list = await call(p1.url, 'GET', '/v1/nodes?limit=1000');
       assert.equal(list.status, 200);
       assert.ok(list.json.nodes.some((n: any) => n.name === 'before-outage'));
+      // The status page says so.
+      await until('the status page to show the store unreachable', async () => (await storeState(p0.url)) === 'unreachable');
       const unnamed = await call(p1.url, 'POST', '/v1/nodes', { driver: 'fake-hardware', conductor_group: 'grp1' });
       assert.equal(unnamed.status, 201);
       assert.equal((await call(p0.url, 'PATCH', `/v1/nodes/${unnamed.json.uuid}`, [{ op: 'add', path: '/extra/a', value: 'b' }])).status, 200);
@@ -182,5 +190,6 @@ describe('replicas sharing a Redis, over real Ironic sites', { timeout: 120_000 
       return /^ironic_proxy_coordination_up 1$/m.test(text);
     });
     assert.equal((await call(p0.url, 'POST', '/v1/nodes', { name: 'during-outage', driver: 'fake-hardware' })).status, 201);
+    assert.equal(await storeState(p0.url), 'connected');
   });
 });
