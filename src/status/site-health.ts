@@ -18,8 +18,14 @@ import { failureKind } from '../metrics.js';
 export const WINDOW_MS = 5 * 60_000;
 /** Samples kept per site (the oldest go first when a busy site fills the window). */
 const CAPACITY = 4096;
-/** The verdicts "slow" and "errors" read at most this many of the latest answers. */
+/** The verdict "errors" reads at most this many of the latest answers. */
 const RECENT = 20;
+/**
+ * The verdict "slow" reads the median of this many latest answers: few, so
+ * that a burst (the proxy's own start-up, a moment of load) is forgotten
+ * after a handful of probes, and a site that turned slow shows it as soon.
+ */
+const RECENT_SLOW = 5;
 
 export type SiteVerdict = 'down' | 'slow' | 'errors' | 'up' | 'unknown';
 
@@ -142,10 +148,11 @@ export class SiteHealth {
       verdict = 'unknown';
       reasons.push('has not answered yet');
     } else {
-      const median = recent.length > 0 ? percentile(recent.sort((x, y) => x - y), 0.5) : 0;
+      const latest = recent.slice(0, RECENT_SLOW).sort((x, y) => x - y);
+      const median = latest.length > 0 ? percentile(latest, 0.5) : 0;
       if (median > this.slowMs) {
         verdict = 'slow';
-        reasons.push(`recent answers take ${Math.round(median)} ms (median), over ${Math.round(this.slowMs)} ms`);
+        reasons.push(`recent answers take ${Math.round(median)} ms (median of ${latest.length}; slow above ${Math.round(this.slowMs)} ms)`);
       } else if (recent5xx * 10 >= recent.length && recent5xx > 0) {
         // Its latest answers, not the window: a site that was down and is back is up, though the window remembers.
         verdict = 'errors';

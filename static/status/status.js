@@ -232,7 +232,7 @@
       body.appendChild(tr);
     });
     $('sites-count').textContent = shown === doc.sites.length ? doc.sites.length + ' sites' : shown + ' of ' + doc.sites.length + ' sites shown';
-    $('sites-note').textContent = 'Latency and errors over the last ' + (doc.sites[0] ? doc.sites[0].window_seconds / 60 : 5) + ' minutes (requests the proxy sent). Slow: median of recent answers over ' + doc.collector.slow_threshold_ms + ' ms. Node tally every ' + interval + ' s in the background, not per view.';
+    $('sites-note').textContent = 'Latency and errors over the last ' + (doc.sites[0] ? doc.sites[0].window_seconds / 60 : 5) + ' minutes (requests the proxy sent). Slow: median of its last 5 answers over ' + doc.collector.slow_threshold_ms + ' ms. Node tally every ' + interval + ' s in the background, not per view.';
   }
 
   function renderStates(doc) {
