@@ -16,6 +16,7 @@ import { authorize } from './authorize.js';
 import { planRedaction, redactionHook } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
+import { checkQueryValues } from './query-checks.js';
 import { afterPolicy, checkBody, deferHandlerChecks, handlerReadsNode, NO_ARGUMENTS, type BodySpec, type CheckedBody } from './body.js';
 import { readJson } from '../http/forward.js';
 
@@ -81,6 +82,7 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         const below = entry.since !== undefined && !atLeast(req.ironic.version, entry.since);
         if (below && !entry.belowSince?.afterAuthz) throw belowVersion(entry);
         const query = checkQuery(req, entry);
+        checkQueryValues(entry, query, services.registry.commonRange()?.max.minor ?? 0);
         const body = bodySpecOf(entry, req);
         const bodyContext = { params, minor: req.ironic.version.minor };
         // Ironic checks the body's shape (args.validate) before its policy; the handler's own checks come after it.

@@ -1,0 +1,231 @@
+/**
+ * The values of query parameters, checked before any site is asked (the
+ * names were checked by the router: an unknown one is "Unexpected
+ * arguments"). As Ironic's `args.validate` checks its handlers' keyword
+ * arguments, and with its texts: booleans ("Invalid detail: Unrecognized
+ * value 'maybe', …"), integers ("Expected an integer for limit: abc"),
+ * UUIDs, strings; a parameter given twice reaches Ironic's validator as a
+ * Python list, so `?driver=a&driver=b` is "Expected string for driver:
+ * ['a', 'b']". Then the handlers' own checks that need no object: `limit`
+ * positive, `sort_dir`, the provision state and fault filters, and the
+ * `fields` a resource has — a field no version of the resource has is a 400
+ * (a node listing answers it with a 500 at Ironic 21.4).
+ */
+import { badRequest } from '../errors.js';
+import { isUuidLike } from '../ironic/idents.js';
+import { isSelectableNodeField } from '../ironic/node-fields.js';
+import { arg, type ArgCheck } from './body.js';
+import { pyStr } from '../ironic/py-repr.js';
+import type { ApiEntry } from './types.js';
+
+/** args.uuid */
+const uuidCheck: ArgCheck = (name, value) => {
+  if (typeof value !== 'string' || !isUuidLike(value)) throw badRequest(`Expected UUID for ${name}: ${pyStr(value)}`);
+};
+
+
+/** The validator Ironic's handlers give each parameter name (args.string when not listed). */
+const VALIDATORS: Readonly<Record<string, ArgCheck>> = {
+  limit: arg.integer,
+  detail: arg.boolean,
+  maintenance: arg.boolean,
+  associated: arg.boolean,
+  retired: arg.boolean,
+  sharded: arg.boolean,
+  include_children: arg.boolean,
+  reset_interfaces: arg.boolean,
+  chassis_uuid: uuidCheck,
+  instance_uuid: uuidCheck,
+  node_uuid: uuidCheck,
+};
+
+/** Provision states a node can be in (`states.machine.states`, 21.4, and upstream's service and hold states). */
+export const PROVISION_STATES: ReadonlySet<string> = new Set([
+  'active',
+  'adopt failed',
+  'adopting',
+  'available',
+  'clean failed',
+  'clean wait',
+  'cleaning',
+  'deleting',
+  'deploy failed',
+  'deploying',
+  'enroll',
+  'error',
+  'inspect failed',
+  'inspect wait',
+  'inspecting',
+  'manageable',
+  'rescue',
+  'rescue failed',
+  'rescue wait',
+  'rescuing',
+  'unrescue failed',
+  'unrescuing',
+  'verifying',
+  'wait call-back',
+  // Upstream (1.85, 1.87).
+  'clean hold',
+  'deploy hold',
+  'service',
+  'service failed',
+  'service hold',
+  'service wait',
+  'servicing',
+]);
+
+/** `faults.VALID_FAULTS` (21.4; upstream adds 'service failure' with servicing, 1.87). */
+const FAULTS_21_4 = ['power failure', 'clean failure', 'rescue abort failure'];
+const FAULTS_SERVICE = [...FAULTS_21_4, 'service failure'];
+const SERVICE_MINOR = 87;
+
+/** The kinds of object whose fields `fields` may name. */
+type FieldsKind = 'node' | 'port' | 'portgroup' | 'chassis' | 'allocation' | 'conductor' | 'driver' | 'deploy_template' | 'runbook' | 'connector' | 'target';
+
+const COLLECTION_KIND: Readonly<Record<string, FieldsKind>> = {
+  nodes: 'node',
+  ports: 'port',
+  portgroups: 'portgroup',
+  chassis: 'chassis',
+  allocations: 'allocation',
+  allocation: 'allocation',
+  conductors: 'conductor',
+  drivers: 'driver',
+  deploy_templates: 'deploy_template',
+  runbooks: 'runbook',
+  connectors: 'connector',
+  targets: 'target',
+};
+
+const COMMON = ['uuid', 'created_at', 'updated_at', 'links'];
+const DRIVER_INTERFACES = ['bios', 'boot', 'console', 'deploy', 'firmware', 'inspect', 'management', 'network', 'power', 'raid', 'rescue', 'storage', 'vendor'];
+
+/**
+ * What each object shows (Ironic's convert_with_links: object_to_dict's
+ * fields plus what it adds before check_for_invalid_fields), with the
+ * fields upstream added after 21.4 (the sites decide whether the version
+ * shows them).
+ */
+const FIELDS: Readonly<Record<Exclude<FieldsKind, 'node'>, ReadonlySet<string>>> = {
+  port: new Set([
+    ...COMMON,
+    'address',
+    'extra',
+    'internal_info',
+    'is_smartnic',
+    'local_link_connection',
+    'physical_network',
+    'pxe_enabled',
+    'node_uuid',
+    'portgroup_uuid',
+    'name',
+    'description',
+    'vendor',
+    'category',
+    'available_for_dynamic_portgroup',
+  ]),
+  portgroup: new Set([
+    ...COMMON,
+    'address',
+    'extra',
+    'internal_info',
+    'mode',
+    'name',
+    'properties',
+    'standalone_ports_supported',
+    'node_uuid',
+    'ports',
+    'physical_network',
+    'category',
+    'dynamic_portgroup',
+  ]),
+  chassis: new Set([...COMMON, 'description', 'extra', 'nodes']),
+  allocation: new Set([...COMMON, 'candidate_nodes', 'extra', 'last_error', 'name', 'owner', 'resource_class', 'state', 'traits', 'node_uuid']),
+  conductor: new Set(['created_at', 'updated_at', 'links', 'hostname', 'conductor_group', 'drivers', 'alive']),
+  driver: new Set([
+    'name',
+    'hosts',
+    'type',
+    'links',
+    'properties',
+    ...DRIVER_INTERFACES.flatMap((i) => [`default_${i}_interface`, `enabled_${i}_interfaces`]),
+  ]),
+  deploy_template: new Set([...COMMON, 'name', 'extra', 'steps']),
+  runbook: new Set([...COMMON, 'name', 'extra', 'steps', 'owner', 'public', 'disable_ramdisk', 'traits', 'description']),
+  connector: new Set([...COMMON, 'connector_id', 'extra', 'type', 'node_uuid']),
+  target: new Set([...COMMON, 'boot_index', 'extra', 'properties', 'volume_id', 'volume_type', 'node_uuid']),
+};
+
+/** The kind of object an entry's `fields` name: the last collection of its path. */
+export function fieldsKindOf(path: string): FieldsKind | undefined {
+  const words = path.split('/').filter((w) => w && w !== 'v1' && w !== 'detail' && !w.startsWith('{'));
+  return COLLECTION_KIND[words.at(-1) ?? ''];
+}
+
+/** args.string_list: comma separated, trimmed, lower-cased, without empties and repeats. */
+function stringList(value: string): string[] {
+  const out: string[] = [];
+  for (const v of value.split(',')) {
+    const w = v.trim().toLowerCase();
+    if (w && !out.includes(w)) out.push(w);
+  }
+  return out;
+}
+
+function checkFields(entry: ApiEntry, value: string): void {
+  const kind = fieldsKindOf(entry.path);
+  if (!kind) return;
+  const wanted = stringList(value);
+  if (kind === 'node') {
+    const bad = wanted.find((f) => !isSelectableNodeField(f));
+    if (bad === undefined) return;
+    // A node's show: Ironic's _get_fields_for_node_query; a listing: its newer text (21.4 answers a 500).
+    if (entry.object) throw badRequest(`Field ${bad} is not a valid field.`);
+    throw badRequest(`Field(s) "${wanted.filter((f) => !isSelectableNodeField(f)).join(', ')}" are not valid`);
+  }
+  const known = FIELDS[kind];
+  const invalid = wanted.filter((f) => !known.has(f));
+  if (invalid.length > 0) throw badRequest(`Field(s) "${invalid.join(', ')}" are not valid`);
+}
+
+function validatorOf(entry: ApiEntry, name: string): ArgCheck {
+  const kind = fieldsKindOf(entry.path);
+  // Runbooks' `project` is a boolean (the caller's own project); a conductor's marker is its hostname.
+  if (name === 'project' && kind === 'runbook') return arg.boolean;
+  if (name === 'marker') return kind === 'conductor' ? arg.string : uuidCheck;
+  return VALIDATORS[name] ?? arg.string;
+}
+
+/**
+ * Checks the query of a request to `entry` (its names are the entry's).
+ * `maxMinor`: the highest microversion every site serves (which faults exist).
+ */
+export function checkQueryValues(entry: ApiEntry, query: URLSearchParams, maxMinor: number): void {
+  const names = [...new Set(query.keys())];
+  // The validators, in the order the entry lists its parameters (Ironic's signature order).
+  const order = entry.query ?? [];
+  names.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  for (const name of names) {
+    const all = query.getAll(name);
+    const value: unknown = all.length === 1 ? all[0] : all;
+    const check = validatorOf(entry, name);
+    // A repeated parameter is a list to Python: its validator names it as one.
+    check(name, value);
+  }
+  const limit = query.get('limit');
+  if (limit !== null && Number(limit) <= 0) throw badRequest('Limit must be positive');
+  const sortDir = query.get('sort_dir');
+  if (sortDir !== null && sortDir !== 'asc' && sortDir !== 'desc') {
+    throw badRequest(`Invalid sort direction: ${sortDir}. Acceptable values are 'asc' or 'desc'`);
+  }
+  const state = query.get('provision_state');
+  if (state !== null && !PROVISION_STATES.has(state)) throw badRequest(`Provision state "${state}" is not valid`);
+  const fault = query.get('fault');
+  if (fault !== null) {
+    const faults = maxMinor >= SERVICE_MINOR ? FAULTS_SERVICE : FAULTS_21_4;
+    if (!faults.includes(fault)) throw badRequest(`Unrecognized fault "${fault}" is specified, allowed faults are (${faults.map((f) => `'${f}'`).join(', ')})`);
+  }
+  const fields = query.get('fields');
+  if (fields !== null) checkFields(entry, fields);
+}
