@@ -189,6 +189,26 @@ describe('coordination store (real Redis)', () => {
     await strict.guarded((g) => g.take('node:name:down', 'taken', 'node name down'));
   });
 
+  test('a replica started while the store is down connects when it comes up; its log names the store without the password', async () => {
+    const late = await startRedis();
+    await late.stop();
+    const lines: string[] = [];
+    const capture = createLogger({ level: 'info', to: { write: (l: string) => void lines.push(l) } });
+    const store = new CoordinationStore(storeConfig(late), capture);
+    stores.push(store);
+    try {
+      await store.start(300);
+      assert.equal(store.up, false);
+      await late.start();
+      await until('the connection', () => store.up);
+      await new Reservations(store, log, counting().events).guarded((g) => g.take('node:name:late', 'taken', 'x'));
+      assert.ok(lines.some((l) => l.includes('coordination store connected')));
+      assert.ok(lines.every((l) => !l.includes(late.password)), 'no password in the log');
+    } finally {
+      await late.dispose();
+    }
+  });
+
   test('share_site_tokens: one Keystone token per site for the fleet; a token a site refused is not shared again', async () => {
     let issued = 0;
     const keystone = createServer((req, res) => {
