@@ -5,10 +5,14 @@
  * GC helpers, libuv pool). Not part of `npm run bench`.
  *
  *   npx tsx bench/dev-single.ts [seconds] [connections] [requests per second]
+ *
+ * STATIC=1: against nginx serving the site's node documents (bench/parts.ts
+ * startStaticBackend), whose cost per request is almost nothing; with the bare
+ * Node.js proxy (bench/floor-proxy.ts) beside it. METHOD=PATCH: node PATCHes.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { startBackend, startProxy, runLoad, siteSpecs } from './parts.js';
+import { startBackend, startFloorProxy, startProxy, startStaticBackend, runLoad, siteSpecs } from './parts.js';
 import { cleanup, getJson, get, LATEST } from './procs.js';
 
 function threadTicks(pid: number): Map<string, number> {
@@ -31,20 +35,29 @@ const seconds = Number(process.argv[2] ?? 5);
 const connections = Number(process.argv[3] ?? 16);
 const rate = process.argv[4] ? Number(process.argv[4]) : undefined;
 try {
-  const backend = await startBackend('dev', siteSpecs(1, 1000));
-  const site = backend.sites[0]!;
-  const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${site.url}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
+  const sim = await startBackend('dev', siteSpecs(1, 1000));
+  const simSite = sim.sites[0]!;
+  const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${simSite.url}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
   const paths = uuids.map((u) => `/v1/nodes/${u}`);
+  const backend = process.env.STATIC ? await startStaticBackend(simSite.url, await staticDocs(simSite.url, paths)) : { ...sim, url: simSite.url };
+  const site = { ...simSite, url: backend.url };
   const proxy = await startProxy('dev', [{ ...site, group: 'g0' }]);
+  const floor = process.env.STATIC ? await startFloorProxy(site.url) : undefined;
   for (const p of paths) await get(`${proxy.url}${p}`);
   if (process.env.PIN) {
     // The proxy alone on CPU 1, everything else (simulator, load generator, this script) on CPU 0: steadier figures.
     execFileSync('taskset', ['-a', '-pc', '1', String(proxy.proc.pid)]);
     for (const pid of [backend.proc.pid, process.pid]) execFileSync('taskset', ['-a', '-pc', '0', String(pid)]);
   }
-  for (const [name, url, pid] of [['direct', site.url, backend.proc.pid], ['proxy', proxy.url, proxy.proc.pid]] as const) {
+  const method = process.env.METHOD ?? 'GET';
+  const patch = method === 'PATCH' ? { method, body: '[{"op":"replace","path":"/extra/bench","value":"1"}]' } : {};
+  const headers = method === 'PATCH' ? { ...LATEST, 'content-type': 'application/json' } : LATEST;
+  const targets: Array<readonly [string, string, number]> = [['direct', site.url, backend.proc.pid]];
+  if (floor) targets.push(['bare-node-proxy', floor.url, floor.proc.pid]);
+  targets.push(['proxy', proxy.url, proxy.proc.pid]);
+  for (const [name, url, pid] of targets) {
     const t0 = threadTicks(pid);
-    const r = await runLoad(name, { url, paths, connections, warmupSeconds: 0, seconds, headers: LATEST, rate });
+    const r = await runLoad(name, { url, paths, connections, warmupSeconds: 0, seconds, headers, rate, ...patch });
     const t1 = threadTicks(pid);
     const per = [...t1].map(([k, v]) => [k, ((v - (t0.get(k) ?? 0)) * 1e4) / r.requests] as const).filter(([, v]) => v > 0.5);
     const total = per.reduce((a, [, v]) => a + v, 0);
@@ -55,4 +68,11 @@ try {
   }
 } finally {
   await cleanup();
+}
+
+/** The documents a static backend serves for `paths`: the version document and each node, as the simulator answers them. */
+async function staticDocs(from: string, paths: string[]): Promise<Map<string, string>> {
+  const docs = new Map<string, string>();
+  for (const p of ['/', ...paths]) docs.set(p, (await get(`${from}${p}`)).text);
+  return docs;
 }

@@ -21,6 +21,9 @@ export interface LoadSpec {
   headers: Record<string, string>;
   /** Requests per second over all connections (open-loop pacing); absent: as fast as answers come. */
   rate?: number;
+  /** Default GET; a body is sent with every request (a PATCH's JSON patch). */
+  method?: string;
+  body?: string;
 }
 
 export interface LoadResult {
@@ -47,7 +50,7 @@ async function run(spec: LoadSpec, seconds: number): Promise<LoadResult> {
     duration: seconds,
     timeout: 10,
     headers: spec.headers,
-    requests: spec.paths.map((path) => ({ method: 'GET', path })),
+    requests: spec.paths.map((path) => ({ method: spec.method ?? 'GET', path, ...(spec.body !== undefined ? { body: spec.body } : {}) })),
     ...(spec.rate ? { overallRate: spec.rate } : {}),
   });
   inst.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {

@@ -5,6 +5,7 @@
 import { launch, launchTs, memoryOf, readLine, stop, tmp, tmpFile, waitReady, freePort, ROOT, type Proc } from './procs.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import path from 'node:path';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 
 export interface SiteSpec {
   name: string;
@@ -156,4 +157,67 @@ export async function runLoad(label: string, spec: LoadSpec): Promise<LoadResult
   } finally {
     await stop(proc);
   }
+}
+
+/**
+ * A backend that costs almost nothing per request: nginx serving static
+ * copies of a site's documents (the version documents and node documents,
+ * each with the headers Ironic sends), so that what stands in front of it —
+ * nginx proxy_pass, the bare Node.js proxy, ironic-proxy — is what the
+ * figures measure. A PATCH of a node gets the node's document back, as
+ * Ironic answers a PATCH with the updated node.
+ *
+ * `docs` maps a path to its body, as fetched from `from` (a simulated site):
+ * links naming `from` are rewritten to name the static backend.
+ */
+export async function startStaticBackend(from: string, docs: Map<string, string>): Promise<{ proc: Proc; url: string; close(): Promise<void> }> {
+  const port = await freePort();
+  // nginx's workers run as another user (nobody) when started by root: the files must be reachable for them.
+  chmodSync(tmp(), 0o711);
+  const dir = path.join(tmp(), `nginx-static-${port}`);
+  mkdirSync(dir, { recursive: true, mode: 0o755 });
+  const url = `http://127.0.0.1:${port}`;
+  const root = path.join(dir, 'root');
+  for (const [p, body] of docs) {
+    const file = path.join(root, p === '/' ? 'index.json' : p);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, body.split(from).join(url));
+  }
+  const conf = tmpFile(
+    'nginx-static.conf',
+    `worker_processes 1;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 60s;
+  default_type application/json;
+  client_body_temp_path ${dir}/nginx-client-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fastcgi;
+  uwsgi_temp_path ${dir}/nginx-uwsgi;
+  scgi_temp_path ${dir}/nginx-scgi;
+  server {
+    listen 127.0.0.1:${port};
+    root ${root};
+    etag off;
+    add_header X-OpenStack-Ironic-API-Minimum-Version 1.1 always;
+    add_header X-OpenStack-Ironic-API-Maximum-Version 1.82 always;
+    add_header X-OpenStack-Ironic-API-Version 1.82 always;
+    location = / { try_files /index.json =404; }
+    # Static files answer GET and HEAD; a PATCH of a node gets the node back (Ironic answers with the updated node).
+    location /v1/nodes/ { error_page 405 =200 $uri; }
+  }
+}
+`,
+  );
+  const proc = launch('nginx-static', '/usr/sbin/nginx', ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf, '-g', `daemon off; pid ${dir}/nginx.pid;`]);
+  try {
+    await waitReady(proc, `${url}/`, 15_000);
+  } catch (err) {
+    await stop(proc);
+    throw err;
+  }
+  return { proc, url, close: () => stop(proc) };
 }

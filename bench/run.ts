@@ -19,7 +19,7 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { startBackend, startFloorProxy, startNginx, startProxy, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
+import { startBackend, startFloorProxy, startNginx, startProxy, startStaticBackend, runLoad, siteSpecs, type Backend, type BackendSite, type Proxy } from './parts.js';
 import { cleanup, cpuSample, cpuSecondsOf, foreignShare, freePort, get, getJson, killAllNow, memoryOf, LATEST } from './procs.js';
 import type { LoadResult } from './load.js';
 
@@ -269,6 +269,111 @@ async function benchSingleNode(): Promise<void> {
     `  proxy adds ${ms(addedP50)} ms at p50 loaded, ${ms(addedUnloaded)} ms unloaded (target < 1 ms: ${verdict(addedP50 < 1)}); proxy/nginx throughput ${x(vsNginx)} (target ≥ 0.70: ${verdict(vsNginx >= 0.7)}); nginx/direct ${x(n.rps / d.rps)}.`,
     `  bare Node.js proxy (node:http + undici, no features) ${int(f.rps)} req/s = ${x(f.rps / n.rps)} of nginx; ironic-proxy = ${x(vsFloor)} of it.`,
     `  CPU per request: ironic-proxy ${int(usPer('ironic-proxy', 'front'))} µs, bare Node.js proxy ${int(usPer('node-floor', 'front'))} µs, nginx ${int(usPer('nginx', 'front'))} µs, simulator ${int(usPer('direct', 'backend'))} µs.`,
+  );
+}
+
+// ---------------------------------------------------------------- 1b. single node against a fast static backend
+
+async function benchSingleStatic(): Promise<void> {
+  section('1b. GET and PATCH /v1/nodes/{uuid} against nginx serving static node documents');
+  const t0 = performance.now();
+  const sim = await startBackend('static-source', siteSpecs(1, 1000));
+  const simUrl = sim.sites[0]!.url;
+  const uuids = (await getJson<{ nodes: Array<{ uuid: string }> }>(`${simUrl}/v1/nodes?limit=100`)).body.nodes.map((n) => n.uuid);
+  const paths = uuids.map((u) => `/v1/nodes/${u}`);
+  const docs = new Map<string, string>();
+  for (const p of ['/', ...paths]) docs.set(p, (await get(`${simUrl}${p}`)).text);
+  await sim.close();
+  const backend = await startStaticBackend(simUrl, docs);
+  const site = { name: 's000', url: backend.url, nodes: uuids.length };
+  const nginx = await startNginx(site.url);
+  const floor = await startFloorProxy(site.url);
+  const proxy = await startProxy('static', withGroups([site]));
+  for (const p of paths) {
+    for (const base of [proxy.url, nginx.url, floor.url]) {
+      const r = await get(`${base}${p}`);
+      if (r.status !== 200) throw new Error(`warm-up GET ${base}${p}: ${r.status} ${r.text.slice(0, 200)}`);
+    }
+  }
+  const targets = [
+    { name: 'direct (nginx static)', url: site.url, front: undefined as number | undefined },
+    { name: 'nginx proxy_pass', url: nginx.url, front: nginx.proc.pid },
+    { name: 'bare Node.js proxy', url: floor.url, front: floor.proc.pid },
+    { name: 'ironic-proxy', url: proxy.url, front: proxy.proc.pid },
+  ];
+  const patchBody = '[{"op":"replace","path":"/extra/bench","value":"1"}]';
+  const kinds = [
+    { kind: 'GET', extra: {}, headers: LATEST },
+    { kind: 'PATCH', extra: { method: 'PATCH', body: patchBody }, headers: { ...LATEST, 'content-type': 'application/json' } },
+  ];
+  const results = new Map<string, LoadResult[]>();
+  const cpu = new Map<string, { s: number; n: number }>();
+  for (let round = 0; round < CFG.rounds; round++) {
+    for (const k of kinds) {
+      for (const t of targets) {
+        const key = `${k.kind} ${t.name}`;
+        const c0 = t.front ? cpuSecondsOf(t.front) : 0;
+        const r = await runLoad(key, { url: t.url, paths, connections: CFG.connections, warmupSeconds: CFG.warmup, seconds: CFG.seconds, headers: k.headers, ...k.extra });
+        if (r.non2xx > 0 || r.errors > r.requests / 1000) throw new Error(`${key}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+        results.set(key, [...(results.get(key) ?? []), r]);
+        const c = cpu.get(key) ?? { s: 0, n: 0 };
+        c.s += t.front ? cpuSecondsOf(t.front) - c0 : 0;
+        c.n += r.requests + r.warmupRequests;
+        cpu.set(key, c);
+      }
+    }
+  }
+  // At a fixed rate (open loop) the p50 and p99 a hop adds, nothing queueing.
+  const RATE = 1000;
+  const fixed = new Map<string, LoadResult>();
+  for (const t of targets) {
+    fixed.set(t.name, await runLoad(`rate-${t.name}`, { url: t.url, paths, connections: 8, warmupSeconds: CFG.warmup, seconds: CFG.seconds, headers: LATEST, rate: RATE }));
+  }
+  await proxy.close();
+  await floor.close();
+  await nginx.close();
+  await backend.close();
+
+  const rps = (key: string): number => median(results.get(key)!.map((r) => r.rps));
+  const us = (key: string): number => {
+    const c = cpu.get(key)!;
+    return (c.s / Math.max(1, c.n)) * 1e6;
+  };
+  out(`  ${CFG.connections} connections, ${CFG.warmup} s warm-up + ${CFG.seconds} s measured, ${CFG.rounds} round(s) interleaved (median); ` +
+    `the backend is nginx serving the simulator's node documents from files (a PATCH gets the node back)`);
+  out();
+  const rows: string[][] = [];
+  for (const k of kinds) {
+    for (const t of targets) {
+      const key = `${k.kind} ${t.name}`;
+      const rs = results.get(key)!;
+      rows.push([`${k.kind} ${t.name}`, int(rps(key)), `${int(Math.min(...rs.map((r) => r.rps)))}–${int(Math.max(...rs.map((r) => r.rps)))}`,
+        ms(median(rs.map((r) => r.p50))), ms(median(rs.map((r) => r.p99))), t.front ? int(us(key)) : '-',
+        x(rps(key) / rps(`${k.kind} bare Node.js proxy`))]);
+    }
+  }
+  table(['target', 'req/s', 'rounds min–max', 'p50 ms', 'p99 ms', 'CPU µs/req', 'vs bare Node.js proxy'], rows);
+  out();
+  const d = fixed.get('direct (nginx static)')!;
+  table(
+    [`at ${RATE} req/s`, 'p50 ms', 'p99 ms', 'p50 added', 'p99 added'],
+    targets.map((t) => {
+      const r = fixed.get(t.name)!;
+      return [t.name, ms(r.p50), ms(r.p99), t.front ? ms(r.p50 - d.p50) : '-', t.front ? ms(r.p99 - d.p99) : '-'];
+    }),
+  );
+  const p = fixed.get('ironic-proxy')!;
+  const getRatio = rps('GET ironic-proxy') / rps('GET bare Node.js proxy');
+  const patchRatio = rps('PATCH ironic-proxy') / rps('PATCH bare Node.js proxy');
+  out();
+  out(`  verdict: GET throughput ≥ 0.9× the bare Node.js proxy: ${verdict(getRatio >= 0.9)} (${x(getRatio)}; PATCH ${x(patchRatio)}); ` +
+    `at ${RATE} req/s adds < 0.5 ms p50: ${verdict(p.p50 - d.p50 < 0.5)} (${ms(p.p50 - d.p50)}), < 2 ms p99: ${verdict(p.p99 - d.p99 < 2)} (${ms(p.p99 - d.p99)})   (${elapsed(t0)})`);
+  summary.push(
+    `Static backend (nginx serving node documents), ${CFG.connections} connections: GET direct ${int(rps('GET direct (nginx static)'))}, nginx proxy_pass ${int(rps('GET nginx proxy_pass'))}, ` +
+      `bare Node.js proxy ${int(rps('GET bare Node.js proxy'))}, ironic-proxy ${int(rps('GET ironic-proxy'))} req/s (${x(getRatio)} of the bare proxy; CPU ${int(us('GET ironic-proxy'))} vs ${int(us('GET bare Node.js proxy'))} µs/request); ` +
+      `PATCH ironic-proxy ${int(rps('PATCH ironic-proxy'))} req/s (${x(patchRatio)} of the bare proxy).`,
+    `  at ${RATE} req/s the proxy adds ${ms(p.p50 - d.p50)} ms at p50 (target < 0.5: ${verdict(p.p50 - d.p50 < 0.5)}), ${ms(p.p99 - d.p99)} ms at p99 (target < 2: ${verdict(p.p99 - d.p99 < 2)}); ` +
+      `the bare proxy ${ms(fixed.get('bare Node.js proxy')!.p50 - d.p50)} / ${ms(fixed.get('bare Node.js proxy')!.p99 - d.p99)} ms, nginx ${ms(fixed.get('nginx proxy_pass')!.p50 - d.p50)} / ${ms(fixed.get('nginx proxy_pass')!.p99 - d.p99)} ms.`,
   );
 }
 
@@ -786,7 +891,7 @@ out(`ironic-proxy benchmark (${QUICK ? 'quick' : 'full'}): ${os.cpus().length} �
 out(`load average before the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 try {
   const foreign: number[] = [];
-  const sections = { single: benchSingleNode, listing: benchListingLatency, sorted: benchSorted, fetch: benchFetchRatio, memory: benchMemory, coordination: benchCoordination };
+  const sections = { single: benchSingleNode, static: benchSingleStatic, listing: benchListingLatency, sorted: benchSorted, fetch: benchFetchRatio, memory: benchMemory, coordination: benchCoordination };
   const unknown = ONLY?.filter((n) => !(n in sections)) ?? [];
   if (unknown.length > 0) throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; known: ${Object.keys(sections).join(', ')}`);
   for (const [name, run] of Object.entries(sections)) {
