@@ -74,7 +74,9 @@ export async function startProxy(label: string, sites: Array<BackendSite & { gro
   // Logs (one JSON line per request, the production default) go to a file, as they would in production.
   // BENCH_PROXY_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node flags for the proxy only, to profile it.
   const nodeFlags = (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', '1'], {
+  // BENCH_PROXY_WORKERS (a number or auto): the proxy's --workers (default 1).
+  const workers = process.env.BENCH_PROXY_WORKERS ?? '1';
+  const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', workers], {
     stdoutFile: `proxy-${label}.log`,
   });
   const url = `http://127.0.0.1:${port}`;

@@ -8,7 +8,13 @@
  *
  *   1. one node GET: direct vs nginx proxy_pass vs a bare Node.js proxy vs
  *      ironic-proxy (autocannon), loaded and unloaded, with CPU per request
+ *   1b. the same, GET and PATCH, against nginx serving static node documents
+ *      (a backend that costs almost nothing), and what each hop adds at a
+ *      fixed 1,000 req/s
  *   2. merged listing latency over 1/10/50/100 sites at 20 ms site latency
+ *   2b. sorted pages over 100 sites × 20 ms against one site: site-contiguous
+ *      names, interleaved keys, the default order; first and deep pages;
+ *      one dead and one slow site
  *   3. nodes fetched per node returned when paging sorted listings, 100 sites
  *   4. proxy memory while paging 100 sites × 10,000 nodes
  *   5. single-node GET and named creates with and without the coordination
@@ -28,7 +34,7 @@ const { values: args } = parseArgs({
   strict: true,
 });
 const QUICK = args.quick ?? false;
-/** `--only single,listing,sorted,fetch,memory,coordination`: run some sections (while working on one figure). */
+/** `--only single,static,listing,sorted,fetch,memory,coordination`: run some sections (while working on one figure). */
 const ONLY = args.only?.split(',').map((s) => s.trim());
 
 const CFG = QUICK
