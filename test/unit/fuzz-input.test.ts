@@ -15,7 +15,8 @@
  * the client reads.
  *
  * Seeded and bounded: FUZZ_SEED=<n> replays a run (the seed is printed),
- * FUZZ_MS bounds the main property (default 20 s), FUZZ_RUNS its count,
+ * FUZZ_MS bounds the main property (default 20 s), FUZZ_RUNS its count
+ * (default 2000 runs of one to four concurrent requests),
  * FUZZ_DEBUG=1 prints every request and answer.
  */
 import { after, before, describe, test } from 'node:test';
@@ -31,7 +32,7 @@ import { ironicError, rawExchange } from '../support/raw-http.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const FUZZ_MS = Number(process.env.FUZZ_MS ?? 20_000);
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 console.log(`fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED})`);
 
 const SITES: FleetSite[] = [
@@ -248,6 +249,14 @@ const request: fc.Arbitrary<FuzzRequest> = fc
     return { method, path, headers: h, body: sendsBody ? body : undefined };
   });
 
+/**
+ * Requests for which a site's own 5xx may be relayed: where the site's own
+ * answer is what was asked (a driver's vendor passthru), and — until the
+ * proxy checks `fields` against the resource (issue 10.2, under way) — a
+ * `fields` naming no field, which Ironic answers with a 500.
+ */
+const RELAYED_5XX_ALLOWED: readonly RegExp[] = [/\/vendor_passthru/, /[?&]fields=/];
+
 // ── Sending, and what every answer must be ────────────────────────────────
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
@@ -312,6 +321,10 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
     if (process.env.FUZZ_DEBUG) console.log(res.status, show(r).slice(0, 160), '→', res.text.slice(0, 160));
     if (res.status >= 500) {
       assert.ok(site5xx > before, `the proxy's own ${res.status}: ${res.text.slice(0, 400)}\n  for ${show(r)}`);
+      assert.ok(
+        RELAYED_5XX_ALLOWED.some((re) => re.test(r.path)),
+        `a site's ${res.status} relayed for a request the proxy should have refused: ${res.text.slice(0, 300)}\n  for ${show(r)}`,
+      );
       relayed.push(`${res.status} ${show(r).slice(0, 200)} → ${res.text.slice(0, 200)}`);
     }
     if (res.status >= 400 && r.method !== 'HEAD') {
@@ -326,13 +339,16 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
 
   const run = (ms: number, runs: number, seed: number): Promise<void> =>
     fc.assert(
-      fc.asyncProperty(request, (r) => check(r)),
+      // One to four requests at once: shared state (caches, reservations, the budget) sees concurrent use.
+      fc.asyncProperty(fc.array(request, { minLength: 1, maxLength: 4 }), async (rs) => {
+        await Promise.all(rs.map((r) => check(r)));
+      }),
       { seed, numRuns: runs, interruptAfterTimeLimit: ms, markInterruptAsFailure: false, endOnFailure: true },
     );
 
   test('every entry of the table, fuzzed: no 5xx of its own, Ironic\'s body on every 4xx, a flat heap', async () => {
     // Warm-up: caches, JIT and pools reach their working size before the heap is measured.
-    await run(3_000, 400, SEED + 1);
+    await run(3_000, 150, SEED + 1);
     const heapBefore = await proxy.heapUsed();
     const t0 = Date.now();
     await run(FUZZ_MS, FUZZ_RUNS, SEED);
