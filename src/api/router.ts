@@ -17,6 +17,9 @@ import { planRedaction, redactionHook } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
 import { checkQueryValues } from './query-checks.js';
+import { acceptClientBody } from '../http/client-body.js';
+import { readWithinBudget } from '../http/body-reading.js';
+import type { Authorized } from './engine.js';
 import { afterPolicy, checkBody, deferHandlerChecks, handlerReadsNode, NO_ARGUMENTS, type BodySpec, type CheckedBody } from './body.js';
 import { readJson } from '../http/forward.js';
 
@@ -61,10 +64,14 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
     const allow = group.entries.map((e) => e.method).sort().join(', ');
     const byMethod = new Map(group.entries.map((e) => [e.method as string, { entry: e, names: argumentNames(e.path) }]));
     const bodyLimit = Math.max(DEFAULT_BODY_LIMIT, ...group.entries.map((e) => e.bodyLimit ?? 0));
-    app.route({
+    // A path whose entry takes a large body (provision: a configdrive) reads it only once the request is
+    // located and authorised (deferred-body.ts); its route gets the body unread.
+    const deferBody = group.entries.some((e) => e.bodyLimit !== undefined);
+    const route = {
       method: [...ALL_METHODS],
       url: group.url,
       bodyLimit,
+      config: { deferBody },
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const found = byMethod.get(req.method);
         if (!found) {
@@ -83,12 +90,19 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         if (below && !entry.belowSince?.afterAuthz) throw belowVersion(entry);
         const query = checkQuery(req, entry);
         checkQueryValues(entry, query, services.registry.commonRange()?.max.minor ?? 0);
+        const unread = deferBody ? takeUnreadBody(req) : undefined;
         const body = bodySpecOf(entry, req);
         const bodyContext = { params, minor: req.ironic.version.minor };
         // Ironic checks the body's shape (args.validate) before its policy; the handler's own checks come after it.
-        const checked: CheckedBody | undefined = body ? checkBody(body, readJson(req), hasBody(req), req.headers['content-type'], bodyContext) : undefined;
+        let checked: CheckedBody | undefined = body && !deferBody ? checkBody(body, readJson(req), hasBody(req), req.headers['content-type'], bodyContext) : undefined;
         const authz = await authorize({ services, req, entry, params, query });
         if (below) throw belowVersion(entry);
+        if (deferBody) {
+          // The node is located (404 before a byte is read) and the policy passed: now the body is read, then checked.
+          await locateNode(services, req, params, authz);
+          if (unread) req.body = acceptClientBody(await readWithinBudget(unread, req.ironic.scope, entry.bodyLimit ?? DEFAULT_BODY_LIMIT, services.memory.limit));
+          if (body) checked = checkBody(body, readJson(req), hasBody(req), req.headers['content-type'], bodyContext);
+        }
         if (body && checked) {
           deferHandlerChecks(req, body, checked, bodyContext);
           // Otherwise the engine runs them after its own policy check, or the forwarding with the node's site.
@@ -97,8 +111,39 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         planRedaction(services, req, entry);
         return engines[entry.engine]!({ services, req, reply, entry, params, query, authz });
       },
+    };
+    if (!deferBody) {
+      app.route(route);
+      continue;
+    }
+    // Its own context: a content type parser that hands the body over unread.
+    void app.register(async (child) => {
+      child.removeAllContentTypeParsers();
+      child.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+      child.route(route);
     });
   }
+}
+
+/** The body the deferred route's parser handed over unread (a stream), taken off the request. */
+function takeUnreadBody(req: FastifyRequest): NodeJS.ReadableStream | undefined {
+  const body = req.body as NodeJS.ReadableStream | undefined;
+  req.body = undefined;
+  return body && typeof (body as { on?: unknown }).on === 'function' ? body : undefined;
+}
+
+/**
+ * The node a deferred-body request is about, located before its body is
+ * read: authorisation located it already when it checked the node's policy;
+ * without policy (noauth) the locator is asked now (a missing node is its
+ * 404, the body unread) and remembers it for the engine.
+ */
+async function locateNode(services: ProxyServices, req: FastifyRequest, params: Record<string, string>, authz: Authorized): Promise<void> {
+  const ident = params.node_ident;
+  if (ident === undefined || authz.node) return;
+  const locator = services.nodes;
+  const site = locator.cached(ident) ?? (await locator.known(ident)) ?? (await locator.lookup(ident, { requestId: req.ironic.globalRequestId })).site;
+  locator.remember(site, ident);
 }
 
 /** Entries whose engine checks Ironic's policy itself (it then runs the body's handler checks: afterPolicy). */

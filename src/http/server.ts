@@ -28,9 +28,9 @@ import { opsRoutes } from './ops.js';
 import { accessLogger, lazyChildLogger } from './request-logger.js';
 import { acceptClientBody } from './client-body.js';
 import { keystoneGate } from '../auth/authenticate.js';
-import { Transform } from 'node:stream';
 import { ProxyBusyError, tooLargeForBudget } from '../memory-budget.js';
 import { RequestScope } from './request-scope.js';
+import { BODY_COST, chargedAsRead, overRouteLimit, refuseAfterDrain } from './body-reading.js';
 import '../auth/user.js';
 import './context.js';
 
@@ -49,59 +49,6 @@ function hostCount(raw: string[]): number {
   return n;
 }
 
-/** A body is read as chunks, then copied into one buffer: while read it costs twice its size. */
-const BODY_COST = 2;
-
-/**
- * A body that will be refused (over its route's limit, or more than the
- * whole budget) is still read to its end, and only then refused: a client
- * such as python-requests writes its whole body before it reads the answer,
- * and a server that answers early and closes leaves unread bytes in its
- * socket, which makes the kernel reset the connection and the client lose
- * the 413 (it sees a broken pipe). The bytes are dropped as they arrive —
- * nothing is held — and the client's request deadline bounds the time.
- */
-function refuseAfterDrain(payload: NodeJS.ReadableStream, err: Error, done: (err: Error) => void): void {
-  let called = false;
-  const once = (e: Error): void => {
-    if (called) return;
-    called = true;
-    done(e);
-  };
-  payload.on('end', () => once(err));
-  payload.on('error', (e: Error) => once(e));
-  payload.resume();
-}
-
-/** A request body over its route's limit: Fastify's own 413, which names it. */
-function overRouteLimit(): Error {
-  return Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
-}
-
-/**
- * A body without a length (chunked), charged to the budget chunk by chunk as
- * it arrives; past the route's limit or the whole budget, the rest is
- * drained (as in refuseAfterDrain) and the body refused at its end.
- */
-function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope: RequestScope, routeLimit: number, budgetLimit: number): T {
-  let seen = 0;
-  let refused: Error | undefined;
-  const counted = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      if (refused) return cb();
-      seen += chunk.length;
-      if (seen > routeLimit) refused = overRouteLimit();
-      else if (seen * BODY_COST > budgetLimit) refused = tooLargeForBudget();
-      else if (!scope.charge(chunk.length * BODY_COST)) return cb(new ProxyBusyError('a request body'));
-      cb(null, refused ? undefined : chunk);
-    },
-    flush(cb) {
-      cb(refused);
-    },
-  });
-  payload.on('error', (err) => counted.destroy(err));
-  return payload.pipe(counted) as unknown as T;
-}
 
 /** Node's HTTP parser refused the request: answered in Ironic's routing body, and the connection closed. */
 function writeClientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
@@ -249,6 +196,12 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   app.addHook('preParsing', (request, _reply, payload, done) => {
     const length = request.headers['content-length'];
     const routeLimit = request.routeOptions.bodyLimit;
+    // A body read only after its request was located and authorised (provision) is charged as it is read then
+    // (router.ts): here only a declared length over the route's limit is refused, before any byte is held.
+    if ((request.routeOptions.config as { deferBody?: boolean } | undefined)?.deferBody) {
+      if (length !== undefined && Number(length) > routeLimit) return refuseAfterDrain(payload, overRouteLimit(), done);
+      return done(null, payload);
+    }
     if (length === undefined) {
       if (request.headers['transfer-encoding'] === undefined) return done(null, payload);
       return done(null, chargedAsRead(payload, request.ironic.scope, routeLimit, budget.limit));

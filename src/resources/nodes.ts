@@ -29,8 +29,6 @@ import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { pathOf } from '../http/normalize-url.js';
 
-/** Configdrives travel in provision requests; Ironic allows them 64 MiB, everything else 1 MiB. */
-const PROVISION_BODY_LIMIT = 64 * 1024 * 1024;
 
 /** The node API's engines, named as the table names them (src/api/table/nodes.ts). */
 export const nodesModule: ResourceModule = { name: 'nodes', engines: () => NODE_ENGINES };
