@@ -97,8 +97,10 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     rewriteUrl: (req) => normalizeUrl(req.url ?? '/'),
     routerOptions: { maxParamLength: 512, ignoreTrailingSlash: true },
     // Errors the framework raises before any route (an argument too long, a bad percent-encoding) in Ironic's body.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      // Routing fails before the onRequest hook: the request id every Ironic answer carries is set here.
+      reply.header('openstack-request-id', request.id).header('x-openstack-request-id', request.id);
       sendProxyError(reply, new ProxyError(tooLong ? 414 : 400, error.code ?? 'BAD_REQUEST', tooLong ? 'A path argument is longer than 512 characters.' : 'The URL is not valid percent-encoding.', 'routing'));
     },
     // Errors of Node's HTTP parser (headers too large, malformed requests): Ironic's body, then the connection closes.
