@@ -822,10 +822,18 @@ async function benchCoordination(): Promise<void> {
 
     const reads = new Map<string, LoadResult[]>([['plain', []], ['redis', []]]);
     const creates = new Map<string, number[]>([['plain', []], ['redis', []]]);
+    const readCpu = new Map<string, number[]>([['plain', []], ['redis', []]]);
     const perRound = QUICK ? 100 : 300;
-    for (let round = 0; round < CFG.rounds; round++) {
-      for (const [name, proxy] of [['plain', plain], ['redis', shared]] as const) {
-        reads.get(name)!.push(await runLoad(`coord-${name}`, { url: proxy.url, paths, connections: CFG.connections, warmupSeconds: CFG.warmup, seconds: CFG.seconds, headers: LATEST }));
+    // An even number of rounds in A-B, B-A order: this machine's speed drifts within a minute, and a fixed order would bias one row.
+    const rounds = CFG.rounds + (CFG.rounds % 2);
+    for (let round = 0; round < rounds; round++) {
+      const pair = [['plain', plain], ['redis', shared]] as const;
+      for (const [name, proxy] of round % 2 ? [...pair].reverse() : pair) {
+        const cpu0 = cpuSecondsOf(proxy.proc.pid);
+        const r = await runLoad(`coord-${name}`, { url: proxy.url, paths, connections: CFG.connections, warmupSeconds: CFG.warmup, seconds: CFG.seconds, headers: LATEST });
+        reads.get(name)!.push(r);
+        // CPU per GET: what the machine's drift between rounds does not move as much as req/s.
+        readCpu.get(name)!.push(((cpuSecondsOf(proxy.proc.pid) - cpu0) / Math.max(1, r.requests + r.warmupRequests)) * 1e6);
         // Named creates, one at a time (the name is checked at the other site, and reserved with the store).
         for (let i = 0; i < perRound; i++) {
           creates.get(name)!.push(await createTimed(proxy.url, { name: `bench-${name}-${round}-${i}`, driver: 'fake-hardware', conductor_group: 'g0' }));
@@ -849,14 +857,14 @@ async function benchCoordination(): Promise<void> {
     const p50 = (name: string): number => median(reads.get(name)!.map((r) => r.p50));
     const c50 = (name: string): number => median(creates.get(name)!);
     const c99 = (name: string): number => pct(creates.get(name)!, 0.99);
-    out(`  2 simulated sites; GET: ${CFG.connections} connections, ${CFG.seconds} s, ${CFG.rounds} round(s) interleaved, location cache warm;`);
+    out(`  2 simulated sites; GET: ${CFG.connections} connections, ${CFG.seconds} s, ${rounds} rounds (A-B, B-A, …), location cache warm;`);
     out(`  creates: ${perRound} named creates per round, one at a time (uniqueness check at the other site + the create)`);
     out();
     table(
-      ['proxy', 'GET req/s', 'GET p50 ms', 'create p50 ms', 'create p99 ms', 'cold replica: site requests for 100 first GETs'],
+      ['proxy', 'GET req/s', 'GET p50 ms', 'proxy CPU µs/GET', 'create p50 ms', 'create p99 ms', 'cold replica: site requests for 100 first GETs'],
       [
-        ['without store', int(rps('plain')), ms(p50('plain')), ms(c50('plain')), ms(c99('plain')), int(coldPlainAsked)],
-        ['with Redis', int(rps('redis')), ms(p50('redis')), ms(c50('redis')), ms(c99('redis')), int(coldSharedAsked)],
+        ['without store', int(rps('plain')), ms(p50('plain')), int(median(readCpu.get('plain')!)), ms(c50('plain')), ms(c99('plain')), int(coldPlainAsked)],
+        ['with Redis', int(rps('redis')), ms(p50('redis')), int(median(readCpu.get('redis')!)), ms(c50('redis')), ms(c99('redis')), int(coldSharedAsked)],
       ],
     );
     const readRatio = rps('redis') / rps('plain');
@@ -867,7 +875,8 @@ async function benchCoordination(): Promise<void> {
         `creates +${ms(createDelta)} ms at p50 (≤ 1 ms): ${verdict(createDelta <= 1)}   (${elapsed(t0)})`,
     );
     summary.push(
-      `Coordination store (Redis on loopback): single-node GET ${int(rps('redis'))} req/s with vs ${int(rps('plain'))} without (${x(readRatio)}); ` +
+      `Coordination store (Redis on loopback): single-node GET ${int(rps('redis'))} req/s with vs ${int(rps('plain'))} without (${x(readRatio)}), ` +
+        `proxy CPU ${int(median(readCpu.get('redis')!))} vs ${int(median(readCpu.get('plain')!))} µs per GET; ` +
         `named create p50 ${ms(c50('redis'))} ms with vs ${ms(c50('plain'))} without (+${ms(createDelta)} ms, target ≤ 1: ${verdict(createDelta <= 1)}); ` +
         `a cold replica's first GET of 100 nodes asked the sites ${int(coldSharedAsked)} times with the store, ${int(coldPlainAsked)} without.`,
     );
