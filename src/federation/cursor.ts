@@ -16,7 +16,7 @@
  * Stateless by design: any replica that has the same secret can serve the
  * next page (workers of one process share a key made by their primary).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isUuidLike } from '../ironic/idents.js';
 
 export type Position =
@@ -114,12 +114,37 @@ export function encodeCursor(binding: Buffer, positions: readonly Position[], hi
     const text = Buffer.from(JSON.stringify(hints.boundary ? [hints.boundary.value ?? null, hints.boundary.ordinal] : null), 'utf8');
     const offsets = Buffer.from(hints.offsets.flatMap((o) => varint(o === undefined || o < 0 ? 0 : o + 1)));
     // Bounded like the other entries (16-bit lengths); hints that do not fit are left out (they are only hints).
-    if (text.length < 0x10000 && offsets.length < 0x10000 && hints.offsets.length === positions.length) {
-      chunks.push(Buffer.from([TAG_HINTS, text.length >> 8, text.length & 0xff]), text, Buffer.from([offsets.length >> 8, offsets.length & 0xff]), offsets);
+    if (text.length < 0x10000 && hints.offsets.length === positions.length) {
+      chunks.push(Buffer.from([TAG_HINTS]), seal(Buffer.concat([Buffer.from([text.length >> 8, text.length & 0xff]), text, offsets])));
     }
   }
   const body = Buffer.concat(chunks);
   return Buffer.concat([body, mac(binding, body)]).toString('base64url');
+}
+
+/**
+ * The hints are sealed (AES-256-GCM, a key derived from the MAC key): they
+ * hold a sort value the client's `fields` may not show and, for a listing
+ * that passes over items the caller may not see, counts that include them.
+ */
+function hintsKey(): Buffer {
+  return createHash('sha256').update('ironic-proxy cursor hints\n').update(key).digest();
+}
+function seal(plain: Buffer): Buffer {
+  const iv = randomBytes(12);
+  const c = createCipheriv('aes-256-gcm', hintsKey(), iv);
+  const body = Buffer.concat([c.update(plain), c.final()]);
+  return Buffer.concat([iv, body, c.getAuthTag()]);
+}
+function unseal(sealed: Buffer): Buffer | undefined {
+  if (sealed.length < 28) return undefined;
+  try {
+    const d = createDecipheriv('aes-256-gcm', hintsKey(), sealed.subarray(0, 12));
+    d.setAuthTag(sealed.subarray(sealed.length - 16));
+    return Buffer.concat([d.update(sealed.subarray(12, sealed.length - 16)), d.final()]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** LEB128 of a non-negative integer. */
@@ -182,40 +207,45 @@ export function decodeCursorState(text: string, binding: Buffer, siteCount: numb
       positions.push({ kind: 'seek', value: point[0], ordinal: point[1] });
       i += len;
     } else if (tag === TAG_HINTS) {
-      // The last entry, once.
-      if (hints || i + 2 > buf.length) return undefined;
-      const len = (buf[i]! << 8) | buf[i + 1]!;
-      i += 2;
-      if (i + len + 2 > buf.length) return undefined;
-      let boundary: unknown;
-      try {
-        boundary = JSON.parse(buf.subarray(i, i + len).toString('utf8'));
-      } catch {
-        return undefined;
-      }
-      i += len;
-      const olen = (buf[i]! << 8) | buf[i + 1]!;
-      i += 2;
-      if (i + olen !== buf.length) return undefined;
-      const offsets: Array<number | undefined> = [];
-      let v = 0;
-      let scale = 1;
-      for (; i < buf.length; i++) {
-        const b = buf[i]!;
-        v += (b & 0x7f) * scale;
-        scale *= 0x80;
-        if (b & 0x80) {
-          if (scale > 2 ** 49) return undefined;
-          continue;
-        }
-        offsets.push(v === 0 ? undefined : v - 1);
-        v = 0;
-        scale = 1;
-      }
-      if (scale !== 1 || offsets.length !== positions.length) return undefined;
-      if (boundary !== null && !(Array.isArray(boundary) && boundary.length === 2 && typeof boundary[1] === 'number')) return undefined;
-      hints = { offsets, boundary: boundary === null ? undefined : { value: (boundary as unknown[])[0], ordinal: (boundary as number[])[1]! } };
+      // The last entry: sealed to the end of the cursor.
+      const plain = unseal(buf.subarray(i));
+      if (!plain) return undefined;
+      i = buf.length;
+      hints = decodeHints(plain, positions.length);
+      if (!hints) return undefined;
     } else return undefined;
   }
   return positions.length === siteCount ? { positions, hints } : undefined;
+}
+
+function decodeHints(buf: Buffer, count: number): CursorHints | undefined {
+  if (buf.length < 2) return undefined;
+  const len = (buf[0]! << 8) | buf[1]!;
+  let i = 2;
+  if (i + len > buf.length) return undefined;
+  let boundary: unknown;
+  try {
+    boundary = JSON.parse(buf.subarray(i, i + len).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  i += len;
+  const offsets: Array<number | undefined> = [];
+  let v = 0;
+  let scale = 1;
+  for (; i < buf.length; i++) {
+    const b = buf[i]!;
+    v += (b & 0x7f) * scale;
+    scale *= 0x80;
+    if (b & 0x80) {
+      if (scale > 2 ** 49) return undefined;
+      continue;
+    }
+    offsets.push(v === 0 ? undefined : v - 1);
+    v = 0;
+    scale = 1;
+  }
+  if (scale !== 1 || offsets.length !== count) return undefined;
+  if (boundary !== null && !(Array.isArray(boundary) && boundary.length === 2 && typeof boundary[1] === 'number')) return undefined;
+  return { offsets, boundary: boundary === null ? undefined : { value: (boundary as unknown[])[0], ordinal: (boundary as number[])[1]! } };
 }

@@ -27,6 +27,8 @@ describe('cursor encoding', () => {
     const text = encodeCursor(binding, MIXED, hints);
     assert.deepEqual(decodeCursorState(text, binding, MIXED.length), { positions: MIXED, hints });
     assert.deepEqual(decodeCursor(text, binding, MIXED.length), MIXED);
+    // Sealed: the sort value (which the client's `fields` may not show) and the counts are not readable in it.
+    assert.ok(!Buffer.from(text, 'base64url').includes('node-0042'), 'the boundary value is not in clear');
     const none = encodeCursor(binding, MIXED, { offsets: MIXED.map(() => undefined) });
     assert.deepEqual(decodeCursorState(none, binding, MIXED.length)?.hints, { offsets: MIXED.map(() => undefined), boundary: undefined });
     const raw = Buffer.from(text, 'base64url');
