@@ -90,10 +90,13 @@ export function planChunks(p: PlanInput): number[] {
         off = Math.ceil(4 * Math.sqrt(r) + 0.1 * r) + 1;
       }
     }
-    if (r === undefined && stat?.size === undefined && p.typicalSize !== undefined && stat?.hasLast) {
-      // Not read to its end yet: guessed like the others (a wrong guess costs a round trip).
-      if (st.atStart) r = p.typicalSize;
-      else if (st.offset !== undefined && p.typicalSize > st.offset) r = p.typicalSize - st.offset;
+    if (r === undefined && stat?.size === undefined && stat?.hasLast) {
+      // Not read to its end yet: guessed like the others, or (no other known) assumed to hold at least the page —
+      // where ranges do not interleave the one that holds the page is asked for all of it, where they do each its
+      // share. A wrong guess costs a round trip, after which the site was read to its end and its size is known.
+      if (p.typicalSize !== undefined && st.atStart) r = p.typicalSize;
+      else if (p.typicalSize !== undefined && st.offset !== undefined && p.typicalSize > st.offset) r = p.typicalSize - st.offset;
+      else r = need;
     }
     if (stat?.size === 0) r = 0;
     remaining.push(r);

@@ -117,3 +117,25 @@ describe('compareValues', () => {
     }
   });
 });
+
+test('timestamps written alike are ordered by their text exactly as by their instants (randomised)', () => {
+  const micros = (iso: string): number => {
+    const m = /\.(\d+)/.exec(iso);
+    return Date.parse(m ? iso.replace(m[0], '') : iso) * 1000 + (m ? Number(m[1]!.padEnd(6, '0').slice(0, 6)) : 0);
+  };
+  let seed = 7;
+  const rand = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const zones = ['+00:00', 'Z', '+02:00', '-0530', ''];
+  const make = (zone: string, digits: number): string => {
+    const t = new Date(Date.UTC(2020, 0, 1) + Math.floor(rand() * 4e9)).toISOString().slice(0, 19);
+    const frac = digits > 0 ? `.${String(Math.floor(rand() * 10 ** digits)).padStart(digits, '0')}` : '';
+    return `${t}${frac}${zone}`;
+  };
+  for (let k = 0; k < 3000; k++) {
+    const zone = zones[Math.floor(rand() * zones.length)]!;
+    const digits = [0, 3, 6, 7][Math.floor(rand() * 4)]!;
+    const a = make(zone, digits);
+    const b = rand() < 0.2 ? a : make(rand() < 0.8 ? zone : zones[Math.floor(rand() * zones.length)]!, rand() < 0.8 ? digits : 6);
+    assert.equal(sign(compareValues(a, b)), sign(micros(a) - micros(b)), `${a} vs ${b}`);
+  }
+});

@@ -277,6 +277,23 @@ test('a first walk learns as it goes: once one site was read to its end, every p
   assert.equal(slow.length, 0, `${slow.length} later pages took more than one round`);
 });
 
+test('the same first page asked again: one round once the sites\' ranges are known, though no site was read to its end', async () => {
+  const sites = Array.from({ length: 30 }, (_, ordinal) => {
+    const rows = Array.from({ length: 300 }, (_, i) => ({ id: ++nextId, uuid: uuidOf(prng(ordinal * 4099 + i)), name: `ams-r${String(ordinal).padStart(2, '0')}-n${i}` }));
+    return new FakeSite(`site${ordinal}`, ordinal, rows, 1000);
+  });
+  const stats = new KeyStats();
+  const spec = specOf('name', 'asc');
+  const ask = () =>
+    listMerged({ sites: sites as unknown as SiteClient[], spec, limit: 100, publicPath: '/v1/nodes', strict: false, stats, resolveMarker: async () => { throw new Error('no marker'); } });
+  await ask();
+  await new Promise((r) => setImmediate(r)); // the probes for each range's end, sent after the page
+  const page = await ask();
+  assert.deepEqual(page.items.map((i) => i.item.name), expectedOrder(sites, 'name', 1).slice(0, 100).map((u) => sites.flatMap((s) => s.rows).find((r) => r.uuid === u)!.name));
+  assert.equal(page.rounds, 1);
+  assert.ok(page.fetched <= 100 + 29, `fetched ${page.fetched}`);
+});
+
 test('interleaved keys: the plan asks what the share formula asks (no worse than without figures)', () => {
   const stat = (first: string, last: string, size: number) => ({ first, hasFirst: true, last, hasLast: true, size, at: 0 });
   const streams = Array.from({ length: 100 }, (_, i) => ({ ordinal: i, atStart: true, stat: stat('00000000-aaaa', 'ffffffff-bbbb', 500) }));
