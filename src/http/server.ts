@@ -237,6 +237,10 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   app.setErrorHandler(makeErrorHandler(registry));
   app.setNotFoundHandler((_request, reply) => sendProxyError(reply, new ProxyError(404, 'PATH_NOT_FOUND', '', 'routing')));
 
+  // An Expect other than 100-continue: Node would answer 417 with an empty body; Ironic's server (eventlet) serves the
+  // request as if the header were not there, and so does the proxy.
+  app.server.on('checkExpectation', (req, res) => app.server.emit('request', req, res));
+
   opsRoutes(app, services);
   // The API: only what the table names reaches a site (src/api/).
   registerApiTable(app, services, API_TABLE, buildEngines(services, API_TABLE));
