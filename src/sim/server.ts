@@ -42,9 +42,10 @@ export interface SimSiteOptions {
  * every request gets Ironic's 500; garbage: every request gets a 200 that is
  * not the document (shape: see GarbageShape); reset: the connection is
  * reset instead of an answer; reset-mid-body: the headers and half the body
- * are sent, then the connection is reset.
+ * are sent, then the connection is reset; apply-then-hang: the request takes
+ * effect but is never answered (the caller cannot know it was applied).
  */
-export type SimFault = 'none' | 'refuse' | 'hang' | 'http500' | 'garbage' | 'reset' | 'reset-mid-body';
+export type SimFault = 'none' | 'refuse' | 'hang' | 'http500' | 'garbage' | 'reset' | 'reset-mid-body' | 'apply-then-hang';
 
 /**
  * What a garbage answer looks like (all with status 200):
@@ -67,6 +68,14 @@ export interface FaultOptions {
    * Not for refuse.
    */
   count?: number;
+  /** Only requests with this method meet the fault (others are answered normally). Not for refuse. */
+  method?: string;
+  /** Only requests whose path starts with this meet the fault. Not for refuse. */
+  path?: string;
+  /** Requests that would meet the fault answered normally before it starts. */
+  skip?: number;
+  /** The status of http500 answers (default 500), with Ironic's error body. */
+  status?: number;
 }
 
 export interface SimSite {
@@ -108,6 +117,7 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   let latency = opts.latencyMs ?? 0;
   let fault: SimFault = 'none';
   let shape: GarbageShape = 'html';
+  let match: { method?: string; path?: string; skip: number; status: number } = { skip: 0, status: 500 };
   /** Requests the current fault still fails (Infinity: until changed). */
   let remaining = Infinity;
   let faulted = 0;
@@ -173,8 +183,14 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   };
 
   /** The fault this request meets (a counted fault is used up by it). */
-  const faultFor = (): SimFault => {
+  const faultFor = (req: http.IncomingMessage): SimFault => {
     if (fault === 'none' || fault === 'refuse') return fault;
+    if (match.method !== undefined && req.method !== match.method) return 'none';
+    if (match.path !== undefined && !(req.url ?? '').startsWith(match.path)) return 'none';
+    if (match.skip > 0) {
+      match.skip--;
+      return 'none';
+    }
     const mode = fault;
     faulted++;
     if (--remaining <= 0) {
@@ -189,14 +205,19 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
       res.destroy();
       return;
     }
-    switch (faultFor()) {
+    switch (faultFor(req)) {
       case 'hang':
         hung.add(res);
         res.on('close', () => hung.delete(res));
         return;
+      case 'apply-then-hang':
+        answer(req, body);
+        hung.add(res);
+        res.on('close', () => hung.delete(res));
+        return;
       case 'http500': {
-        const b = faultBody(500, 'Simulated internal server error.');
-        res.writeHead(500, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(b)) });
+        const b = faultBody(match.status, match.status === 500 ? 'Simulated internal server error.' : `Simulated error ${match.status}.`);
+        res.writeHead(match.status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(b)) });
         res.end(b);
         return;
       }
@@ -297,13 +318,16 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     },
     async setFault(mode: SimFault, faultOpts: FaultOptions = {}) {
       if (closed) throw new Error(`sim site ${opts.name} is closed`);
-      if (mode === 'refuse' && faultOpts.count !== undefined) throw new Error('refuse takes no count: it lasts until the next setFault');
+      if (mode === 'refuse' && (faultOpts.count !== undefined || faultOpts.method !== undefined || faultOpts.path !== undefined)) {
+        throw new Error('refuse takes no count, method or path: it lasts until the next setFault');
+      }
+      match = { method: faultOpts.method, path: faultOpts.path, skip: faultOpts.skip ?? 0, status: faultOpts.status ?? 500 };
       const prev = fault;
       fault = mode;
       shape = faultOpts.shape ?? 'html';
       remaining = faultOpts.count ?? Infinity;
       // Requests hung by a hang (counted or not) are let go once the site is told anything else.
-      if (mode !== 'hang') releaseHung();
+      if (mode !== 'hang' && mode !== 'apply-then-hang') releaseHung();
       if (mode === 'refuse' && prev !== 'refuse') await stopListening();
       if (prev === 'refuse' && mode !== 'refuse') await listen(port);
     },
