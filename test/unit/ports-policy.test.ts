@@ -1,5 +1,5 @@
 /**
- * Who may do what to ports under Keystone (a small fake Keystone, two fake
+ * Who may do what to ports under Keystone (a small fake Keystone, two simulated
  * sites): readers read, admins write; a project-scoped reader sees only the
  * ports of nodes its project owns or leases (another project's node lists
  * nothing), and any other port is "not found", as Ironic conceals it.
@@ -12,7 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { loadConfigText } from '../../src/config/load.js';
 import { createLogger } from '../../src/log.js';
 import { startProxy, type RunningProxy } from '../../src/start.js';
-import { FakePortSite } from '../support/fake-port-site.js';
+import { startSimSite, type SimSite } from '../../src/sim/index.js';
+import { put, putNode } from '../support/sim-direct.js';
 
 interface FakeUser {
   project?: { id: string; name: string };
@@ -53,7 +54,7 @@ async function fakeKeystone(tokens: Map<string, FakeUser>): Promise<{ server: Se
 
 describe('ports under Keystone policy', () => {
   let ks: { server: Server; url: string };
-  let sites: FakePortSite[];
+  let sites: SimSite[];
   let proxy: RunningProxy;
   let owned: string;
   let foreign: string;
@@ -78,12 +79,11 @@ describe('ports under Keystone policy', () => {
         ['p1member', { project: { id: 'p1', name: 'p1' }, roles: ['member', 'reader'] }],
       ]),
     );
-    sites = await Promise.all(['s1', 's2'].map((n) => new FakePortSite(n).start()));
-    owned = sites[0]!.addNode('owned');
-    sites[0]!.nodes.get(owned)!.lessee = 'p1';
-    foreign = sites[1]!.addNode('foreign');
-    ownedPort = String(sites[0]!.addPort(owned, '52:54:00:00:00:01').uuid);
-    foreignPort = String(sites[1]!.addPort(foreign, '52:54:00:00:00:02').uuid);
+    sites = await Promise.all([startSimSite({ name: 's1', conductorGroups: [''] }), startSimSite({ name: 's2', conductorGroups: ['g2'] })]);
+    owned = (await putNode(sites[0]!, { name: 'owned', lessee: 'p1' })).uuid;
+    foreign = (await putNode(sites[1]!, { name: 'foreign' })).uuid;
+    ownedPort = String((await put(sites[0]!, 'ports', { node_uuid: owned, address: '52:54:00:00:00:01' })).uuid);
+    foreignPort = String((await put(sites[1]!, 'ports', { node_uuid: foreign, address: '52:54:00:00:00:02' })).uuid);
     const ini = `
 [DEFAULT]
 groups = _:s1,g2:s2
@@ -105,7 +105,7 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
   });
   after(async () => {
     await proxy?.close();
-    await Promise.all(sites.map((s) => s.stop()));
+    await Promise.all(sites.map((s) => s.close()));
     ks.server.close();
   });
 
@@ -147,7 +147,7 @@ ${sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s
     const member = await call('POST', '/v1/ports', 'p1member', { node_uuid: owned, address: '52:54:00:00:00:03' });
     assert.equal(member.status, 403);
     assert.equal(fault(member), 'Access was denied to the following resource: baremetal:port:create');
-    assert.equal(sites[0]!.ports.size, 1);
+    assert.equal(sites[0]!.api.ports.size, 1);
     const admin = await call('POST', '/v1/ports', 'admin', { node_uuid: owned, address: '52:54:00:00:00:03' });
     assert.equal(admin.status, 201);
     const del = await call('DELETE', `/v1/ports/${admin.body.uuid}`, 'p1member');
