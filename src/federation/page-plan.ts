@@ -171,7 +171,10 @@ export function planChunks(p: PlanInput): number[] {
       // The one site the page ends in takes exactly what the others leave (no next item needed: the page ends in it);
       // where several interleave at the end, each gets its share with headroom, as without figures.
       const exact = partial.size === 1 && openInPage.length === 0;
-      chunks[m.i] = exact ? cap(Math.min(need, m.take + uncertain)) : cap(Math.min(m.remaining + 1, m.take + 4 * Math.sqrt(m.take) + 1) + uncertain);
+      // (The share without figures bounds it: interleaving sites are never asked for more than they were before.)
+      chunks[m.i] = exact
+        ? cap(Math.min(need, m.take + uncertain))
+        : cap(Math.min(m.remaining + 1, m.take + 4 * Math.sqrt(m.take) + 1, p.share(need, streams.length)) + uncertain);
     } else {
       // Wholly inside the page: all of it, and one more so that its answer says it ended (a short answer has no next).
       const last = endAt && m.t === endAt.x && m.ordinal === endAt.ordinal;
