@@ -40,12 +40,12 @@ export class MemoryBudget {
 /** The budget is full right now: the client may retry in a moment. */
 export class ProxyBusyError extends ProxyError {
   constructor(what: string) {
-    super(503, 'PROXY_BUSY', `The proxy is holding as much data as its memory budget allows ([proxy]memory_budget); ${what} was refused. Retry later.`);
+    super('PROXY_BUSY', `The proxy is holding as much data as its memory budget allows ([proxy]memory_budget); ${what} was refused. Retry later.`);
     this.headers['retry-after'] = '1';
   }
 }
 
 /** A body the budget could never hold, however long the client waits. */
 export function tooLargeForBudget(): ProxyError {
-  return new ProxyError(413, 'BODY_OVER_BUDGET', 'Request body is too large');
+  return new ProxyError('BODY_OVER_BUDGET', 'Request body is too large');
 }

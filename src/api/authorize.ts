@@ -27,7 +27,7 @@ import { loadTarget, notFoundOf, type TargetKind } from './targets.js';
 import type { ApiEntry, Authz } from './types.js';
 
 export function forbidden(rule: string): ProxyError {
-  return new ProxyError(403, 'FORBIDDEN', `Access was denied to the following resource: ${rule}`);
+  return new ProxyError('FORBIDDEN', `Access was denied to the following resource: ${rule}`);
 }
 
 /** The request's credentials as oslo.context gives them to oslo.policy; undefined without Keystone. */
@@ -118,7 +118,7 @@ export class Decider {
     const pyList = `[${scopes.map((s) => `'${s}'`).join(', ')}]`;
     // oslo formats the rule as its RuleDefault prints: "name": "check string".
     const shown = `"${rule}": "${registered?.check_str ?? ''}"`;
-    return new ProxyError(500, 'INVALID_SCOPE', `${shown} requires a scope of ${pyList}, request was made with ${token} scope.`);
+    return new ProxyError('INVALID_SCOPE', `${shown} requires a scope of ${pyList}, request was made with ${token} scope.`);
   }
 }
 
@@ -172,12 +172,12 @@ async function nodePolicy(
     node = await loadTarget(services, req, 'node', ident);
   } catch (err) {
     // GET …/allocation: a node that does not exist is a 400 there.
-    if (missingStatus && err instanceof ProxyError && err.status === 404) throw new ProxyError(missingStatus, 'NODE_NOT_FOUND', err.message);
+    if (missingStatus && err instanceof ProxyError && err.status === 404) throw new ProxyError(missingStatus === 400 ? 'NODE_NOT_FOUND_BAD_REQUEST' : 'NODE_NOT_FOUND', err.message);
     throw err;
   }
   const target = nodeTarget(creds, node);
   if (policy.decide('baremetal:node:get', target) !== 'allow') {
-    throw missingStatus ? new ProxyError(404, 'NOT_FOUND', 'Resource could not be found.') : nodeNotFound(ident);
+    throw missingStatus ? new ProxyError('NOT_FOUND', 'Resource could not be found.') : nodeNotFound(ident);
   }
   for (const rule of rules) policy.require(rule, target);
   return node;
@@ -273,7 +273,7 @@ function objectIdent(input: AuthorizeInput): string {
 async function parentNodePolicy(input: AuthorizeInput, policy: Decider, creds: Credentials, authz: Extract<Authz, { check: 'list' }>): Promise<void> {
   const ident = input.params[authz.parentNode!] ?? '';
   const missing = (): ProxyError =>
-    authz.parentNotFound === 'portgroup' ? new ProxyError(404, 'PORTGROUP_NOT_FOUND', 'Portgroup None could not be found.') : nodeNotFound(ident);
+    authz.parentNotFound === 'portgroup' ? new ProxyError('PORTGROUP_NOT_FOUND', 'Portgroup None could not be found.') : nodeNotFound(ident);
   if (!isUuidLike(ident)) throw missing();
   const blind = nodeTarget(creds, undefined);
   if (policy.decide('baremetal:node:get', blind) === 'allow') return;
@@ -299,7 +299,7 @@ async function nodeAllocationPolicy(input: AuthorizeInput, policy: Decider, cred
   );
   // Ironic's own 404 is "no allocation"; a site that could not be asked is its 503/502, never that.
   const answer = objectAnswer(site, res, undefined, ['uuid', 'owner']);
-  if (!answer.found) throw new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
+  if (!answer.found) throw new ProxyError('ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
   const doc = answer.doc;
   const owner = typeof doc.owner === 'string' ? doc.owner : null;
   for (const rule of rules) policy.require(rule, { ...creds, 'allocation.owner': owner });
@@ -334,7 +334,7 @@ async function filterNodePolicy(input: AuthorizeInput, policy: Decider, creds: C
     if (err instanceof ProxyError && err.status === 404) throw badRequest(`Node ${ident} could not be found.`);
     throw err;
   }
-  if (policy.decide('baremetal:node:get', nodeTarget(creds, node)) !== 'allow') throw new ProxyError(404, 'NOT_FOUND', 'Resource could not be found.');
+  if (policy.decide('baremetal:node:get', nodeTarget(creds, node)) !== 'allow') throw new ProxyError('NOT_FOUND', 'Resource could not be found.');
 }
 
 /**
@@ -365,7 +365,7 @@ async function runbookPolicy(input: AuthorizeInput, policy: Decider, creds: Cred
   const site = [...services.registry.sites].sort((a, b) => a.ordinal - b.ordinal)[0]!;
   const res = await site.request({ method: 'GET', path: `/v1/runbooks/${encodeURIComponent(ident)}?fields=uuid,owner,public`, version: services.internalVersion(), requestId });
   const answer = objectAnswer(site, res, ident, ['owner', 'public']);
-  if (!answer.found) throw new ProxyError(404, 'RUNBOOK_NOT_FOUND', `Runbook ${ident} could not be found.`);
+  if (!answer.found) throw new ProxyError('RUNBOOK_NOT_FOUND', `Runbook ${ident} could not be found.`);
   const doc = answer.doc;
   const target: Target = { ...creds, 'runbook.owner': typeof doc.owner === 'string' ? doc.owner : null };
   const [first, ...others] = rules;

@@ -7,7 +7,7 @@
  * handler), a method no entry has on a known path is 405 with `Allow`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { methodNotAllowed, pathNotFound, ProxyError, unexpectedArguments } from '../errors.js';
+import { bodyTooLarge, methodNotAllowed, pathNotFound, ProxyError, unexpectedArguments } from '../errors.js';
 import { atLeast } from '../ironic/microversion.js';
 import { CURSOR_PARAM } from '../resources/list-params.js';
 import { NODE_ATTRIBUTE_SEGMENTS, NODE_IDENT_UNROUTABLE } from './table/nodes.js';
@@ -17,7 +17,7 @@ import { planRedaction, redactionHook } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
 import { checkQueryValues } from './query-checks.js';
-import { acceptClientBody } from '../http/client-body.js';
+import { acceptClientBody, refuseFormBody } from '../http/client-body.js';
 import { readWithinBudget } from '../http/body-reading.js';
 import type { Authorized } from './engine.js';
 import { afterPolicy, checkBody, deferHandlerChecks, handlerReadsNode, NO_ARGUMENTS, type BodySpec, type CheckedBody } from './body.js';
@@ -100,7 +100,11 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         if (deferBody) {
           // The node is located (404 before a byte is read) and the policy passed: now the body is read, then checked.
           await locateNode(services, req, params, authz);
-          if (unread) req.body = acceptClientBody(await readWithinBudget(unread, req.ironic.scope, entry.bodyLimit ?? DEFAULT_BODY_LIMIT, services.memory.limit));
+          if (unread) {
+            const bytes = await readWithinBudget(unread, req.ironic.scope, entry.bodyLimit ?? DEFAULT_BODY_LIMIT, services.memory.limit);
+            refuseFormBody(req.headers['content-type'], bytes);
+            req.body = acceptClientBody(bytes);
+          }
           if (body) checked = checkBody(body, readJson(req), hasBody(req), req.headers['content-type'], bodyContext);
         }
         if (body && checked) {
@@ -179,9 +183,6 @@ function bodySpecOf(entry: ApiEntry, req: FastifyRequest): BodySpec | undefined 
   return NO_ARGUMENTS;
 }
 
-function bodyTooLarge(): Error {
-  return Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
-}
 
 /** Ironic's answer below the entry's microversion: a 404 from routing unless the table says otherwise. */
 function belowVersion(entry: ApiEntry): ProxyError {
@@ -189,8 +190,8 @@ function belowVersion(entry: ApiEntry): ProxyError {
   if (status === 404) return pathNotFound();
   if (status === 405) return methodNotAllowed();
   // exception.NotAcceptable, raised by the handler: a fault body.
-  if (status === 406) return new ProxyError(406, 'NOT_ACCEPTABLE', 'Request not acceptable.');
-  return new ProxyError(status, 'VERSION_GATE', '', 'routing');
+  if (status === 406) return new ProxyError('NOT_ACCEPTABLE_FAULT', 'Request not acceptable.');
+  return new ProxyError('VERSION_GATE', '', status);
 }
 
 /**

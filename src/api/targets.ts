@@ -6,7 +6,7 @@
  * policy needs. An object that is nowhere is Ironic's 404 for it.
  */
 import type { FastifyRequest } from 'fastify';
-import { nodeNotFound, ProxyError } from '../errors.js';
+import { nodeNotFound, ProxyError, type ErrorCode } from '../errors.js';
 import type { Locator } from '../federation/locator.js';
 import { objectAnswer, readAtOwner as readObjectAtOwner } from '../federation/ask.js';
 import type { ProxyServices } from '../services.js';
@@ -24,9 +24,9 @@ interface KindInfo {
 }
 
 const notFound =
-  (code: string, text: (ident: string) => string) =>
+  (code: ErrorCode, text: (ident: string) => string) =>
   (ident: string): ProxyError =>
-    new ProxyError(404, code, text(ident));
+    new ProxyError(code, text(ident));
 
 export const KINDS: Record<Exclude<TargetKind, 'node'>, KindInfo> = {
   port: { collectionPath: '/v1/ports', noun: 'port', notFound: notFound('PORT_NOT_FOUND', (i) => `Port ${i} could not be found.`), hasName: false },

@@ -31,7 +31,7 @@ export class TokenRejected extends Error {}
  */
 export class KeystoneUnavailable extends ProxyError {
   constructor(readonly detail: string) {
-    super(503, 'KEYSTONE_UNAVAILABLE', 'The Keystone service is temporarily unavailable.');
+    super('KEYSTONE_UNAVAILABLE', 'The Keystone service is temporarily unavailable.');
   }
 }
 

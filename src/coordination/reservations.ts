@@ -58,10 +58,7 @@ export class Reservations {
     } catch (err) {
       if (this.store.config.required) {
         this.local.delete(key);
-        throw new ProxyError(
-          503,
-          'COORDINATION_UNAVAILABLE',
-          `Cannot reserve ${what}: the coordination store of the proxy cannot be reached, and writes that must be unique over all sites are refused until it is back.`,
+        throw new ProxyError('COORDINATION_UNAVAILABLE', `Cannot reserve ${what}: the coordination store of the proxy cannot be reached, and writes that must be unique over all sites are refused until it is back.`,
         );
       }
       this.log.warn({ what, err: (err as Error).message }, 'coordination store unreachable: write goes on without a reservation');

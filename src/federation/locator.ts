@@ -167,7 +167,7 @@ export class Locator {
       const answer = objectAnswer(site, res, ident, ['uuid']);
       if (!answer.found) return undefined;
       const uuid = answer.doc.uuid;
-      if (typeof uuid !== 'string') throw new ProxyError(502, 'SITE_BAD_RESPONSE', `Site ${site.name} sent an invalid response: no uuid for ${this.resource.noun} ${ident}`);
+      if (typeof uuid !== 'string') throw new ProxyError('SITE_BAD_RESPONSE', `Site ${site.name} sent an invalid response: no uuid for ${this.resource.noun} ${ident}`);
       return { uuid, name: answer.doc.name as string | null | undefined };
     });
     const hits = outcomes.filter((o) => o.ok && o.value !== undefined) as Array<{ site: SiteClient; ok: true; value: { uuid: string; name?: string | null } }>;
@@ -177,7 +177,7 @@ export class Locator {
       const names = hits.map((h) => h.site.name);
       this.onConflict?.(this.resource.noun, ident, names);
       this.forget(ident);
-      throw new ProxyError(409, 'IDENTITY_CONFLICT', `${capitalised(this.resource.noun)} ${ident} is claimed by several sites (${names.join(', ')}); the proxy will not choose one.`);
+      throw new ProxyError('IDENTITY_CONFLICT', `${capitalised(this.resource.noun)} ${ident} is claimed by several sites (${names.join(', ')}); the proxy will not choose one.`);
     }
     if (hits.length === 1) {
       const hit = hits[0]!;

@@ -87,7 +87,7 @@ function describe(a: Attempt): string {
 const maybeApplied = (a: Attempt): boolean => a.error instanceof SiteTimeoutError;
 
 function partialFailure(message: string, states: Array<[string, string]>): ProxyError {
-  const err = new ProxyError(503, 'GLOBAL_WRITE_INCOMPLETE', message);
+  const err = new ProxyError('GLOBAL_WRITE_INCOMPLETE', message);
   err.headers[SITE_STATES_HEADER] = states.map(([s, st]) => `${s}=${st}`).join(',');
   return err;
 }
@@ -119,7 +119,7 @@ function parseObject(body: Buffer | undefined): Obj | undefined {
 
 export async function replicateCreate(family: GlobalFamily, ctx: WriteContext, body: Buffer | undefined): Promise<Answer> {
   const [first, ...rest] = ctx.sites;
-  if (!first) throw new ProxyError(503, 'NO_SITES', 'No site is configured');
+  if (!first) throw new ProxyError('NO_SITES', 'No site is configured');
   const fields = parseObject(body);
   const send = (site: SiteClient, payload: Buffer | undefined): Promise<SiteResponse> =>
     site.request({ method: 'POST', path: family.collectionPath, version: ctx.version, requestId: ctx.requestId, headers: JSON_HEADERS, body: payload });
@@ -181,7 +181,7 @@ async function holdings(family: GlobalFamily, ctx: WriteContext, ident: string, 
   const silent = reads.filter((r) => !r.ok || r.value.status >= 500);
   if (silent.length > 0) {
     const as: Attempt[] = silent.map((r) => (r.ok ? { site: r.site, res: r.value } : { site: r.site, error: r.error }));
-    throw new ProxyError(503, 'SITES_UNAVAILABLE', `${family.noun} ${ident} was not ${what}: site(s) ${names(as)} did not answer (${failures(as)}); nothing was changed.`);
+    throw new ProxyError('SITES_UNAVAILABLE', `${family.noun} ${ident} was not ${what}: site(s) ${names(as)} did not answer (${failures(as)}); nothing was changed.`);
   }
   const answers = reads.map((r) => ({ site: r.site, res: (r as { value: SiteResponse }).value }));
   const held: Holdings['held'] = [];
@@ -197,10 +197,7 @@ async function holdings(family: GlobalFamily, ctx: WriteContext, ident: string, 
   if (held.length === 0) return answers[0]!;
   const uuids = new Set(held.map((h) => h.obj.uuid as string));
   if (uuids.size > 1) {
-    throw new ProxyError(
-      409,
-      'GLOBAL_OBJECT_DRIFT',
-      `${family.noun} ${ident} names different objects at different sites (${held.map((h) => `${h.site.name}: ${String(h.obj.uuid)}`).join(', ')}); ` +
+    throw new ProxyError('GLOBAL_OBJECT_DRIFT', `${family.noun} ${ident} names different objects at different sites (${held.map((h) => `${h.site.name}: ${String(h.obj.uuid)}`).join(', ')}); ` +
         'nothing was changed. Use the UUID, or run ironic-proxy-reconcile.',
     );
   }
@@ -285,10 +282,7 @@ export async function replicateUpdate(family: GlobalFamily, ctx: WriteContext, i
 }
 
 function driftRefusal(family: GlobalFamily, h: Holdings, what: string): ProxyError {
-  const err = new ProxyError(
-    409,
-    'GLOBAL_OBJECT_DRIFT',
-    `${family.noun} ${h.uuid} was not ${what}: it is missing at site(s) ${h.absent.map((s) => s.name).join(', ')} ` +
+  const err = new ProxyError('GLOBAL_OBJECT_DRIFT', `${family.noun} ${h.uuid} was not ${what}: it is missing at site(s) ${h.absent.map((s) => s.name).join(', ')} ` +
       `(held by ${h.held.map((x) => x.site.name).join(', ')}); nothing was changed. Run ironic-proxy-reconcile --repair first.`,
   );
   err.headers[SITE_STATES_HEADER] = [...h.held.map((x) => `${x.site.name}=present`), ...h.absent.map((s) => `${s.name}=missing`)].join(',');
@@ -346,7 +340,7 @@ export async function readFromOne(sites: readonly SiteClient[], send: (s: SiteCl
   }
   const last = tried[tried.length - 1];
   if (last?.res) throw new SiteErrorResponse(last.site.name, last.res);
-  throw new ProxyError(503, 'SITES_UNAVAILABLE', `No site answered: ${failures(tried)}`);
+  throw new ProxyError('SITES_UNAVAILABLE', `No site answered: ${failures(tried)}`);
 }
 
 /**

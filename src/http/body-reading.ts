@@ -7,6 +7,7 @@
 import { Transform } from 'node:stream';
 import { ProxyBusyError, tooLargeForBudget } from '../memory-budget.js';
 import type { RequestScope } from './request-scope.js';
+import { bodyTooLarge } from '../errors.js';
 
 /** A body is read as chunks, then copied into one buffer: while read it costs twice its size. */
 export const BODY_COST = 2;
@@ -34,7 +35,7 @@ export function refuseAfterDrain(payload: NodeJS.ReadableStream, err: Error, don
 
 /** A request body over its route's limit: Fastify's own 413, which names it. */
 export function overRouteLimit(): Error {
-  return Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+  return bodyTooLarge();
 }
 
 /**

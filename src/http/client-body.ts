@@ -11,7 +11,7 @@
  * too (400, naming why): Ironic answers it with a 500 of Python's parser
  * error, and it must not reach a site.
  */
-import { badRequest } from '../errors.js';
+import { badRequest, ProxyError } from '../errors.js';
 import { scanJson, stripBom } from '../ironic/json.js';
 
 export function acceptClientBody(body: Buffer): Buffer {
@@ -26,3 +26,16 @@ export function acceptClientBody(body: Buffer): Buffer {
   }
   return bytes;
 }
+
+/**
+ * A form body (urlencoded, multipart): pecan would bind its fields as the
+ * handler's arguments, which the proxy does not read or check; 415, as for
+ * any body the proxy does not read as JSON.
+ */
+export function refuseFormBody(contentType: string | undefined, body: Buffer): void {
+  const mime = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (body.length > 0 && (mime === 'application/x-www-form-urlencoded' || mime === 'multipart/form-data')) {
+    throw new ProxyError('UNSUPPORTED_MEDIA_TYPE', `The request body must be JSON (Content-Type: application/json); ${mime} bodies are not accepted.`);
+  }
+}
+

@@ -28,20 +28,21 @@ export function makeErrorHandler(registry: SiteRegistry) {
     }
     const status = (err as FastifyError).statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
-      return sendProxyError(reply, new ProxyError(status, (err as FastifyError).code ?? 'CLIENT_ERROR', clientMessage(err as FastifyError)));
+      return sendProxyError(reply, frameworkError(err as FastifyError, status));
     }
     request.log.error({ err }, 'unexpected error');
-    return sendProxyError(reply, new ProxyError(500, 'INTERNAL', 'Internal Server Error'));
+    return sendProxyError(reply, new ProxyError('INTERNAL', 'Internal Server Error'));
   };
 }
 
-function clientMessage(err: FastifyError): string {
+/** A 4xx of the web framework's, as the catalogue's code for it (src/errors.ts). */
+function frameworkError(err: FastifyError, status: number): ProxyError {
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'Request body is too large';
+      return new ProxyError('BODY_TOO_LARGE', 'Request body is too large');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'Unsupported media type';
+      return new ProxyError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported media type');
     default:
-      return err.message;
+      return new ProxyError('CLIENT_ERROR', err.message, status);
   }
 }

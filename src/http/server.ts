@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ProxyError } from '../errors.js';
+import { ERROR_CATALOGUE, ProxyError, type ErrorCode } from '../errors.js';
+import { STATUS_CODES } from 'node:http';
 import {
   formatVersion,
   MAX_VERSION_HEADER,
@@ -26,7 +27,7 @@ import { normalizeUrl, INVALID_PATH, pathOf } from './normalize-url.js';
 import { isValidRequestId, newRequestId } from './request-id.js';
 import { opsRoutes } from './ops.js';
 import { accessLogger, lazyChildLogger } from './request-logger.js';
-import { acceptClientBody } from './client-body.js';
+import { acceptClientBody, refuseFormBody } from './client-body.js';
 import { keystoneGate } from '../auth/authenticate.js';
 import { ProxyBusyError, tooLargeForBudget } from '../memory-budget.js';
 import { RequestScope } from './request-scope.js';
@@ -53,12 +54,14 @@ function hostCount(raw: string[]): number {
 /** Node's HTTP parser refused the request: answered in Ironic's routing body, and the connection closed. */
 function writeClientError(err: Error & { code?: string }, socket: import('node:stream').Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, text, description] =
+  const [code, description]: [ErrorCode, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'The request headers are too large.']
+      ? ['HEADERS_TOO_LARGE', 'The request headers are too large.']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'The request took too long to arrive.']
-        : [400, 'Bad Request', 'The request is not valid HTTP.'];
+        ? ['REQUEST_TIMEOUT', 'The request took too long to arrive.']
+        : ['BAD_HTTP', 'The request is not valid HTTP.'];
+  const status = ERROR_CATALOGUE[code].status;
+  const text = STATUS_CODES[status];
   const body = routingErrorBody(status, description);
   if (!socket.writable) {
     socket.destroy();
@@ -101,7 +104,10 @@ export function buildServer(services: ProxyServices): FastifyInstance {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       // Routing fails before the onRequest hook: the request id every Ironic answer carries is set here.
       reply.header('openstack-request-id', request.id).header('x-openstack-request-id', request.id);
-      sendProxyError(reply, new ProxyError(tooLong ? 414 : 400, error.code ?? 'BAD_REQUEST', tooLong ? 'A path argument is longer than 512 characters.' : 'The URL is not valid percent-encoding.', 'routing'));
+      sendProxyError(
+        reply,
+        tooLong ? new ProxyError('URI_TOO_LONG', 'A path argument is longer than 512 characters.') : new ProxyError('BAD_URL', 'The URL is not valid percent-encoding.'),
+      );
     },
     // Errors of Node's HTTP parser (headers too large, malformed requests): Ironic's body, then the connection closes.
     clientErrorHandler: (err, socket) => writeClientError(err, socket),
@@ -110,9 +116,10 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
   app.removeAllContentTypeParsers();
   // The one exception: a JSON body is read as Ironic reads it (byte-order mark, NaN) before anything sees it.
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => {
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (req, body, done) => {
     let accepted: Buffer;
     try {
+      refuseFormBody(req.headers['content-type'], body as Buffer);
       accepted = acceptClientBody(body as Buffer);
     } catch (err) {
       return done(err as Error);
@@ -146,12 +153,12 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     }
     if (!path.startsWith('/v1')) return;
     if (!range) {
-      throw new ProxyError(503, 'NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
+      throw new ProxyError('NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
     }
     const negotiated = negotiate(request.headers, range);
     if (!negotiated.ok) {
       if (negotiated.withRangeHeaders) setRangeHeaders(reply, range);
-      throw new ProxyError(406, 'NOT_ACCEPTABLE', negotiated.description, 'routing');
+      throw new ProxyError('NOT_ACCEPTABLE', negotiated.description);
     }
     request.ironic.version = negotiated.version;
     setRangeHeaders(reply, range);
@@ -174,7 +181,7 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     // Two Host headers: which one names the target is ambiguous (a cache or a front end may take the other); nginx says 400.
     if (hostCount(request.raw.rawHeaders) > 1) {
       reply.header('connection', 'close');
-      return done(new ProxyError(400, 'DUPLICATE_HOST', 'A request may carry one Host header only.', 'routing'));
+      return done(new ProxyError('DUPLICATE_HOST', 'A request may carry one Host header only.'));
     }
     reply.header('openstack-request-id', request.id);
     reply.header('x-openstack-request-id', request.id);
@@ -235,7 +242,7 @@ export function buildServer(services: ProxyServices): FastifyInstance {
   });
 
   app.setErrorHandler(makeErrorHandler(registry));
-  app.setNotFoundHandler((_request, reply) => sendProxyError(reply, new ProxyError(404, 'PATH_NOT_FOUND', '', 'routing')));
+  app.setNotFoundHandler((_request, reply) => sendProxyError(reply, new ProxyError('PATH_NOT_FOUND', '')));
 
   // An Expect other than 100-continue: Node would answer 417 with an empty body; Ironic's server (eventlet) serves the
   // request as if the header were not there, and so does the proxy.

@@ -29,7 +29,7 @@ export const agentModule: ResourceModule = {
   }),
 };
 
-const notServed = (): ProxyError => new ProxyError(404, 'AGENT_ENDPOINT_NOT_SERVED', AGENT_NOT_SERVED, 'routing');
+const notServed = (): ProxyError => new ProxyError('AGENT_ENDPOINT_NOT_SERVED', AGENT_NOT_SERVED);
 
 /** oslo_utils.netutils.is_valid_mac: six colon-separated hex pairs. */
 export const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/i;
@@ -45,7 +45,7 @@ function lookup(req: FastifyRequest): never {
     throw badRequest("At least one of 'addresses' and 'node_uuid' parameters is required");
   }
   // What Ironic answers a lookup that finds no node; the reason travels in a header.
-  const err = new ProxyError(404, 'AGENT_ENDPOINT_NOT_SERVED', 'Resource could not be found.');
+  const err = new ProxyError('AGENT_RESOURCE_NOT_FOUND', 'Resource could not be found.');
   err.headers['x-ironic-proxy-reason'] = AGENT_NOT_SERVED;
   throw err;
 }

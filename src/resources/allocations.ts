@@ -54,7 +54,7 @@ const ALLOCATION_FIELDS = [
 ];
 
 export const allocationNotFound = (ident: string): ProxyError =>
-  new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation ${ident} could not be found.`);
+  new ProxyError('ALLOCATION_NOT_FOUND', `Allocation ${ident} could not be found.`);
 
 export const allocationsModule: ResourceModule = {
   name: 'allocations',
@@ -324,7 +324,7 @@ async function createGuarded(ctx: Ctx, req: FastifyRequest, reply: FastifyReply,
     ctx.locator.forget(uuid);
     req.log.info({ allocation: uuid, site: site.name, last_error: settled.doc.last_error }, 'allocation failed at site; trying the next');
   }
-  throw new ProxyError(500, 'INTERNAL', 'Internal Server Error');
+  throw new ProxyError('INTERNAL', 'Internal Server Error');
 }
 
 function finish(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, site: SiteClient, res: SiteResponse): FastifyReply {

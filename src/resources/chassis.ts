@@ -69,7 +69,7 @@ async function assertNoNodes(services: ProxyServices, req: FastifyRequest, uuid:
     throw err;
   }
   if (silent.length > 0) {
-    throw new ProxyError(503, 'SITES_UNAVAILABLE', `Chassis ${uuid} was not deleted: cannot tell whether site(s) ${silent.join(', ')} have nodes in it; nothing was changed.`);
+    throw new ProxyError('SITES_UNAVAILABLE', `Chassis ${uuid} was not deleted: cannot tell whether site(s) ${silent.join(', ')} have nodes in it; nothing was changed.`);
   }
 }
 

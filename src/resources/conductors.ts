@@ -32,7 +32,7 @@ const SORTABLE = new Set(['hostname', 'conductor_group', 'created_at', 'updated_
 /** A hostname is a logical name (args.name): RFC 952/1123 labels, as Ironic's utils.is_valid_logical_name. */
 const LOGICAL_NAME = /^[a-z0-9._~-]{1,255}$/i;
 
-const conductorNotFound = (hostname: string): ProxyError => new ProxyError(404, 'CONDUCTOR_NOT_FOUND', `Conductor ${hostname} could not be found.`);
+const conductorNotFound = (hostname: string): ProxyError => new ProxyError('CONDUCTOR_NOT_FOUND', `Conductor ${hostname} could not be found.`);
 
 export const conductorsModule: ResourceModule = {
   name: 'conductors',

@@ -62,7 +62,7 @@ const NODE_ENGINES: Record<string, Engine> = {
         // `fields` left the owner out: it is read for the check (gone meanwhile: no allocation to show).
         const again = await site.request({ method: 'GET', path: `/v1/nodes/${encodeURIComponent(ident)}/allocation?fields=uuid,owner`, version: services.internalVersion(), requestId });
         const answer = objectAnswer(site, again, undefined, ['owner']);
-        if (!answer.found) throw new ProxyError(404, 'ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
+        if (!answer.found) throw new ProxyError('ALLOCATION_NOT_FOUND', `Allocation for node ${ident} was not found`);
         doc = answer.doc;
       }
       if (!doc) throw new SiteProtocolError(site.name, 'allocation is not a JSON object');
@@ -250,7 +250,7 @@ async function ownerAfterCreate(services: ProxyServices, req: FastifyRequest, si
   });
   if (patched.status !== 200) {
     await site.request({ method: 'DELETE', path: `/v1/nodes/${uuid}`, version, requestId }).catch(() => undefined);
-    throw new ProxyError(503, 'OWNER_NOT_SET', `Node ${uuid} was not created: site ${site.name} did not accept its owner (status ${patched.status}); the node was deleted again.`);
+    throw new ProxyError('OWNER_NOT_SET', `Node ${uuid} was not created: site ${site.name} did not accept its owner (status ${patched.status}); the node was deleted again.`);
   }
   return site.request({ method: 'GET', path: `/v1/nodes/${uuid}`, version: req.ironic.version, requestId });
 }

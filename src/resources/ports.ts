@@ -33,7 +33,7 @@ import type { ResourceModule } from './plugin.js';
 import { pathOf } from '../http/normalize-url.js';
 import { macKey, uuidKey, type WriteGuard } from '../coordination/reservations.js';
 
-export const portNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORT_NOT_FOUND', `Port ${ident} could not be found.`);
+export const portNotFound = (ident: string): ProxyError => new ProxyError('PORT_NOT_FOUND', `Port ${ident} could not be found.`);
 
 /** Per-process locators of node-bound objects, shared by the families that refer to each other. */
 const locators = new WeakMap<ProxyServices, Map<string, Locator>>();
@@ -51,7 +51,7 @@ export function objectLocator(services: ProxyServices, collectionPath: string, n
   return locator;
 }
 
-export const portgroupNotFound = (ident: string): ProxyError => new ProxyError(404, 'PORTGROUP_NOT_FOUND', `Portgroup ${ident} could not be found.`);
+export const portgroupNotFound = (ident: string): ProxyError => new ProxyError('PORTGROUP_NOT_FOUND', `Portgroup ${ident} could not be found.`);
 export const portgroupLocator = (services: ProxyServices): Locator =>
   objectLocator(services, '/v1/portgroups', 'portgroup', portgroupNotFound, true);
 const portLocator = (services: ProxyServices): Locator => objectLocator(services, '/v1/ports', 'port', portNotFound);

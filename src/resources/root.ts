@@ -32,7 +32,7 @@ export function versionDocument(base: string, range: VersionRange): Record<strin
 export function rootEngines(registry: SiteRegistry, resources: () => readonly AdvertisedResource[]): Record<string, Engine> {
   const rangeOrFail = (): VersionRange => {
     const range = registry.commonRange();
-    if (!range) throw new ProxyError(503, 'NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
+    if (!range) throw new ProxyError('NO_SITE_VERSIONS', 'No site has answered version discovery yet; the API version range is unknown');
     return range;
   };
   return {

@@ -20,8 +20,8 @@ import type { Engine } from '../api/engine.js';
 import { forwardTo } from '../http/forward.js';
 import { assertSameSite, moveRefused, nodeBoundEngines, objectLocator, patchedValue, type WriteContext } from './ports.js';
 
-const connectorNotFound = (ident: string): ProxyError => new ProxyError(404, 'VOLUME_CONNECTOR_NOT_FOUND', `Volume connector ${ident} could not be found.`);
-const targetNotFound = (ident: string): ProxyError => new ProxyError(404, 'VOLUME_TARGET_NOT_FOUND', `Volume target ${ident} could not be found.`);
+const connectorNotFound = (ident: string): ProxyError => new ProxyError('VOLUME_CONNECTOR_NOT_FOUND', `Volume connector ${ident} could not be found.`);
+const targetNotFound = (ident: string): ProxyError => new ProxyError('VOLUME_TARGET_NOT_FOUND', `Volume target ${ident} could not be found.`);
 
 export const volumeModule: ResourceModule = {
   name: 'volume',
@@ -126,7 +126,7 @@ async function assertConnectorFree(ctx: WriteContext, type: string, connectorId:
       scan.next(marker);
       const qs = `fields=uuid,type,connector_id&limit=${pageSize}${marker ? `&marker=${marker}` : ''}`;
       const res = await site.request({ method: 'GET', path: `/v1/volume/connectors?${qs}`, version: services.internalVersion(), requestId });
-      if (res.status !== 200) throw new ProxyError(502, 'SITE_ERROR', `Site ${site.name} answered ${res.status}`);
+      if (res.status !== 200) throw new ProxyError('SITE_ERROR', `Site ${site.name} answered ${res.status}`);
       const items = parseJsonBody<{ connectors?: Array<{ uuid: string; type?: string; connector_id?: string }> }>(site.name, res)?.connectors ?? [];
       if (items.some((c) => c.type === type && c.connector_id === connectorId)) return true;
       if (items.length < pageSize) return false;

@@ -57,7 +57,7 @@ export interface SiteCallScope {
 /** The client went away: nobody is waiting for this answer any more. */
 export class ClientGoneError extends ProxyError {
   constructor() {
-    super(499, 'CLIENT_GONE', 'The client closed the connection');
+    super('CLIENT_GONE', 'The client closed the connection');
   }
 }
 
