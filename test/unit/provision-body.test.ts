@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { startFleet, type Fleet } from '../support/sim-fleet.js';
+import { ironicError, rawExchange } from '../support/raw-http.js';
 
 const V = { 'x-openstack-ironic-api-version': '1.82', 'content-type': 'application/json' };
 
@@ -63,6 +64,25 @@ describe('a provision body is read after its node is located and authorised', ()
     assert.ok(r.status === 202 || r.status === 400, await r.text());
     assert.equal(writes(), before + 1, 'the good body reached the site, the bad one did not');
     assert.equal(fleet.proxy.services.memory.inUse, 0, 'the budget is given back');
+  });
+
+  test('a 20 MB provision body over the budget, from a raw socket: read to its end, then the 413 the client reads', async () => {
+    const port = Number(new URL(fleet.url).port);
+    const size = 20 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x41);
+    const parts = function* (): Generator<Buffer> {
+      yield Buffer.from(
+        `PUT /v1/nodes/${node}/states/provision HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nX-OpenStack-Ironic-API-Version: 1.82\r\nTransfer-Encoding: chunked\r\n\r\n`,
+      );
+      const frame = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n')]);
+      for (let sent = 0; sent < size; sent += chunk.length) yield frame;
+      yield Buffer.from('0\r\n\r\n');
+    };
+    const a = await rawExchange(port, parts(), 30_000);
+    assert.equal(a.status, 413, `got: ${a.raw.subarray(0, 300).toString('latin1')} (reset: ${a.reset})`);
+    assert.match(String(ironicError(a.body).faultstring ?? ''), /too large/i);
+    assert.equal(a.unsent, 0, 'the whole body was taken before the answer');
+    assert.equal(fleet.proxy.services.memory.inUse, 0, 'nothing held afterwards');
   });
 
   test('every other /v1/nodes/{id}/… path keeps the 1 MiB limit', async () => {
