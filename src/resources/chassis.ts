@@ -18,7 +18,7 @@ import { readAtOwner } from '../federation/ask.js';
 import { sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
 import { canonicalUuid, parseListParam } from '../ironic/idents.js';
-import { isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
+import { isNodeField, isSelectableNodeField, NODE_LIST_DEFAULT_FIELDS, NODE_SORT_BLACKLIST, nodeFieldVisibleAt } from '../ironic/node-fields.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
@@ -88,6 +88,8 @@ async function listChassisNodes(
   let sortKey = 'uuid';
   if (params.sortKey !== undefined && params.sortKey !== 'id') {
     if (NODE_SORT_BLACKLIST.has(params.sortKey)) throw badRequest(`The sort_key value ${params.sortKey} is an invalid field for sorting`);
+    // As GET /v1/nodes: a key that is no node field is Ironic's 400 — before a marker is placed by it (a 502 then).
+    if (!isNodeField(params.sortKey)) throw badRequest(`The sort_key value "${params.sortKey}" is an invalid field for sorting`);
     sortKey = params.sortKey;
   }
   // The merge needs every item's uuid and sort key; the client gets only what it asked for.
