@@ -242,6 +242,8 @@ export class SimApi implements World {
   }
 
   conductorHost(group: string): string {
+    const named = this.cfg.conductorHosts?.[group];
+    if (named) return named;
     return group ? `${this.cfg.name}-${group}` : this.cfg.name;
   }
 

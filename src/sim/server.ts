@@ -33,6 +33,12 @@ export interface SimSiteOptions {
   tickMs?: number;
   /** Enabled hardware types (default fake-hardware and manual-management). */
   drivers?: string[];
+  /** Host names of the conductors, per conductor group (default `<name>` or `<name>-<group>`). */
+  conductorHosts?: Record<string, string>;
+  /** What `GET /v1/drivers/{name}/properties` answers, per hardware type (default `{}`). */
+  driverProperties?: Record<string, Record<string, string>>;
+  /** Per hardware type and interface: the enabled interfaces and the default the driver listing shows. */
+  driverInterfaces?: Record<string, Record<string, { enabled: string[]; default: string | null }>>;
 }
 
 /**
@@ -96,6 +102,8 @@ export interface SimSite {
   readonly api: SimApi;
   /** `METHOD /path?query` of the last requests received (bounded), for tests that check what reached a site. */
   readonly received: readonly string[];
+  /** The same requests with their bodies (bounded like `received`), for tests that check what a site was sent. */
+  readonly requests: ReadonlyArray<{ method: string; url: string; body: string }>;
 }
 
 /** Requests a sim remembers for `received`: enough for a test, bounded for a benchmark. */
@@ -113,6 +121,9 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     tickMs: opts.tickMs ?? 20,
     publicEndpoint: opts.publicEndpoint,
     seedNodes: opts.nodes ?? 0,
+    conductorHosts: opts.conductorHosts,
+    driverInterfaces: opts.driverInterfaces,
+    driverProperties: opts.driverProperties,
   });
   let latency = opts.latencyMs ?? 0;
   let fault: SimFault = 'none';
@@ -201,6 +212,8 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   };
 
   const dispatch = (req: http.IncomingMessage, res: http.ServerResponse, body: string): void => {
+    if (requests.length >= RECEIVED_KEPT) requests.shift();
+    requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', body });
     if (closed) {
       res.destroy();
       return;
@@ -252,6 +265,7 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
   };
 
   const received: string[] = [];
+  const requests: Array<{ method: string; url: string; body: string }> = [];
   const server = http.createServer((req, res) => {
     if (received.length >= RECEIVED_KEPT) received.shift();
     received.push(`${req.method} ${req.url}`);
@@ -306,6 +320,7 @@ export async function startSimSite(opts: SimSiteOptions): Promise<SimSite> {
     port,
     api,
     received,
+    requests,
     nodeCount: () => api.store.size,
     get fault() {
       return fault;

@@ -29,6 +29,12 @@ export interface SimApiConfig {
   /** `[api]public_endpoint`: base of every link; else `http://<Host header>`. */
   publicEndpoint?: string;
   seedNodes: number;
+  /** Host names of the conductors, per conductor group (default `<site>` or `<site>-<group>`). */
+  conductorHosts?: Record<string, string>;
+  /** What `GET /v1/drivers/{name}/properties` answers, per hardware type (default `{}`). */
+  driverProperties?: Record<string, Record<string, string>>;
+  /** Per hardware type and interface: what the driver listing says (default: the lab's enabled interfaces). */
+  driverInterfaces?: Record<string, Record<string, { enabled: string[]; default: string | null }>>;
 }
 
 export interface World {

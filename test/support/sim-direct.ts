@@ -40,6 +40,28 @@ export async function clearSite(site: SimSite): Promise<void> {
   }
   for (const n of [...api.store.all()]) api.store.remove(n);
   (site.received as string[]).length = 0;
+  (site.requests as unknown[]).length = 0;
+}
+
+/** Drives a node to `available` with a known power state (what an allocation needs), straight at its site. */
+export async function makeAvailable(site: SimSite, uuid: string): Promise<void> {
+  for (const [target, stable] of [['manage', 'manageable'], ['provide', 'available']] as const) {
+    assert.equal((await direct(site, 'PUT', `/v1/nodes/${uuid}/states/provision`, { target })).status, 202);
+    for (let i = 0; ; i++) {
+      const n = site.api.store.getByUuid(uuid)!;
+      if (n.provision_state === stable && n.target_provision_state === null) break;
+      assert.ok(i < 200, `${uuid} did not reach ${stable}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  assert.equal((await direct(site, 'PUT', `/v1/nodes/${uuid}/states/power`, { target: 'power off' })).status, 202);
+}
+
+/** The bodies (parsed) of the requests a site got with this method and a path starting with `prefix`. */
+export function sentTo(site: SimSite, method: string, prefix: string): Array<{ url: string; body: any; query: URLSearchParams }> {
+  return site.requests
+    .filter((r) => r.method === method && r.url.startsWith(prefix))
+    .map((r) => ({ url: r.url, body: r.body ? JSON.parse(r.body) : undefined, query: new URL(r.url, 'http://x').searchParams }));
 }
 
 /** `METHOD /path?query` lines a site received with this method. */

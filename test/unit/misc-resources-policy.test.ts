@@ -1,6 +1,7 @@
 /**
  * Who may use allocations, drivers, conductors, shards and events through
- * the proxy under auth_strategy = keystone (a small fake Keystone): the proxy
+ * the proxy under auth_strategy = keystone (a small fake Keystone, a simulated
+ * site): the proxy
  * calls sites with its own credentials, so it must refuse what Ironic's
  * default policy refuses.
  */
@@ -9,7 +10,8 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { startFakeFleet, type FakeFleet } from '../support/fake-ironic-http.js';
+import { startFleet, type Fleet } from '../support/sim-fleet.js';
+import { sentTo } from '../support/sim-direct.js';
 
 interface User {
   project?: string;
@@ -41,7 +43,7 @@ async function fakeKeystone(users: Record<string, User>): Promise<{ url: string;
 }
 
 describe('policy for allocations, drivers, conductors, shards, events', () => {
-  let fleet: FakeFleet;
+  let fleet: Fleet;
   let ks: { url: string; server: Server };
   const call = async (method: string, path: string, token: string, body?: unknown) => {
     const headers: Record<string, string> = { 'x-openstack-ironic-api-version': '1.82', 'x-auth-token': token };
@@ -51,6 +53,8 @@ describe('policy for allocations, drivers, conductors, shards, events', () => {
     return { status: res.status, json: text ? JSON.parse(text) : undefined };
   };
   const fault = (r: { json: { error_message: string } }): string => JSON.parse(r.json.error_message).faultstring;
+  /** What the site got with this method on this path (query and body). */
+  const callsTo = (method: string, prefix: string) => sentTo(fleet.sims[0]!, method, prefix);
 
   before(async () => {
     ks = await fakeKeystone({
@@ -58,19 +62,10 @@ describe('policy for allocations, drivers, conductors, shards, events', () => {
       sysreader: { system: true, roles: ['reader'] },
       p1member: { project: 'p1', roles: ['member', 'reader'] },
     });
-    fleet = await startFakeFleet(['pa'], {
+    // one simulated site: it answers as Ironic does (empty collections, allocations created as asked)
+    fleet = await startFleet([{ name: 'pa', conductorGroups: [''] }], {
       apiIni: `auth_strategy = keystone\n\n[keystone_authtoken]\nauth_url = ${ks.url}\nwww_authenticate_uri = ${ks.url}\nusername = proxy\npassword = secret\nuser_domain_name = Default\nproject_name = service\nproject_domain_name = Default\ntoken_cache_time = 0`,
     });
-    fleet.sites[0]!.handler = (c) => {
-      if (c.method === 'GET' && c.path === '/v1/drivers') return { status: 200, body: { drivers: [] } };
-      if (c.method === 'GET' && c.path === '/v1/shards') return { status: 200, body: { shards: [] } };
-      if (c.method === 'GET' && c.path === '/v1/conductors') return { status: 200, body: { conductors: [] } };
-      if (c.method === 'GET' && c.path === '/v1/allocations') return { status: 200, body: { allocations: [] } };
-      // Placement asks for free nodes; creates are answered as an Ironic would (the allocation as sent).
-      if (c.method === 'GET' && c.path === '/v1/nodes') return { status: 200, body: { nodes: [] } };
-      if (c.method === 'POST' && c.path === '/v1/allocations') return { status: 201, body: { ...c.body, state: 'allocating' } };
-      return undefined;
-    };
   });
   after(async () => {
     await fleet?.close();
@@ -91,31 +86,31 @@ describe('policy for allocations, drivers, conductors, shards, events', () => {
   test('allocations: a project member lists only its own (owner forced), may not ask for another owner, creates only for its project', async () => {
     const mine = await call('GET', '/v1/allocations', 'p1member');
     assert.equal(mine.status, 200);
-    assert.equal(fleet.sites[0]!.callsTo('GET', '/v1/allocations').at(-1)!.query.get('owner'), 'p1');
+    assert.equal(callsTo('GET', '/v1/allocations').at(-1)!.query.get('owner'), 'p1');
     const other = await call('GET', '/v1/allocations?owner=p2', 'p1member');
     assert.equal(other.status, 403);
-    const posts = fleet.sites[0]!.callsTo('POST', '/v1/allocations').length;
+    const posts = callsTo('POST', '/v1/allocations').length;
     // A reader may not create at all: refused before any site is asked.
     const reader = await call('POST', '/v1/allocations', 'sysreader', { resource_class: 'rc' });
     assert.equal(reader.status, 403);
-    assert.equal(fleet.sites[0]!.callsTo('POST', '/v1/allocations').length, posts);
+    assert.equal(callsTo('POST', '/v1/allocations').length, posts);
     // Ironic 21.4's defaults let a member name any owner (baremetal:allocation:create passes; create_pre_rbac is
     // only asked for an owner-less allocation): passed on unchanged, as Ironic would take it.
     await call('POST', '/v1/allocations', 'p1member', { resource_class: 'rc', owner: 'p2' });
-    assert.equal(fleet.sites[0]!.callsTo('POST', '/v1/allocations').at(-1)?.body.owner, 'p2');
+    assert.equal(callsTo('POST', '/v1/allocations').at(-1)?.body.owner, 'p2');
     // Its own: Ironic's create_restricted path, which makes the project the owner — written into what the site gets.
     await call('POST', '/v1/allocations', 'p1member', { resource_class: 'rc' });
-    const sent = fleet.sites[0]!.callsTo('POST', '/v1/allocations').at(-1);
+    const sent = callsTo('POST', '/v1/allocations').at(-1);
     assert.ok(sent, 'the restricted create reached a site');
     assert.equal(sent.body.owner, 'p1');
     assert.equal((await call('GET', '/v1/allocations', 'sysreader')).status, 200);
-    assert.equal(fleet.sites[0]!.callsTo('GET', '/v1/allocations').at(-1)!.query.get('owner'), null, 'a system reader sees all');
+    assert.equal(callsTo('GET', '/v1/allocations').at(-1)!.query.get('owner'), null, 'a system reader sees all');
   });
 
   test('events need an admin', async () => {
     const ev = { events: [{ event: 'network.bind_port', port_id: '00000000-0000-4000-8000-000000000001', mac_address: '52:54:00:00:00:01', status: 'ACTIVE' }] };
     const r = await call('POST', '/v1/events', 'sysreader', ev);
     assert.equal(r.status, 403);
-    assert.equal(fleet.sites[0]!.callsTo('POST', '/v1/events').length, 0);
+    assert.equal(callsTo('POST', '/v1/events').length, 0);
   });
 });

@@ -1,88 +1,63 @@
 /**
  * Allocations, events, drivers, conductors, shards and the agent endpoints
- * through the proxy over tiny fake Ironic sites (test/support/fake-ironic-http.ts):
- * which site gets what, what is merged how, and what the client sees.
+ * through the proxy over simulated Ironic sites (src/sim, with fault
+ * injection): which site gets what, what is merged how, and what the client
+ * sees.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { call, fault, startFakeFleet, type FakeCall, type FakeFleet, type FakeHandler } from '../support/fake-ironic-http.js';
+import type { SimSite } from '../../src/sim/index.js';
+import { startFleet, type Fleet, type FleetSite } from '../support/sim-fleet.js';
+import { direct, makeAvailable, put, putNode, sentTo } from '../support/sim-direct.js';
 
 const U = (n: number): string => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 
-/** Node lookups (`GET /v1/nodes/{uuid or name}`) answered from a list of {uuid, name}. */
-function nodesAt(nodes: Array<{ uuid: string; name: string }>): FakeHandler {
-  return (c) => {
-    const m = /^\/v1\/nodes\/([^/]+)$/.exec(c.path);
-    if (c.method !== 'GET' || !m) return undefined;
-    const id = decodeURIComponent(m[1]!);
-    const n = nodes.find((x) => x.uuid === id || x.name === id);
-    return n ? { status: 200, body: n } : fault(404, `Node ${id} could not be found.`);
-  };
+/** One request to the proxy at 1.82 (JSON in and out). */
+async function call(base: string, method: string, path: string, body?: unknown, version = '1.82'): Promise<{ status: number; headers: Headers; json: any; text: string }> {
+  const headers: Record<string, string> = { 'x-openstack-ironic-api-version': version };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
 }
 
-const either = (...hs: FakeHandler[]): FakeHandler => (c) => {
-  for (const h of hs) {
-    const a = h(c);
-    if (a) return a;
-  }
-  return undefined;
-};
+/** Requests a site got with this method whose path starts with `prefix`. */
+const callsTo = (site: SimSite, method: string, prefix: string) => sentTo(site, method, prefix);
+
+/** Sites named as given, the first serving the default group and site i also group `g<i>`; a proxy in front. */
+function fleetOf(names: string[], extra: Array<Partial<FleetSite>> = []): Promise<Fleet> {
+  return startFleet(
+    names.map((name, i) => ({ name, conductorGroups: [i === 0 ? '' : `g${i}`], tickMs: 5, sectionExtra: 'timeout = 2', ...(extra[i] ?? {}) })),
+  );
+}
 
 describe('allocations', () => {
-  let fleet: FakeFleet;
-  /** Per site: allocations it holds, and what becomes of a new one. */
-  const store = new Map<string, Map<string, Record<string, unknown>>>();
-  const outcome = new Map<string, 'active' | 'error'>();
-  const free = new Map<string, number>();
-
-  function allocationsAt(site: string, base: () => string): FakeHandler {
-    const mine = new Map<string, Record<string, unknown>>();
-    store.set(site, mine);
-    const find = (id: string) => [...mine.values()].find((a) => a.uuid === id || a.name === id);
-    return (c: FakeCall) => {
-      if (c.path === '/v1/allocations' && c.method === 'POST') {
-        const a = { ...c.body, state: 'allocating', links: [{ href: `SITE/v1/allocations/${c.body.uuid}`, rel: 'self' }] };
-        mine.set(String(c.body.uuid), a);
-        return { status: 201, body: a, headers: { location: `${base()}/v1/allocations/${c.body.uuid}` } };
-      }
-      if (c.path === '/v1/allocations' && c.method === 'GET') return { status: 200, body: { allocations: [...mine.values()] } };
-      const m = /^\/v1\/allocations\/([^/]+)$/.exec(c.path);
-      if (m) {
-        const a = find(decodeURIComponent(m[1]!));
-        if (!a) return fault(404, `Allocation ${m[1]} could not be found.`);
-        if (c.method === 'DELETE') {
-          mine.delete(String(a.uuid));
-          return { status: 204 };
-        }
-        if (c.method === 'GET') {
-          a.state = outcome.get(site) ?? 'active';
-          return { status: 200, body: a };
-        }
-      }
-      if (c.path === '/v1/nodes' && c.method === 'GET') {
-        const n = free.get(site) ?? 0;
-        return { status: 200, body: { nodes: Array.from({ length: n }, (_, i) => ({ uuid: U(900 + i), power_state: 'power off' })) } };
-      }
-      return undefined;
-    };
-  }
+  let fleet: Fleet;
+  let sa: SimSite;
+  let sb: SimSite;
 
   before(async () => {
-    fleet = await startFakeFleet(['sa', 'sb']);
-    const [a, b] = fleet.sites;
-    a!.handler = either(nodesAt([{ uuid: U(2), name: 'n2' }]), allocationsAt('sa', () => a!.url));
-    b!.handler = either(nodesAt([{ uuid: U(1), name: 'n1' }, { uuid: U(3), name: 'n3' }]), allocationsAt('sb', () => b!.url));
+    fleet = await fleetOf(['sa', 'sb']);
+    [sa, sb] = fleet.sims as [SimSite, SimSite];
+    // n2 at sa can serve resource class rc; n1 and n3 at sb cannot (enrolled, not available)
+    const n2 = await putNode(sa, { name: 'n2', uuid: U(2), resource_class: 'rc' });
+    await makeAvailable(sa, n2.uuid);
+    await putNode(sb, { name: 'n1', uuid: U(1), resource_class: 'rc' });
+    await putNode(sb, { name: 'n3', uuid: U(3), resource_class: 'rc' });
   });
   after(() => fleet?.close());
 
   test('candidates spread over sites: per site, in the given order, one uuid; a failed attempt is deleted before the next', async () => {
-    const [a, b] = fleet.sites;
-    outcome.set('sb', 'error');
-    outcome.set('sa', 'active');
     const r = await call(fleet.url, 'POST', '/v1/allocations', { resource_class: 'rc', candidate_nodes: ['n1', 'n2', 'n3'], name: 'al1' });
     assert.equal(r.status, 201, r.text);
-    const postB = b!.callsTo('POST', '/v1/allocations');
-    const postA = a!.callsTo('POST', '/v1/allocations');
+    const postB = callsTo(sb, 'POST', '/v1/allocations');
+    const postA = callsTo(sa, 'POST', '/v1/allocations');
     assert.equal(postB.length, 1);
     assert.deepEqual(postB[0]!.body.candidate_nodes, ['n1', 'n3'], 'sb gets only its own candidates');
     assert.equal(postA.length, 1);
@@ -91,8 +66,9 @@ describe('allocations', () => {
     assert.match(uuid, /^[0-9a-f-]{36}$/);
     assert.equal(postA[0]!.body.uuid, uuid, 'the same uuid at every attempt');
     assert.equal(r.json.uuid, uuid);
-    assert.deepEqual(b!.callsTo('DELETE', '/v1/allocations').map((c) => c.path), [`/v1/allocations/${uuid}`]);
-    assert.equal(store.get('sb')!.size, 0, 'nothing left at sb');
+    assert.deepEqual(callsTo(sb, 'DELETE', '/v1/allocations').map((c) => c.url), [`/v1/allocations/${uuid}`]);
+    assert.equal(sb.api.allocations.size, 0, 'nothing left at sb');
+    assert.equal(sa.api.allocations.get(uuid)?.node_id, sa.api.store.getByName('n2')!.id, 'sa allocated n2');
     assert.equal(r.headers.get('location'), `${fleet.url}/v1/allocations/${uuid}`);
     // Found by name at its site afterwards.
     const shown = await call(fleet.url, 'GET', '/v1/allocations/al1');
@@ -101,11 +77,11 @@ describe('allocations', () => {
   });
 
   test('a name used at another site is a 409 with Ironic text, and nothing is created', async () => {
-    const before = fleet.sites.map((s) => s.callsTo('POST', '/v1/allocations').length);
+    const before = fleet.sims.map((s) => callsTo(s, 'POST', '/v1/allocations').length);
     const r = await call(fleet.url, 'POST', '/v1/allocations', { resource_class: 'rc', candidate_nodes: ['n1'], name: 'al1' });
     assert.equal(r.status, 409);
     assert.match(JSON.parse(r.json.error_message).faultstring, /^An allocation with name al1 already exists\.$/);
-    assert.deepEqual(fleet.sites.map((s) => s.callsTo('POST', '/v1/allocations').length), before);
+    assert.deepEqual(fleet.sims.map((s) => callsTo(s, 'POST', '/v1/allocations').length), before);
   });
 
   test('an unknown candidate is Ironic\'s 400', async () => {
@@ -120,203 +96,135 @@ describe('allocations', () => {
   });
 
   test('without candidates the site with the most free nodes is tried first, and the settled allocation returned', async () => {
-    const [a, b] = fleet.sites;
-    free.set('sa', 1);
-    free.set('sb', 3);
-    outcome.set('sb', 'active');
-    const postsA = a!.callsTo('POST', '/v1/allocations').length;
+    await makeAvailable(sa, (await putNode(sa, { resource_class: 'rc2' })).uuid);
+    for (let i = 0; i < 3; i++) await makeAvailable(sb, (await putNode(sb, { resource_class: 'rc2' })).uuid);
+    const postsA = callsTo(sa, 'POST', '/v1/allocations').length;
     const r = await call(fleet.url, 'POST', '/v1/allocations', { resource_class: 'rc2', name: 'al2' });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.state, 'active', 'another site remained, so the proxy waited for the outcome');
-    const count = b!.callsTo('GET', '/v1/nodes').filter((c) => c.path === '/v1/nodes').at(-1)!;
+    const count = callsTo(sb, 'GET', '/v1/nodes?').at(-1)!;
     assert.equal(count.query.get('resource_class'), 'rc2');
     assert.equal(count.query.get('provision_state'), 'available');
-    assert.equal(b!.callsTo('POST', '/v1/allocations').at(-1)!.body.name, 'al2');
-    assert.equal(a!.callsTo('POST', '/v1/allocations').length, postsA, 'sa not tried');
+    assert.equal(callsTo(sb, 'POST', '/v1/allocations').at(-1)!.body.name, 'al2');
+    assert.equal(callsTo(sa, 'POST', '/v1/allocations').length, postsA, 'sa not tried');
   });
 
   test("?node= asks only the node's site, for the node's allocation; delete goes to the allocation's site", async () => {
-    const [a, b] = fleet.sites;
-    const before = a!.calls.length;
+    const before = sa.received.length;
     const r = await call(fleet.url, 'GET', '/v1/allocations?node=n3');
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { allocations: [] }, 'n3 has no allocation (the node answers 404)');
     // A node has at most one allocation: read from the node (Ironic 21.4 ignores `node` for system-scoped callers).
-    assert.equal(b!.callsTo('GET', '/v1/nodes/n3/allocation').length, 1);
-    assert.equal(a!.calls.slice(before).filter((c) => c.path.startsWith('/v1/allocations') || c.path.endsWith('/allocation')).length, 0);
+    assert.equal(callsTo(sb, 'GET', '/v1/nodes/n3/allocation').length, 1);
+    assert.equal(sa.received.slice(before).filter((c) => /^\S+ \/v1\/allocations|\/allocation(\?|$)/.test(c)).length, 0);
     const unknown = await call(fleet.url, 'GET', '/v1/allocations?node=ghost');
     assert.equal(unknown.status, 400);
     const del = await call(fleet.url, 'DELETE', '/v1/allocations/al2');
     assert.equal(del.status, 204);
-    assert.equal([...store.get('sb')!.values()].some((x) => x.name === 'al2'), false);
+    assert.equal(sb.api.allocations.find((x) => x.name === 'al2'), undefined);
   });
 
   test('?node= whose site cannot be asked is a 503 naming it, never an empty list', async () => {
-    const b = fleet.sites[1]!;
-    const usual = b.handler;
-    b.handler = (c) => (c.path === '/v1/nodes/n3/allocation' ? { status: 500, body: { error_message: '{"faultcode": "Server", "faultstring": "boom", "debuginfo": null}' } } : usual(c));
+    await sb.setFault('http500', { path: '/v1/nodes/n3/allocation' });
     try {
       const r = await call(fleet.url, 'GET', '/v1/allocations?node=n3');
       assert.equal(r.status, 503, r.text);
       assert.match(r.text, /sb/);
     } finally {
-      b.handler = usual;
+      await sb.setFault('none');
     }
   });
 
   test("below 1.52 allocations do not exist: the table's gate answers Ironic's 404, no site is asked", async () => {
-    const [a, b] = fleet.sites;
-    const mine = (x: typeof a) => x!.calls.filter((c) => c.path.startsWith('/v1/allocations'));
-    const before = [a, b].map((x) => mine(x).length);
+    const mine = (x: SimSite) => x.received.filter((c) => c.split(' ')[1]!.startsWith('/v1/allocations'));
+    const before = [sa, sb].map((x) => mine(x).length);
     const r = await call(fleet.url, 'GET', '/v1/allocations', undefined, '1.51');
     assert.equal(r.status, 404);
-    assert.deepEqual([a, b].map((x) => mine(x).length), before);
+    assert.deepEqual([sa, sb].map((x) => mine(x).length), before);
   });
 });
 
 describe('events', () => {
-  let fleet: FakeFleet;
+  let fleet: Fleet;
   const MAC_B = '52:54:00:00:00:0b';
   const HOST_C = U(30);
-  function eventSite(macs: string[], nodes: string[], post: () => { status: number; body?: unknown } = () => ({ status: 204 })): FakeHandler {
-    return (c) => {
-      if (c.method === 'GET' && c.path === '/v1/ports') return { status: 200, body: { ports: macs.includes(c.query.get('address') ?? '') ? [{ uuid: U(99) }] : [] } };
-      if (c.method === 'GET' && c.path === '/v1/nodes') return { status: 200, body: { nodes: [] } };
-      const m = /^\/v1\/nodes\/([^/]+)$/.exec(c.path);
-      if (c.method === 'GET' && m) return nodes.includes(m[1]!) ? { status: 200, body: { uuid: m[1] } } : fault(404, `Node ${m[1]} could not be found.`);
-      if (c.method === 'POST' && c.path === '/v1/events') return post();
-      return undefined;
-    };
-  }
   const ev = (over: Record<string, unknown>) => ({ event: 'network.bind_port', port_id: U(50), mac_address: '52:54:00:00:00:99', status: 'ACTIVE', ...over });
 
   before(async () => {
-    fleet = await startFakeFleet(['ea', 'eb', 'ec']);
-    const [a, b, c] = fleet.sites;
-    a!.handler = eventSite([], [], () => fault(400, "Invalid input for field/attribute evts. Value: {'events': []}. [] is too short"));
-    b!.handler = eventSite([MAC_B], []);
-    c!.handler = eventSite([], [HOST_C]);
+    fleet = await fleetOf(['ea', 'eb', 'ec']);
+    const [, b, c] = fleet.sims as [SimSite, SimSite, SimSite];
+    // eb holds the port with MAC_B, ec the node HOST_C
+    await put(b, 'ports', { node_uuid: (await putNode(b)).uuid, address: MAC_B });
+    await putNode(c, { uuid: HOST_C });
   });
   after(() => fleet?.close());
 
   test('each event goes only to the sites holding its port or node', async () => {
-    const [a, b, c] = fleet.sites;
+    const [a, b, c] = fleet.sims as [SimSite, SimSite, SimSite];
     const e1 = ev({ mac_address: MAC_B });
     const e2 = ev({ 'binding:host_id': HOST_C });
     const e3 = ev({});
     const r = await call(fleet.url, 'POST', '/v1/events', { events: [e1, e2, e3] });
     assert.equal(r.status, 204, r.text);
     assert.equal(r.text, '');
-    assert.deepEqual(b!.callsTo('POST', '/v1/events').map((x) => x.body), [{ events: [e1] }]);
-    assert.deepEqual(c!.callsTo('POST', '/v1/events').map((x) => x.body), [{ events: [e2] }]);
-    assert.equal(a!.callsTo('POST', '/v1/events').length, 0, 'a site holding nothing is skipped');
+    assert.deepEqual(callsTo(b, 'POST', '/v1/events').map((x) => x.body), [{ events: [e1] }]);
+    assert.deepEqual(callsTo(c, 'POST', '/v1/events').map((x) => x.body), [{ events: [e2] }]);
+    assert.equal(callsTo(a, 'POST', '/v1/events').length, 0, 'a site holding nothing is skipped');
   });
 
   test('an invalid body gets the 400 of a site\'s Ironic, and goes nowhere else', async () => {
-    const [, b, c] = fleet.sites;
-    const before = [b!, c!].map((s) => s.callsTo('POST', '/v1/events').length);
+    const [, b, c] = fleet.sims as [SimSite, SimSite, SimSite];
+    const before = [b, c].map((s) => callsTo(s, 'POST', '/v1/events').length);
     const r = await call(fleet.url, 'POST', '/v1/events', { events: [] });
     assert.equal(r.status, 400);
     assert.match(JSON.parse(r.json.error_message).faultstring, /too short/);
-    assert.deepEqual([b!, c!].map((s) => s.callsTo('POST', '/v1/events').length), before);
+    assert.deepEqual([b, c].map((s) => callsTo(s, 'POST', '/v1/events').length), before);
     const badMac = await call(fleet.url, 'POST', '/v1/events', { events: [ev({ mac_address: MAC_B.replace(/:/g, '-') })] });
     assert.equal(badMac.status, 400, 'a MAC Ironic refuses is not delivered');
   });
 
   test('a site that cannot be asked makes it a 503 naming it, after the others got theirs', async () => {
-    const [, b, c] = fleet.sites;
-    c!.down = true;
+    const [, b, c] = fleet.sims as [SimSite, SimSite, SimSite];
+    await c.setFault('refuse');
     try {
-      const before = b!.callsTo('POST', '/v1/events').length;
+      const before = callsTo(b, 'POST', '/v1/events').length;
       const r = await call(fleet.url, 'POST', '/v1/events', { events: [ev({ mac_address: MAC_B })] });
       assert.equal(r.status, 503);
       const text = JSON.parse(r.json.error_message).faultstring;
       assert.match(text, /ec/);
       assert.match(text, /delivered to site\(s\) eb/);
-      assert.equal(b!.callsTo('POST', '/v1/events').length, before + 1);
+      assert.equal(callsTo(b, 'POST', '/v1/events').length, before + 1);
     } finally {
-      c!.down = false;
+      await c.setFault('none');
     }
   });
 });
 
 describe('drivers, shards, conductors', () => {
-  let fleet: FakeFleet;
-  const conductors: Record<string, Array<{ hostname: string; conductor_group: string; alive: boolean }>> = {
-    da: [{ hostname: 'zeta', conductor_group: '', alive: true }, { hostname: 'alpha', conductor_group: 'g-a', alive: true }],
-    db: [{ hostname: 'mid', conductor_group: 'g1', alive: true }],
-  };
-  const conductorHandler = (site: string, base: () => string): FakeHandler => (c) => {
-    if (c.method !== 'GET') return undefined;
-    const all = conductors[site]!.map((x) => ({ ...x, links: [{ href: `${base()}/v1/conductors/${x.hostname}`, rel: 'self' }] }));
-    if (c.path === '/v1/conductors') {
-      const key = c.query.get('sort_key') ?? 'id';
-      const dir = c.query.get('sort_dir') === 'desc' ? -1 : 1;
-      const ordered = all
-        .map((x, id) => ({ x, id }))
-        .sort((p, q) => dir * (key === 'id' ? p.id - q.id : String((p.x as any)[key]).localeCompare(String((q.x as any)[key])) || p.id - q.id))
-        .map((p) => p.x);
-      const marker = c.query.get('marker');
-      let rest = ordered;
-      if (marker) {
-        const i = ordered.findIndex((x) => x.hostname === marker);
-        if (i < 0) return fault(404, `Conductor ${marker} could not be found.`);
-        rest = ordered.slice(i + 1);
-      }
-      const limit = Number(c.query.get('limit') ?? 1000);
-      const fields = c.query.get('fields')?.split(',');
-      const page = rest.slice(0, limit).map((x) => (fields ? Object.fromEntries(Object.entries(x).filter(([k]) => k === 'links' || fields.includes(k))) : x)) as typeof rest;
-      const body: Record<string, unknown> = { conductors: page };
-      if (page.length === limit) body.next = `${base()}/v1/conductors?limit=${limit}&marker=${page.at(-1)!.hostname}`;
-      return { status: 200, body };
-    }
-    const m = /^\/v1\/conductors\/([^/]+)$/.exec(c.path);
-    if (m) {
-      const x = all.find((y) => y.hostname === m[1]);
-      return x ? { status: 200, body: x } : fault(404, `Conductor ${m[1]} could not be found.`);
-    }
-    return undefined;
-  };
+  let fleet: Fleet;
+  const power = (enabled: string[], dflt: string | null) => ({ power: { enabled, default: dflt } });
 
   before(async () => {
-    fleet = await startFakeFleet(['da', 'db']);
-    const [a, b] = fleet.sites;
-    const drivers = (base: string, list: Array<Record<string, unknown>>) =>
-      list.map((d) => ({ ...d, links: [{ href: `${base}/v1/drivers/${String(d.name)}`, rel: 'self' }] }));
-    a!.handler = either((c) => {
-      if (c.method === 'GET' && c.path === '/v1/drivers') {
-        return {
-          status: 200,
-          body: {
-            drivers: drivers(a!.url, [
-              { name: 'ipmi', hosts: ['zeta'], enabled_power_interfaces: ['ipmitool'], default_power_interface: 'ipmitool' },
-              { name: 'fake-hardware', hosts: ['zeta', 'alpha'], enabled_power_interfaces: ['fake'], default_power_interface: null },
-            ]),
-          },
-        };
-      }
-      if (c.method === 'GET' && c.path === '/v1/shards') return { status: 200, body: { shards: [{ name: 'None', count: 3 }, { name: 'x', count: 1 }, { name: 'tie-a', count: 1 }] } };
-      if (c.method === 'GET' && c.path === '/v1/drivers/ipmi/properties') return { status: 200, body: { ipmi_address: 'IP' } };
-      if (c.method === 'GET' && c.path === '/v1/drivers/ipmi') return { status: 200, body: { name: 'ipmi', hosts: ['zeta'] } };
-      if (c.method === 'GET' && c.path.startsWith('/v1/drivers/')) return fault(404, `Could not find the following driver(s) or hardware type(s): ${c.path.split('/')[3]}.`);
-      return undefined;
-    }, conductorHandler('da', () => a!.url));
-    b!.handler = either((c) => {
-      if (c.method === 'GET' && c.path === '/v1/drivers') {
-        return {
-          status: 200,
-          body: {
-            drivers: drivers(b!.url, [
-              { name: 'fake-hardware', hosts: ['mid'], enabled_power_interfaces: ['fake', 'ipmitool'], default_power_interface: 'fake' },
-              { name: 'redfish', hosts: ['mid'], enabled_power_interfaces: ['redfish'], default_power_interface: 'redfish' },
-            ]),
-          },
-        };
-      }
-      if (c.method === 'GET' && c.path === '/v1/shards') return { status: 200, body: { shards: [{ name: 'x', count: 5 }, { name: 'None', count: 1 }, { name: 'tie-b', count: 1 }] } };
-      if (c.method === 'GET' && c.path.startsWith('/v1/drivers/')) return fault(404, `Could not find the following driver(s) or hardware type(s): ${c.path.split('/')[3]}.`);
-      return undefined;
-    }, conductorHandler('db', () => b!.url));
+    fleet = await fleetOf(['da', 'db'], [
+      {
+        conductorGroups: ['', 'g-a'],
+        conductorHosts: { '': 'zeta', 'g-a': 'alpha' },
+        drivers: ['ipmi', 'fake-hardware'],
+        driverInterfaces: { ipmi: power(['ipmitool'], 'ipmitool'), 'fake-hardware': power(['fake'], null) },
+        driverProperties: { ipmi: { ipmi_address: 'IP' } },
+      },
+      {
+        conductorGroups: ['g1'],
+        conductorHosts: { g1: 'mid' },
+        drivers: ['fake-hardware', 'redfish'],
+        driverInterfaces: { 'fake-hardware': power(['fake', 'ipmitool'], 'fake'), redfish: power(['redfish'], 'redfish') },
+      },
+    ]);
+    const [a, b] = fleet.sims as [SimSite, SimSite];
+    // shards: da None 3, x 1, tie-a 1; db x 5, None 1, tie-b 1
+    for (const [site, shard, n] of [[a, null, 3], [a, 'x', 1], [a, 'tie-a', 1], [b, 'x', 5], [b, null, 1], [b, 'tie-b', 1]] as const) {
+      for (let i = 0; i < n; i++) await putNode(site, { shard, driver: site === a ? 'ipmi' : 'redfish' });
+    }
   });
   after(() => fleet?.close());
 
@@ -331,13 +239,13 @@ describe('drivers, shards, conductors', () => {
     assert.equal(fake.default_power_interface, 'fake', 'da had none, db says fake');
     assert.equal(drivers[0]!.default_power_interface, 'ipmitool');
     for (const d of drivers) assert.ok(String(d.links[0].href).startsWith(`${fleet.url}/v1/drivers/`), d.links[0].href);
-    assert.equal(fleet.sites[0]!.callsTo('GET', '/v1/drivers').at(-1)!.query.get('detail'), 'True', 'parameters passed on');
+    assert.equal(callsTo(fleet.sims[0]!, 'GET', '/v1/drivers').at(-1)!.query.get('detail'), 'True', 'parameters passed on');
   });
 
   test('drivers: fields without name still merge by name, and the answer has only what was asked', async () => {
     const r = await call(fleet.url, 'GET', '/v1/drivers?fields=hosts');
     assert.equal(r.status, 200);
-    assert.equal(fleet.sites[1]!.callsTo('GET', '/v1/drivers').at(-1)!.query.get('fields'), 'hosts,name');
+    assert.equal(callsTo(fleet.sims[1]!, 'GET', '/v1/drivers').at(-1)!.query.get('fields'), 'hosts,name');
     assert.equal(r.json.drivers.length, 3);
     for (const d of r.json.drivers) assert.equal(d.name, undefined);
   });
@@ -362,21 +270,21 @@ describe('drivers, shards, conductors', () => {
         { name: 'tie-b', count: 1 },
       ],
     });
-    const before = fleet.sites.map((s) => s.callsTo('GET', '/v1/shards').length);
+    const before = fleet.sims.map((s) => callsTo(s, 'GET', '/v1/shards').length);
     const old = await call(fleet.url, 'GET', '/v1/shards', undefined, '1.81');
     assert.equal(old.status, 404, 'below 1.82 there are no shards: the gate answers as Ironic (404)');
-    assert.deepEqual(fleet.sites.map((s) => s.callsTo('GET', '/v1/shards').length), before, 'no site asked');
+    assert.deepEqual(fleet.sims.map((s) => callsTo(s, 'GET', '/v1/shards').length), before, 'no site asked');
   });
 
   test('shards: a site that does not answer is named, the others still counted', async () => {
-    fleet.sites[1]!.down = true;
+    await fleet.sims[1]!.setFault('refuse');
     try {
       const r = await call(fleet.url, 'GET', '/v1/shards');
       assert.equal(r.status, 200);
       assert.equal(r.headers.get('x-ironic-proxy-missing-sites'), 'db');
       assert.deepEqual(r.json.shards[0], { name: 'None', count: 3 });
     } finally {
-      fleet.sites[1]!.down = false;
+      await fleet.sims[1]!.setFault('none');
     }
   });
 
@@ -417,9 +325,9 @@ describe('drivers, shards, conductors', () => {
 });
 
 describe('agent endpoints', () => {
-  let fleet: FakeFleet;
+  let fleet: Fleet;
   before(async () => {
-    fleet = await startFakeFleet(['ga']);
+    fleet = await fleetOf(['ga']);
   });
   after(() => fleet?.close());
 
@@ -440,8 +348,8 @@ describe('agent endpoints', () => {
       assert.equal(r.status, 404, p);
       assert.match(JSON.parse(r.json.error_message).description, /served by the Ironic of each site/);
     }
-    const agentCalls = fleet.sites[0]!.calls.filter((c) => /^\/v1\/(lookup|heartbeat|continue_inspection)/.test(c.path));
-    assert.deepEqual(agentCalls.map((c) => `${c.method} ${c.path}`), [], 'no site was asked');
+    const agentCalls = fleet.sims[0]!.received.filter((c) => /^\S+ \/v1\/(lookup|heartbeat|continue_inspection)/.test(c));
+    assert.deepEqual(agentCalls, [], 'no site was asked');
     const v1 = await call(fleet.url, 'GET', '/v1');
     assert.equal(v1.json.lookup, undefined);
     assert.equal(v1.json.heartbeat, undefined);

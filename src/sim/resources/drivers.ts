@@ -32,9 +32,11 @@ function render(w: World, ctx: Ctx, name: string, detail: boolean, fields?: read
     d.type = 'dynamic';
     if (detail) {
       const profile = DRIVERS[name] as unknown as Record<string, string> | undefined;
+      const given = w.cfg.driverInterfaces?.[name];
       for (const i of ALL_INTERFACES) {
-        const enabled = ENABLED_INTERFACES[i];
-        d[`default_${i}_interface`] = enabled ? (profile?.[`${i}_interface`] ?? enabled[0]!) : null;
+        const own = given?.[i];
+        const enabled = own ? own.enabled : ENABLED_INTERFACES[i];
+        d[`default_${i}_interface`] = own ? own.default : enabled ? (profile?.[`${i}_interface`] ?? enabled[0]!) : null;
         d[`enabled_${i}_interfaces`] = enabled ? [...enabled] : [];
       }
     }
@@ -78,7 +80,7 @@ export function routeDrivers(w: World, ctx: Ctx, rest: string[]): Reply {
     if (!w.cfg.drivers.includes(name)) {
       throw new Fault(404, `No valid host was found. Reason: No conductor service registered which supports driver ${name} for conductor group "".`);
     }
-    return ok(PROPERTIES[name] ?? {});
+    return ok(w.cfg.driverProperties?.[name] ?? PROPERTIES[name] ?? {});
   }
   if (rest.length > 1) throw new RoutingError(404);
   checkArgs(ctx, ['driver_name', 'fields']);
