@@ -11,9 +11,9 @@
  * `fields` a resource has — a field no version of the resource has is a 400
  * (a node listing answers it with a 500 at Ironic 21.4).
  */
-import { badRequest } from '../errors.js';
+import { badRequest, ProxyError } from '../errors.js';
 import { isUuidLike } from '../ironic/idents.js';
-import { isSelectableNodeField } from '../ironic/node-fields.js';
+import { isSelectableNodeField, NODE_FIELD_MIN_VERSION } from '../ironic/node-fields.js';
 import { arg, type ArgCheck } from './body.js';
 import { pyStr } from '../ironic/py-repr.js';
 import type { ApiEntry } from './types.js';
@@ -173,10 +173,38 @@ function stringList(value: string): string[] {
   return out;
 }
 
-function checkFields(entry: ApiEntry, value: string): void {
+/**
+ * Fields newer than the request's microversion: Ironic's NotAcceptable (406)
+ * — check_allowed_fields for nodes, _check_allowed_port_fields and
+ * check_allowed_portgroup_fields — before any check of unknown names.
+ */
+const FIELD_SINCE: Partial<Record<FieldsKind, Readonly<Record<string, number>>>> = {
+  node: NODE_FIELD_MIN_VERSION,
+  port: {
+    pxe_enabled: 19,
+    local_link_connection: 19,
+    portgroup_uuid: 24,
+    physical_network: 34,
+    is_smartnic: 53,
+    name: 88,
+    description: 97,
+    vendor: 100,
+    category: 101,
+    available_for_dynamic_portgroup: 111,
+  },
+  portgroup: { mode: 26, properties: 26, physical_network: 102, category: 103, dynamic_portgroup: 111 },
+};
+
+/** `fields` appeared in 1.8 (check_allow_specify_fields). */
+const FIELDS_SINCE = 8;
+
+function checkFields(entry: ApiEntry, value: string, minor: number): void {
   const kind = fieldsKindOf(entry.path);
   if (!kind) return;
   const wanted = stringList(value);
+  if (minor < FIELDS_SINCE) throw new ProxyError('NOT_ACCEPTABLE_FAULT', 'Request not acceptable.');
+  const since = FIELD_SINCE[kind];
+  if (since && wanted.some((f) => (since[f] ?? 0) > minor)) throw new ProxyError('NOT_ACCEPTABLE_FAULT', 'Request not acceptable.');
   if (kind === 'node') {
     const bad = wanted.find((f) => !isSelectableNodeField(f));
     if (bad === undefined) return;
@@ -201,7 +229,7 @@ function validatorOf(entry: ApiEntry, name: string): ArgCheck {
  * Checks the query of a request to `entry` (its names are the entry's).
  * `maxMinor`: the highest microversion every site serves (which faults exist).
  */
-export function checkQueryValues(entry: ApiEntry, query: URLSearchParams, maxMinor: number): void {
+export function checkQueryValues(entry: ApiEntry, query: URLSearchParams, maxMinor: number, minor: number): void {
   const names = [...new Set(query.keys())];
   // The validators, in the order the entry lists its parameters (Ironic's signature order).
   const order = entry.query ?? [];
@@ -227,5 +255,5 @@ export function checkQueryValues(entry: ApiEntry, query: URLSearchParams, maxMin
     if (!faults.includes(fault)) throw badRequest(`Unrecognized fault "${fault}" is specified, allowed faults are (${faults.map((f) => `'${f}'`).join(', ')})`);
   }
   const fields = query.get('fields');
-  if (fields !== null) checkFields(entry, fields);
+  if (fields !== null) checkFields(entry, fields, minor);
 }

@@ -89,7 +89,7 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         const below = entry.since !== undefined && !atLeast(req.ironic.version, entry.since);
         if (below && !entry.belowSince?.afterAuthz) throw belowVersion(entry);
         const query = checkQuery(req, entry);
-        checkQueryValues(entry, query, services.registry.commonRange()?.max.minor ?? 0);
+        checkQueryValues(entry, query, services.registry.commonRange()?.max.minor ?? 0, req.ironic.version.minor);
         const unread = deferBody ? takeUnreadBody(req) : undefined;
         const body = bodySpecOf(entry, req);
         const bodyContext = { params, minor: req.ironic.version.minor };

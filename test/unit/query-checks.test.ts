@@ -45,6 +45,17 @@ describe('query values are checked before any site is asked', () => {
     });
   }
 
+  test("fields newer than the request's microversion, or fields before 1.8: Ironic's 406", async () => {
+    const before = asked();
+    for (const [q, version] of [['/v1/nodes?fields=shard', '1.50'], ['/v1/ports?fields=is_smartnic', '1.50'], ['/v1/nodes?fields=uuid', '1.7']] as const) {
+      const r = await fetch(`${fleet.url}${q}`, { headers: { 'x-openstack-ironic-api-version': version } });
+      const text = await r.text();
+      assert.equal(r.status, 406, `${q} at ${version}: ${text}`);
+      assert.equal(faultOf(text), 'Request not acceptable.');
+    }
+    assert.deepEqual(asked().slice(before.length), []);
+  });
+
   test('good values still list', async () => {
     for (const q of ['fields=uuid,name', 'fields=UUID, Name', 'maintenance=False', 'detail=1', 'provision_state=available', 'fault=power%20failure', 'limit=%205%20']) {
       const r = await fetch(`${fleet.url}/v1/nodes?${q}`, { headers: V });
