@@ -195,6 +195,17 @@ const FIELD_SINCE: Partial<Record<FieldsKind, Readonly<Record<string, number>>>>
   portgroup: { mode: 26, properties: 26, physical_network: 102, category: 103, dynamic_portgroup: 111 },
 };
 
+/**
+ * Columns Ironic refuses as sort_key (`invalid_sort_key_list`) of the global
+ * objects, which the proxy reads from one site (the node-bound listings
+ * check theirs in their engines).
+ */
+const SORT_BLACKLIST: Partial<Record<FieldsKind, readonly string[]>> = {
+  chassis: ['extra'],
+  deploy_template: ['extra', 'steps'],
+  runbook: ['extra', 'steps', 'traits'],
+};
+
 /** `fields` appeared in 1.8 (check_allow_specify_fields). */
 const FIELDS_SINCE = 8;
 
@@ -254,6 +265,9 @@ export function checkQueryValues(entry: ApiEntry, query: URLSearchParams, maxMin
     const faults = maxMinor >= SERVICE_MINOR ? FAULTS_SERVICE : FAULTS_21_4;
     if (!faults.includes(fault)) throw badRequest(`Unrecognized fault "${fault}" is specified, allowed faults are (${faults.map((f) => `'${f}'`).join(', ')})`);
   }
+  const sortKey = query.get('sort_key');
+  const kind = fieldsKindOf(entry.path);
+  if (sortKey !== null && kind && SORT_BLACKLIST[kind]?.includes(sortKey)) throw badRequest(`The sort_key value ${sortKey} is an invalid field for sorting`);
   const fields = query.get('fields');
   if (fields !== null) checkFields(entry, fields, minor);
 }

@@ -133,6 +133,8 @@ export const MALFORMED_QUERIES: ReadonlyArray<readonly [string, number, string]>
   ['/v1/nodes?maintenance=true&maintenance=false', 400, `Invalid maintenance: Unrecognized value '['true', 'false']', ${BOOLS}`],
   ['/v1/nodes?fields=uuid&fields=name', 400, "Expected string for fields: ['uuid', 'name']"],
   ['/v1/nodes?driver=a&driver=b', 400, "Expected string for driver: ['a', 'b']"],
+  ['/v1/chassis?sort_key=extra', 400, 'The sort_key value extra is an invalid field for sorting'],
+  ['/v1/deploy_templates?sort_key=steps', 400, 'The sort_key value steps is an invalid field for sorting'],
 ];
 
 /**
