@@ -29,8 +29,10 @@ export function normalizeUrl(rawUrl: string): string {
   const segments = rawPath.split('/').filter((s) => s !== '');
   if (segments.length > 0) {
     const last = segments.length - 1;
-    if (segments[last]!.endsWith('.json') && segments[last] !== '.json') {
+    if (segments[last]!.endsWith('.json')) {
       segments[last] = segments[last]!.slice(0, -'.json'.length);
+      // A last segment that was only `.json` names the collection above it, as at Ironic (`/v1/nodes/.json` is `/v1/nodes/`).
+      if (segments[last] === '') segments.pop();
     }
   }
   // Checked after the .json strip (which can uncover `..`), with encoded dots decoded:

@@ -355,6 +355,9 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
       { method: 'POST', path: '/v1/allocations', headers: { 'x-openstack-ironic-api-version': 'latest', 'content-type': 'application/json' }, body: Buffer.from('{"resource_class": "x", "name": "\\udfff"}') },
       // A sort key that is no field, with a marker, on a chassis's nodes: placing the marker by it was a 502.
       { method: 'GET', path: `/v1/chassis/x/nodes/detail?marker=${known[0]}&sort_key=bogus`, headers: { 'x-openstack-ironic-api-version': 'latest' } },
+      // A last segment of only `.json`: the proxy took it for an identifier a site cannot be asked about (503).
+      { method: 'DELETE', path: '/v1/allocations/.json', headers: { 'x-openstack-ironic-api-version': 'latest' } },
+      { method: 'GET', path: '/v1/nodes/.json', headers: { 'x-openstack-ironic-api-version': 'latest' } },
     ];
     for (const r of found) await check(r);
   });

@@ -28,6 +28,10 @@ describe('normalizeUrl', () => {
     assert.equal(normalizeUrl('/v1/nodes/n1.json'), '/v1/nodes/n1');
     assert.equal(normalizeUrl('/nodes/n1.json?fields=uuid'), '/v1/nodes/n1?fields=uuid');
     assert.equal(normalizeUrl('/v1.json'), '/v1');
+    // Ironic strips `.json` from the path as a string: a segment that is only `.json` leaves the collection.
+    assert.equal(normalizeUrl('/v1/allocations/.json'), '/v1/allocations');
+    assert.equal(normalizeUrl('/v1/nodes/.json?limit=1'), '/v1/nodes?limit=1');
+    assert.equal(normalizeUrl('/.json'), '/');
     // Only the last segment.
     assert.equal(normalizeUrl('/v1/nodes.json/ports'), '/v1/nodes.json/ports');
   });
