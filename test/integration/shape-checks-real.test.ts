@@ -92,7 +92,7 @@ describe('shape checks over a real Ironic site: refused at the proxy, never at t
     assert.deepEqual(queried, [], 'no malformed query reached the site');
   });
 
-  test("the proxy's texts are Ironic's wherever Ironic answers a 4xx; where Ironic fails (500) the proxy answers 400", async () => {
+  test("the proxy's texts are Ironic's wherever Ironic answers a 4xx; where Ironic fails (500) the proxy answers 400", async (t) => {
     let same = 0;
     let ironic500 = 0;
     const differ: string[] = [];
@@ -118,6 +118,7 @@ describe('shape checks over a real Ironic site: refused at the proxy, never at t
         if (ours.fault !== direct.fault) differ.push(`${pathAndQuery}: ${ours.fault} ≠ ${direct.fault}`);
       }
     }
+    t.diagnostic(`Ironic's own 4xx, same text: ${same}; Ironic 500, proxy 400: ${ironic500}; of ${MALFORMED_BODIES.length + MALFORMED_QUERIES.length}`);
     assert.deepEqual(differ, []);
     assert.ok(same > 40, `most cases are Ironic's own 4xx (${same})`);
     assert.ok(ironic500 >= 4, `Ironic fails on some (${ironic500})`);
