@@ -101,6 +101,8 @@ export class MarkerGoneError extends Error {
 export interface Page {
   items: Item[];
   more: boolean;
+  /** Items the site sent, when more than `items` (a refill asked from the page's start). */
+  received?: number;
 }
 
 /** One page of one site's stream, after `position`. */
@@ -185,6 +187,8 @@ class Stream {
   head = 0;
   /** Whether this page already asked the site once (later asks are refills). */
   asked = false;
+  /** Items of this stream the page has passed (returned or passed over) since it began. */
+  taken = 0;
   more: boolean;
   failed = false;
   readonly startOffset: number | undefined;
@@ -253,8 +257,10 @@ export async function mergeSites(
             s.asked = true;
             // A starving stream has emitted all it fetched, so its position is where it stopped.
             const from = s.position;
-            const page = await fetchSitePage(s.site, spec, from, chunk);
-            fetched += page.items.length;
+            const page = s.taken > 0 && refillFromPageStart(spec, s, chunk)
+              ? await refetchPastTaken(s, spec, chunk)
+              : await fetchSitePage(s.site, spec, from, chunk);
+            fetched += page.received ?? page.items.length;
             const n = page.items.length;
             stats?.observe(s.site.name, {
               fromStart: from.kind === 'start',
@@ -288,6 +294,7 @@ export async function mergeSites(
     if (!s) break;
     const item = s.peek();
     s.head++;
+    s.taken++;
     if (UNREADABLE.has(item)) unreadable.push({ site: s.site, id: String(item[spec.markerField]) });
     else if (!spec.accept || spec.accept(s.site, item)) out.push({ site: s.site, item });
     s.position = { kind: 'after', marker: String(item[spec.markerField]) };
@@ -301,6 +308,39 @@ export async function mergeSites(
   }
   if (stats?.claimProbe) probeLastValues(streams, spec, stats);
   return { items: out, positions: streams.map((s) => s.position), offsets: streams.map((s) => s.offset), failures, unreadable, fetched, requests, rounds };
+}
+
+/** Sort keys no Ironic row holds NULL in: a site's own marker paging over them loses and repeats nothing. */
+const NEVER_NULL_KEYS = new Set(['id', 'uuid', 'created_at']);
+
+/**
+ * Whether a refill must be asked from where the page began rather than after
+ * the stream's last item. oslo.db's marker paging over a key that may be NULL
+ * is lossy at the site itself (descending drops the NULL rows after a marker,
+ * a NULL marker repeats rows), so a page the proxy filled in two asks could
+ * miss rows one ask of the same size would have returned — and the planned
+ * first round (page-plan.ts) deliberately asks some sites for one item. Asked
+ * again from the page's start for all it needs, the site answers as if the
+ * page had been one request.
+ */
+function refillFromPageStart(spec: StreamSpec, s: Stream, chunk: number): boolean {
+  if (NEVER_NULL_KEYS.has(spec.sortKey)) return false;
+  if (s.taken + chunk > spec.maxChunk) return false;
+  return spec.sortDir === 'desc' || s.passed?.value === null || s.passed?.value === undefined;
+}
+
+/** The refill asked from the page's start, past the items already taken (found by their marker, not their count). */
+async function refetchPastTaken(s: Stream, spec: StreamSpec, chunk: number): Promise<Page> {
+  const whole = await fetchSitePage(s.site, spec, s.start, s.taken + chunk);
+  const last = s.position.kind === 'after' ? s.position.marker : undefined;
+  const at = last === undefined ? -1 : whole.items[s.taken - 1]?.[spec.markerField] === last ? s.taken - 1 : whole.items.findIndex((i) => i[spec.markerField] === last);
+  // The site changed under the page (the last item taken is gone), or it pages smaller than asked (its own
+  // max_limit) and sent nothing past what was taken: continue after the last item as a client would.
+  if (at < 0 || at + 1 >= whole.items.length) {
+    const after = await fetchSitePage(s.site, spec, s.position, chunk);
+    return { ...after, received: whole.items.length + after.items.length };
+  }
+  return { items: whole.items.slice(at + 1), more: whole.more, received: whole.items.length };
 }
 
 /**
