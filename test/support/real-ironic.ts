@@ -630,7 +630,23 @@ async function startSite(plan: SitePlan, opts: RealSitesOptions, template: strin
  * this call is stopped and the error carries the tail of the failing
  * site's logs.
  */
+/**
+ * Starts the sites; when one could not bind its port because another
+ * process took it between getFreePort() and Ironic's bind (ports are chosen
+ * free, then bound by another process: test files run in parallel), all are
+ * started again on new ports, up to three times.
+ */
 export async function startRealSites(specs: RealSiteSpec[], opts: RealSitesOptions = {}): Promise<RealSites> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startRealSitesOnce(specs, opts);
+    } catch (e) {
+      if (attempt >= 3 || !/Address already in use/.test(String((e as Error).message))) throw e;
+    }
+  }
+}
+
+async function startRealSitesOnce(specs: RealSiteSpec[], opts: RealSitesOptions): Promise<RealSites> {
   const t0 = Date.now();
   const names = specs.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new Error(`duplicate site names: ${names.join(', ')}`);
