@@ -24,6 +24,7 @@
 import { badRequest, conflict } from '../errors.js';
 import { schemaError, type JsonSchema } from '../ironic/json-schema.js';
 import { pyRepr, pyStr } from '../ironic/py-repr.js';
+import { isUuidLike } from '../ironic/idents.js';
 
 /** What a check knows besides the body: the path arguments and the request's microversion (minor). */
 export interface BodyContext {
@@ -48,6 +49,8 @@ export type BodySpec =
       schema?: JsonSchema;
       /** `args.types(…)`. */
       types?: readonly PyType[];
+      /** Further checks of the validator (args.dict_valid…) on an object document: Ironic's text, or undefined. */
+      check?: (doc: Record<string, unknown>) => string | undefined;
       /** Checks of the handler itself, after the policy. */
       handler?: (doc: unknown, ctx: HandlerContext) => void | Promise<void>;
       /** One line for the README. */
@@ -151,6 +154,8 @@ export function checkBody(spec: BodySpec, parsed: unknown, hasBody: boolean, con
       if (doc === null && !spec.types) return { value: doc };
       const why = spec.schema ? schemaError(spec.name, spec.schema, doc) : spec.types ? typesError(spec.name, spec.types, doc) : undefined;
       if (why) throw badRequest(why);
+      const more = spec.check && isDict(doc) ? spec.check(doc) : undefined;
+      if (more) throw badRequest(more);
       return { value: doc };
     }
     case 'arguments': {
@@ -239,8 +244,35 @@ export const PATCH_SCHEMA: JsonSchema = {
 /** PATCH of any object: `@method.body('patch')` + `args.patch`. */
 export const PATCH_BODY: BodySpec = { kind: 'document', name: 'patch', schema: PATCH_SCHEMA, doc: 'a JSON patch: [{op: add|replace|remove, path, value?}]' };
 
-/** A create: the document must be an object (the site checks its fields). */
-export const createBody = (name: string): BodySpec => ({ kind: 'document', name, schema: { type: 'object' }, doc: 'an object' });
+/** A create: the document must be an object (the site checks the rest of its fields). */
+export const createBody = (name: string, check?: (doc: Record<string, unknown>) => string | undefined): BodySpec => ({
+  kind: 'document',
+  name,
+  schema: { type: 'object' },
+  check,
+  doc: 'an object',
+});
+
+/** `args.uuid` of the named fields of a create (a string that is not a UUID; other types are the site's schema error). */
+export const uuidFields =
+  (...names: string[]) =>
+  (doc: Record<string, unknown>): string | undefined => {
+    for (const name of names) {
+      const v = doc[name];
+      if (typeof v === 'string' && !isUuidLike(v)) return `Expected UUID for ${name}: ${v}`;
+    }
+    return undefined;
+  };
+
+/**
+ * A port create (PORT_SCHEMA): an address and its node are required — the
+ * node as `node_uuid` (21.4) or, from 1.94, `node_ident`; then the UUIDs.
+ */
+export const PORT_CREATE_CHECK = (doc: Record<string, unknown>): string | undefined => {
+  if (!Object.hasOwn(doc, 'address')) return "Schema error for port: 'address' is a required property";
+  if (!Object.hasOwn(doc, 'node_uuid') && !Object.hasOwn(doc, 'node_ident')) return "Schema error for port: 'node_uuid' is a required property";
+  return uuidFields('node_uuid', 'portgroup_uuid', 'uuid')(doc);
+};
 
 /** Vendor passthru: the driver's data, any JSON. */
 export const ANY_BODY: BodySpec = { kind: 'any', doc: 'any JSON' };

@@ -25,6 +25,9 @@ export const MALFORMED_BODIES: ReadonlyArray<readonly [string, string, string, n
   // Ironic: 500 'NoneType' object has no attribute 'get'.
   ['POST', '/v1/nodes', 'null', 400, "Schema error for node: None is not of type 'object'"],
   ['POST', '/v1/ports', '[]', 400, "Schema error for port: [] is not of type 'object'"],
+  ['POST', '/v1/ports', '{}', 400, "Schema error for port: 'address' is a required property"],
+  ['POST', '/v1/ports', '{"address":"52:54:00:12:34:56"}', 400, "Schema error for port: 'node_uuid' is a required property"],
+  ['POST', '/v1/nodes', '{"driver":"fake-hardware","uuid":"not-a-uuid"}', 400, 'Expected UUID for uuid: not-a-uuid'],
   ['POST', '/v1/portgroups', '1', 400, "Schema error for portgroup: 1 is not of type 'object'"],
   ['POST', '/v1/chassis', 'true', 400, "Schema error for chassis: True is not of type 'object'"],
   ['POST', '/v1/allocations', '[]', 400, "Schema error for allocation: [] is not of type 'object'"],

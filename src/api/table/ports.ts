@@ -73,7 +73,7 @@
  *
  * Version gate: none (ports exist since 1.1).
  */
-import { PATCH_BODY, createBody } from '../body.js';
+import { PATCH_BODY, PORT_CREATE_CHECK, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -144,7 +144,7 @@ export const PORT_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'create-on-node', rules: ['baremetal:port:create'] },
     engine: 'port.create',
-    body: createBody('port'),
+    body: createBody('port', PORT_CREATE_CHECK),
     doc: "Create a port on node_uuid (rule checked with that node's owner/lessee); sent to the node's site, MAC unique over all sites.",
   },
   {
