@@ -101,7 +101,9 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
           // The node is located (404 before a byte is read) and the policy passed: now the body is read, then checked.
           await locateNode(services, req, params, authz);
           if (unread) {
-            const bytes = await readWithinBudget(unread, req.ironic.scope, entry.bodyLimit ?? DEFAULT_BODY_LIMIT, services.memory.limit);
+            const length = req.headers['content-length'];
+            const declared = length === undefined ? undefined : Number(length);
+            const bytes = await readWithinBudget(unread, req.ironic.scope, entry.bodyLimit ?? DEFAULT_BODY_LIMIT, services.memory.limit, declared);
             refuseFormBody(req.headers['content-type'], bytes);
             req.body = acceptClientBody(bytes);
           }

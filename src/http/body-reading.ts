@@ -65,21 +65,35 @@ export function chargedAsRead<T extends NodeJS.ReadableStream>(payload: T, scope
 
 /**
  * Reads a whole body now (a body whose reading was deferred until its
- * request was authorised: provision), charging the budget as it arrives. A
- * body over `routeLimit` or the budget is drained to its end, then refused
- * (413; 503 when the budget is full for now).
+ * request was authorised: provision). A body with a declared length takes
+ * its whole share of the budget first, or none (so that concurrent large
+ * bodies do not each hold a part and all fail); one without (chunked) is
+ * charged as it arrives. A body over `routeLimit` or the budget is drained
+ * to its end, then refused (413; 503 when the budget is full for now).
  */
-export function readWithinBudget(payload: NodeJS.ReadableStream, scope: RequestScope, routeLimit: number, budgetLimit: number): Promise<Buffer> {
+export function readWithinBudget(
+  payload: NodeJS.ReadableStream,
+  scope: RequestScope,
+  routeLimit: number,
+  budgetLimit: number,
+  declaredLength?: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let seen = 0;
     let refused: Error | undefined;
+    const reserved = declaredLength !== undefined && declaredLength >= 0;
+    if (reserved) {
+      if (declaredLength > routeLimit) refused = overRouteLimit();
+      else if (declaredLength * BODY_COST > budgetLimit) refused = tooLargeForBudget();
+      else if (!scope.charge(declaredLength * BODY_COST)) refused = new ProxyBusyError('a request body');
+    }
     payload.on('data', (chunk: Buffer) => {
       if (refused) return;
       seen += chunk.length;
       if (seen > routeLimit) refused = overRouteLimit();
       else if (seen * BODY_COST > budgetLimit) refused = tooLargeForBudget();
-      else if (!scope.charge(chunk.length * BODY_COST)) refused = new ProxyBusyError('a request body');
+      else if (!reserved && !scope.charge(chunk.length * BODY_COST)) refused = new ProxyBusyError('a request body');
       if (refused) chunks.length = 0;
       else chunks.push(chunk);
     });

@@ -85,6 +85,20 @@ describe('a provision body is read after its node is located and authorised', ()
     assert.equal(fleet.proxy.services.memory.inUse, 0, 'nothing held afterwards');
   });
 
+  test('concurrent large bodies: each takes its whole share of the budget or none, so some pass and the budget holds', async () => {
+    const body = `{"target":"manage","configdrive":"${'A'.repeat(5 * 1024 * 1024)}"}`;
+    const memory = fleet.proxy.services.memory;
+    const statuses = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        fetch(`${fleet.url}/v1/nodes/${node}/states/provision`, { method: 'PUT', headers: V, body }).then(async (r) => (await r.text(), r.status)),
+      ),
+    );
+    assert.ok(statuses.some((s) => s !== 503), `some bodies were read: ${statuses.join(', ')}`);
+    assert.ok(statuses.every((s) => [202, 400, 409, 503].includes(s)), statuses.join(', '));
+    assert.ok(memory.peak <= memory.limit, `peak ${memory.peak} within ${memory.limit}`);
+    assert.equal(memory.inUse, 0);
+  });
+
   test('every other /v1/nodes/{id}/… path keeps the 1 MiB limit', async () => {
     const body = `{"reason":"${'r'.repeat(2 * 1024 * 1024)}"}`;
     const r = await fetch(`${fleet.url}/v1/nodes/${node}/maintenance`, { method: 'PUT', headers: V, body });
