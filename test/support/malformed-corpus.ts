@@ -50,7 +50,7 @@ export const CORPUS: readonly Case[] = [
   { via: 'cli', name: 'list with a marker that is not a uuid', args: ['node', 'list', '--marker', 'not-a-uuid'], status: 400, message: /Expected UUID for marker: not-a-uuid/ },
   { via: 'cli', name: 'list with an unknown provision state', args: ['node', 'list', '--provision-state', 'bogus'], status: 400, message: /bogus/ },
   { via: 'cli', name: 'list with an unknown fault', args: ['node', 'list', '--fault', 'bogus'], status: 400, message: /bogus/ },
-  { via: 'cli', name: 'create with a uuid that is not one', args: ['node', 'create', '--driver', 'fake-hardware', '--uuid', 'not-a-uuid'], status: 400, message: /not-a-uuid/, pending: 'a create whose uuid is not one is still sent to the site (which answers the 400)' },
+  { via: 'cli', name: 'create with a uuid that is not one', args: ['node', 'create', '--driver', 'fake-hardware', '--uuid', 'not-a-uuid'], status: 400, message: /not-a-uuid/ },
 
   // ── Bodies no CLI sends ──────────────────────────────────────────────
   { via: 'raw', name: 'create: not JSON', request: withBody('POST', '/v1/nodes', '{bad'), status: 400, message: /not valid JSON/ },
@@ -72,7 +72,7 @@ export const CORPUS: readonly Case[] = [
   { via: 'raw', name: 'maintenance: a reason that is a number', request: withBody('PUT', '/v1/nodes/NODE/maintenance', '{"reason": 5}'), status: 400 },
   { via: 'raw', name: 'traits: a string, not a list', request: withBody('PUT', '/v1/nodes/NODE/traits', '{"traits": "CUSTOM_A"}'), status: 400 },
   { via: 'raw', name: 'vifs: no id', request: withBody('POST', '/v1/nodes/NODE/vifs', '{}'), status: 400 },
-  { via: 'raw', name: 'port create: an object without address or node', request: withBody('POST', '/v1/ports', '{"extra": {}}'), status: 400, pending: 'a port create naming no node is still sent to a site' },
+  { via: 'raw', name: 'port create: an object without address or node', request: withBody('POST', '/v1/ports', '{"extra": {}}'), status: 400 },
 
   // ── Queries ──────────────────────────────────────────────────────────
   { via: 'raw', name: 'an argument the form does not take', request: get('/v1/nodes?bogus=1'), status: 400, message: /Unexpected arguments: bogus/ },
