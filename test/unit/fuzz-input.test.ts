@@ -16,7 +16,7 @@
  *
  * Seeded and bounded: FUZZ_SEED=<n> replays a run (the seed is printed),
  * FUZZ_MS bounds the main property (default 20 s), FUZZ_RUNS its count
- * (default 2000 runs of one to four concurrent requests),
+ * (default 4000 runs of one to four concurrent requests),
  * FUZZ_DEBUG=1 prints every request and answer.
  */
 import { after, before, describe, test } from 'node:test';
@@ -25,6 +25,7 @@ import * as http from 'node:http';
 import fc from 'fast-check';
 import { API_TABLE } from '../../src/api/table/index.js';
 import type { ApiEntry } from '../../src/api/types.js';
+import { CURSOR_PARAM } from '../../src/resources/list-params.js';
 import { startSimSite, type SimSite } from '../../src/sim/index.js';
 import { fleetIni, type FleetSite } from '../support/sim-fleet.js';
 import { startProxyChild, type ProxyChild } from '../support/proxy-child.js';
@@ -32,7 +33,7 @@ import { ironicError, rawExchange } from '../support/raw-http.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const FUZZ_MS = Number(process.env.FUZZ_MS ?? 20_000);
-const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 4000);
 console.log(`fuzz seed: ${SEED} (replay with FUZZ_SEED=${SEED})`);
 
 const SITES: FleetSite[] = [
@@ -90,14 +91,24 @@ const queryValue = fc.oneof(
 );
 
 /** Query parameters: the entry's own with good and bad values, now and then one it does not take, sometimes repeated. */
+/** Paging cursors the proxy really issued (filled in once it runs), as sent and tampered with. */
+const cursors: string[] = [];
+const cursorValue = fc.oneof(
+  fc.constant(null).chain(() => fc.constantFrom(...(cursors.length ? cursors : ['x']))),
+  fc
+    .tuple(fc.constant(null).chain(() => fc.constantFrom(...(cursors.length ? cursors : ['x']))), fc.nat(), fc.constantFrom('A', '_', '-', '', '=='))
+    .map(([c, at, ch]) => c.slice(0, at % (c.length + 1)) + ch + c.slice((at % (c.length + 1)) + 1)),
+  hostileText,
+);
+
 function queryFor(entry: ApiEntry): fc.Arbitrary<string> {
-  const own = entry.query ?? [];
+  const own = [...(entry.query ?? []), ...(entry.query?.includes('marker') ? [CURSOR_PARAM] : [])];
   const name = fc.oneof(
     { weight: own.length > 0 ? 10 : 0, arbitrary: fc.constantFrom(...(own.length > 0 ? own : ['x'])) },
     { weight: 1, arbitrary: fc.constantFrom('bogus', 'marker', 'limit', 'fields', 'detail', '') },
   );
   return fc
-    .array(fc.tuple(name, queryValue), { maxLength: own.length > 0 ? 4 : 1 })
+    .array(name.chain((n) => fc.tuple(fc.constant(n), n === CURSOR_PARAM ? cursorValue : queryValue)), { maxLength: own.length > 0 ? 4 : 1 })
     .chain((pairs) => fc.tuple(fc.constant(pairs), fc.oneof({ weight: 6, arbitrary: fc.constant('std') }, { weight: 2, arbitrary: fc.constant('raw') }, { weight: 1, arbitrary: fc.constant('junk') })))
     .map(([pairs, how]) => {
       if (pairs.length === 0) return '';
@@ -300,9 +311,22 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
     // Short client deadlines, so that the slow-client cases below are answered within the test's time.
     // Forwarded headers trusted, so that the links they shape are fuzzed too.
     const proxyIni = 'client_header_timeout = 1\nclient_request_timeout = 4\n\n[oslo_middleware]\nenable_proxy_headers_parsing = true';
-    proxy = await startProxyChild(fleetIni(SITES, sims, { proxyIni }));
-    const list = await send(proxy.url, { method: 'GET', path: '/v1/nodes', headers: { 'x-openstack-ironic-api-version': 'latest' } });
-    for (const n of (JSON.parse(list.text) as { nodes: Array<{ uuid: string; name: string }> }).nodes) known.push(n.uuid, n.name);
+    // A small page: listings span pages and sites, and carry the proxy's cursors.
+    proxy = await startProxyChild(fleetIni(SITES, sims, { proxyIni, apiIni: 'max_limit = 3' }));
+    // Every page of the listing: the idents, and the cursors of the next links.
+    let path: string | undefined = '/v1/nodes';
+    while (path) {
+      const page = JSON.parse((await send(proxy.url, { method: 'GET', path, headers: { 'x-openstack-ironic-api-version': 'latest' } })).text) as {
+        nodes: Array<{ uuid: string; name: string }>;
+        next?: string;
+      };
+      for (const n of page.nodes) known.push(n.uuid, n.name);
+      const next: URL | undefined = page.next ? new URL(page.next) : undefined;
+      const cursor = next?.searchParams.get(CURSOR_PARAM);
+      if (cursor) cursors.push(cursor);
+      path = next ? next.pathname + next.search : undefined;
+    }
+    assert.ok(cursors.length >= 2, `the listing spans pages: ${cursors.length} cursors`);
     known.push('fake-hardware', 'CUSTOM_A', 'power', 'boot_device', 'site0', 'a');
   });
   after(async () => {
