@@ -81,7 +81,7 @@ const FAULTS_SERVICE = [...FAULTS_21_4, 'service failure'];
 const SERVICE_MINOR = 87;
 
 /** The kinds of object whose fields `fields` may name. */
-type FieldsKind = 'node' | 'port' | 'portgroup' | 'chassis' | 'allocation' | 'conductor' | 'driver' | 'deploy_template' | 'runbook' | 'connector' | 'target';
+type FieldsKind = 'node' | 'bios' | 'port' | 'portgroup' | 'chassis' | 'allocation' | 'conductor' | 'driver' | 'deploy_template' | 'runbook' | 'connector' | 'target';
 
 const COLLECTION_KIND: Readonly<Record<string, FieldsKind>> = {
   nodes: 'node',
@@ -96,6 +96,7 @@ const COLLECTION_KIND: Readonly<Record<string, FieldsKind>> = {
   runbooks: 'runbook',
   connectors: 'connector',
   targets: 'target',
+  bios: 'bios',
 };
 
 const COMMON = ['uuid', 'created_at', 'updated_at', 'links'];
@@ -154,6 +155,23 @@ const FIELDS: Readonly<Record<Exclude<FieldsKind, 'node'>, ReadonlySet<string>>>
   deploy_template: new Set([...COMMON, 'name', 'extra', 'steps']),
   runbook: new Set([...COMMON, 'name', 'extra', 'steps', 'owner', 'public', 'disable_ramdisk', 'traits', 'description']),
   connector: new Set([...COMMON, 'connector_id', 'extra', 'type', 'node_uuid']),
+  // A node's BIOS settings (1.74: fields): Ironic reads each named field off the setting, an unknown one is its 500.
+  bios: new Set([
+    'created_at',
+    'updated_at',
+    'links',
+    'name',
+    'value',
+    'attribute_type',
+    'allowable_values',
+    'lower_bound',
+    'max_length',
+    'min_length',
+    'read_only',
+    'reset_required',
+    'unique',
+    'upper_bound',
+  ]),
   target: new Set([...COMMON, 'boot_index', 'extra', 'properties', 'volume_id', 'volume_type', 'node_uuid']),
 };
 

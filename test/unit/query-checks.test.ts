@@ -69,6 +69,7 @@ describe('query values are checked before any site is asked', () => {
     assert.equal(fieldsKindOf('/v1/nodes/{node_ident}/volume/connectors'), 'connector');
     assert.equal(fieldsKindOf('/v1/chassis/{chassis_uuid}/nodes/detail'), 'node');
     assert.equal(fieldsKindOf('/v1/nodes/{node_ident}/allocation'), 'allocation');
-    assert.equal(fieldsKindOf('/v1/nodes/{node_ident}/bios/{setting_name}'), undefined);
+    assert.equal(fieldsKindOf('/v1/nodes/{node_ident}/bios'), 'bios');
+    assert.equal(fieldsKindOf('/v1/nodes/{node_ident}/history'), undefined);
   });
 });
