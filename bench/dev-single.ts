@@ -9,6 +9,9 @@
  * STATIC=1: against nginx serving the site's node documents (bench/parts.ts
  * startStaticBackend), whose cost per request is almost nothing; with the bare
  * Node.js proxy (bench/floor-proxy.ts) beside it. METHOD=PATCH: node PATCHes.
+ * AB_BASE=<another checkout, built>: its proxy ("proxy-base") beside this one, both loaded in turn,
+ * ROUNDS times (default 1), with the ratio of CPU per request (this / base) per round: an A/B within one run.
+ * AB_THIS=<checkout>: runs that one's build as "proxy" instead of this one's (AB_THIS=AB_BASE: an A/A run, the noise).
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -41,12 +44,15 @@ try {
   const paths = uuids.map((u) => `/v1/nodes/${u}`);
   const backend = process.env.STATIC ? await startStaticBackend(simSite.url, await staticDocs(simSite.url, paths)) : { ...sim, url: simSite.url };
   const site = { ...simSite, url: backend.url };
-  const proxy = await startProxy('dev', [{ ...site, group: 'g0' }]);
+  const proxy = await startProxy('dev', [{ ...site, group: 'g0' }], '', '', process.env.AB_THIS);
+  const base = process.env.AB_BASE ? await startProxy('base', [{ ...site, group: 'g0' }], '', '', process.env.AB_BASE) : undefined;
+  const rounds = Number(process.env.ROUNDS ?? 1);
   const floor = process.env.STATIC ? await startFloorProxy(site.url) : undefined;
   for (const p of paths) await get(`${proxy.url}${p}`);
+  if (base) for (const p of paths) await get(`${base.url}${p}`);
   if (process.env.PIN) {
     // The proxy alone on CPU 1, everything else (simulator, load generator, this script) on CPU 0: steadier figures.
-    execFileSync('taskset', ['-a', '-pc', '1', String(proxy.proc.pid)]);
+    for (const p of [proxy, base]) if (p) execFileSync('taskset', ['-a', '-pc', '1', String(p.proc.pid)]);
     for (const pid of [backend.proc.pid, process.pid]) execFileSync('taskset', ['-a', '-pc', '0', String(pid)]);
   }
   const method = process.env.METHOD ?? 'GET';
@@ -55,16 +61,33 @@ try {
   const targets: Array<readonly [string, string, number]> = [['direct', site.url, backend.proc.pid]];
   if (floor) targets.push(['bare-node-proxy', floor.url, floor.proc.pid]);
   targets.push(['proxy', proxy.url, proxy.proc.pid]);
-  for (const [name, url, pid] of targets) {
+  if (base) targets.push(['proxy-base', base.url, base.proc.pid]);
+  const ratios: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+  const cpu = new Map<string, number>();
+  // Alternate the order of the two proxies from round to round: neither always runs first.
+  const order = base && round % 2 === 1 ? [...targets.slice(0, -2), targets.at(-1)!, targets.at(-2)!] : targets;
+  for (const [name, url, pid] of order) {
     const t0 = threadTicks(pid);
     const r = await runLoad(name, { url, paths, connections, warmupSeconds: 0, seconds, headers, rate, ...patch });
     const t1 = threadTicks(pid);
     const per = [...t1].map(([k, v]) => [k, ((v - (t0.get(k) ?? 0)) * 1e4) / r.requests] as const).filter(([, v]) => v > 0.5);
     const total = per.reduce((a, [, v]) => a + v, 0);
+    cpu.set(name, total);
     console.log(
       `${name}: ${Math.round(r.rps)} req/s p50 ${r.p50.toFixed(2)} ms p99 ${r.p99.toFixed(2)} ms; CPU µs/request ${total.toFixed(0)}: ` +
         per.map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '),
     );
+  }
+  if (base) {
+    const ratio = cpu.get('proxy')! / cpu.get('proxy-base')!;
+    ratios.push(ratio);
+    console.log(`round ${round + 1}: CPU per request, proxy / proxy-base = ${ratio.toFixed(3)}`);
+  }
+  }
+  if (ratios.length > 1) {
+    const sorted = [...ratios].sort((a, b) => a - b);
+    console.log(`CPU per request, proxy / proxy-base: median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)} over ${ratios.length} rounds`);
   }
 } finally {
   await cleanup();

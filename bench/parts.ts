@@ -63,7 +63,14 @@ export interface Proxy {
 
 /** The proxy (compiled, `bin/ironic-proxy.js`) in its own process, one worker, over `sites`. */
 /** `proxyIni`: options of [proxy]; `extraIni`: further sections (e.g. `[coordination]`). */
-export async function startProxy(label: string, sites: Array<BackendSite & { group: string }>, proxyIni = '', extraIni = ''): Promise<Proxy> {
+export async function startProxy(
+  label: string,
+  sites: Array<BackendSite & { group: string }>,
+  proxyIni = '',
+  extraIni = '',
+  /** The checkout whose build (dist/) runs: another one for an A/B comparison within one run. */
+  root = ROOT,
+): Promise<Proxy> {
   const port = await freePort();
   const groups = sites.map((s) => `${s.group}:${s.name}`).join(',');
   const sections = sites.map((s) => `[group:${s.name}]\nauth_type = none\nendpoint_override = ${s.url}\n`).join('\n');
@@ -76,7 +83,7 @@ export async function startProxy(label: string, sites: Array<BackendSite & { gro
   const nodeFlags = (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
   // BENCH_PROXY_WORKERS (a number or auto): the proxy's --workers (default 1).
   const workers = process.env.BENCH_PROXY_WORKERS ?? '1';
-  const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(ROOT, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', workers], {
+  const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(root, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', workers], {
     stdoutFile: `proxy-${label}.log`,
   });
   const url = `http://127.0.0.1:${port}`;

@@ -84,25 +84,45 @@ export function rewriteLinkBytes(body: Buffer, fromBases: readonly string[], toB
   if (edits === undefined) return undefined;
   if (edits.length === 0) return body;
   const bases = baseBytes(fromBases);
-  const target = Buffer.from(JSON.stringify(toBase).slice(1, -1));
-  const parts: Buffer[] = [];
-  let copied = 0;
+  const target = targetBytes(toBase);
+  // Which base each link starts with (-1: none, the link is neutralised), and the size of the result: one
+  // buffer filled by copies, without a slice per piece.
+  const kept: number[] = [];
+  let size = body.length;
   for (let k = 0; k < edits.length; k += 2) {
     const start = edits[k]!;
     const end = edits[k + 1]!;
-    const base = bases.find((b) => startsAt(body, b, start, end));
-    if (base) {
-      const after = start + base.length;
-      parts.push(body.subarray(copied, start), target);
-      copied = after;
-    } else {
-      // A link to somewhere that is not this site: neutralised.
-      parts.push(body.subarray(copied, start));
-      copied = end;
+    let n = -1;
+    for (const b of bases) {
+      if (startsAt(body, b, start, end)) {
+        n = b.length;
+        break;
+      }
     }
+    kept.push(n);
+    size += n < 0 ? start - end : target.length - n;
   }
-  parts.push(body.subarray(copied));
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let copied = 0;
+  let at = 0;
+  for (let k = 0; k < edits.length; k += 2) {
+    const start = edits[k]!;
+    const n = kept[k >> 1]!;
+    at += body.copy(out, at, copied, start);
+    if (n >= 0) {
+      at += target.copy(out, at);
+      copied = start + n;
+    } else copied = edits[k + 1]!; // a link to somewhere that is not this site: neutralised
+  }
+  body.copy(out, at, copied);
+  return out;
+}
+
+/** The proxy's base as JSON-escaped bytes: the last one kept (one base per deployment, almost always). */
+let lastTarget: { base: string; bytes: Buffer } | undefined;
+function targetBytes(toBase: string): Buffer {
+  if (lastTarget?.base !== toBase) lastTarget = { base: toBase, bytes: Buffer.from(JSON.stringify(toBase).slice(1, -1)) };
+  return lastTarget.bytes;
 }
 
 /** The sites' bases as bytes, once per list (the registry hands out one frozen list per site). */
@@ -121,7 +141,8 @@ function baseBytes(bases: readonly string[]): Buffer[] {
 function startsAt(body: Buffer, base: Buffer, start: number, end: number): boolean {
   const n = base.length;
   if (n === 0 || end - start < n) return false;
-  if (body.compare(base, 0, n, start, start + n) !== 0) return false;
+  // Byte by byte: a base is a few dozen bytes, and a native compare costs more to call than to run here.
+  for (let j = 0; j < n; j++) if (body[start + j] !== base[j]) return false;
   if (start + n === end) return true;
   const c = body[start + n];
   return c === SLASH || c === QUESTION;

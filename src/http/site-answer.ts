@@ -69,6 +69,8 @@ export function checkSiteAnswer(res: SiteAnswer, expect: AnswerExpectation = {})
 function identityProblem(ident: string, complete: boolean, uuid: string | null | undefined, name: string | null | undefined): string | undefined {
   if (isUuidLike(ident)) {
     if (uuid === undefined) return complete ? `the object asked about (${ident}) has no uuid` : undefined;
+    // The common case, the very string asked with: no canonical forms to build.
+    if (uuid === ident) return undefined;
     return typeof uuid === 'string' && isUuidLike(uuid) && canonicalUuid(uuid) === canonicalUuid(ident) ? undefined : `asked about ${ident}, it answered about ${String(uuid)}`;
   }
   if (name === undefined) return complete ? `the object asked about (${ident}) has no name` : undefined;

@@ -266,6 +266,22 @@ describe('requestBaseUrl', () => {
 });
 
 describe('rewriteLinkBytes (the relay fast path)', () => {
+  test('each call writes the base it is given (the last one is kept as bytes, never a stale one)', () => {
+    const text = '{"links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}]}';
+    for (const to of ['https://p', 'https://q:8443/ironic', 'https://p', 'http://[::1]:6385']) {
+      assert.equal(rewriteLinkText(text, ['http://s:1'], to), `{"links": [{"href": "${to}/v1/nodes/a", "rel": "self"}]}`);
+    }
+  });
+
+  test('kept, neutralised and longest-base links together: the result is sized and filled exactly', () => {
+    const text =
+      '{"links": [{"href": "http://s:1/api/v1/x", "rel": "self"}, {"href": "http://evil/y", "rel": "bookmark"}, {"href": "http://s:1/z", "rel": "alt"}, {"href": "http://s:10/w", "rel": "other"}], "next": "http://s:1"}';
+    assert.equal(
+      rewriteLinkText(text, ['http://s:1', 'http://s:1/api'], 'https://proxy.example'),
+      '{"links": [{"href": "https://proxy.example/v1/x", "rel": "self"}, {"href": "", "rel": "bookmark"}, {"href": "https://proxy.example/z", "rel": "alt"}, {"href": "", "rel": "other"}], "next": "https://proxy.example"}',
+    );
+  });
+
   test('rewrites href and next values that start with a site base, at a boundary', () => {
     const text = '{"links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}, {"href": "http://s:1/nodes/a", "rel": "bookmark"}], "next": "http://s:1/v1/nodes?marker=a"}';
     assert.equal(

@@ -97,6 +97,9 @@ describe('checkSiteAnswer', () => {
     const ident = (i: string, complete = true) => ({ identity: { ident: i, complete } });
     assert.equal(checkSiteAnswer(res(200, `{"uuid": "${U}", "name": "n1"}`), ident(U.toUpperCase())).ok, true);
     assert.equal(checkSiteAnswer(res(200, `{"uuid": "${V}"}`), ident(U)).ok, false);
+    assert.equal(checkSiteAnswer(res(200, `{"uuid": "${U}"}`), ident(U)).ok, true, 'the very string asked with');
+    assert.equal(checkSiteAnswer(res(200, `{"uuid": "${U.replace(/-/g, '')}"}`), ident(U)).ok, true, 'the same uuid without hyphens');
+    assert.equal(checkSiteAnswer(res(200, '{"uuid": "n1"}'), ident('n1')).ok, false, 'asked by name: a uuid equal to it is not a name');
     assert.equal(checkSiteAnswer(res(200, '{}'), ident(U)).ok, false, 'a node without its uuid');
     assert.equal(checkSiteAnswer(res(200, '{"name": "n1"}'), ident(U, false)).ok, true, 'fields=name: the uuid may be absent');
     assert.equal(checkSiteAnswer(res(200, `{"uuid": "${U}", "name": "n2"}`), ident('n1')).ok, false);
