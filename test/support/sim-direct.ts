@@ -55,6 +55,14 @@ export async function makeAvailable(site: SimSite, uuid: string): Promise<void> 
     }
   }
   assert.equal((await direct(site, 'PUT', `/v1/nodes/${uuid}/states/power`, { target: 'power off' })).status, 202);
+  // The power change is applied on a later tick, as a conductor would: a node without a power state is no
+  // allocation candidate, so wait for it (a loaded machine ran the allocation first).
+  for (let i = 0; ; i++) {
+    const n = site.api.store.getByUuid(uuid)!;
+    if (n.power_state === 'power off' && n.target_power_state === null) break;
+    assert.ok(i < 200, `${uuid} did not reach power off`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 /** The bodies (parsed) of the requests a site got with this method and a path starting with `prefix`. */
