@@ -3,17 +3,18 @@
  * (ironic/api/controllers/v1/{utils,collection}.py, ironic/common/args.py):
  * the request context, argument checks, JSON bodies, a JSON-schema subset
  * with python-jsonschema's messages, object tables with SQLite ordering and
- * keyset paging, `fields`/`detail` handling, rendering with links, `next`
- * links and JSON-patch application.
+ * keyset paging, the collection routes every resource controller shares,
+ * `fields`/`detail` handling, rendering with links, `next` links and
+ * JSON-patch application.
  */
 
 import { randomUUID } from 'node:crypto';
 
 import { isUuidLike } from '../ironic/idents.js';
 import { selfAndBookmark } from '../ironic/links.js';
-import { ironicNextLink, pyBool } from '../ironic/next-link.js';
+import { buildUrl, ironicNextLink, pyBool } from '../ironic/next-link.js';
 import { argBoolean, argInteger, argString, argStringList, argUuid, isValidLogicalName, rejectUnexpected, type Query } from './args.js';
-import { Fault, notAcceptable } from './errors.js';
+import { Fault, notAcceptable, RoutingError } from './errors.js';
 import { nowIso, type RenderContext } from './node-model.js';
 import { applyOp, opRepr, PatchApplyError, patchSchemaError, type PatchOp } from './patch.js';
 import { pyRepr, pyStr } from './pyrepr.js';
@@ -58,6 +59,23 @@ export function parseJsonBody(ctx: Ctx): unknown {
 /** args.validate's keyword check: query keys (and body keys) must be parameters of the handler. */
 export function checkArgs(ctx: Ctx, params: readonly string[], bodyKeys: Iterable<string> = []): void {
   rejectUnexpected([...ctx.query.keys(), ...bodyKeys], new Set(params));
+}
+
+/**
+ * A POST's body as the handler's one argument: args.validate's keyword check,
+ * the JSON, then args.schema. `raw` is what was sent (undefined or null when
+ * nothing was), `body` a copy to normalise in place.
+ */
+export function readBody(ctx: Ctx, name: string, schema: Schema): { raw: unknown; body: Record<string, unknown> } {
+  checkArgs(ctx, [name]);
+  const raw = parseJsonBody(ctx);
+  validateSchema(name, raw, schema);
+  return { raw, body: { ...((raw ?? {}) as Record<string, unknown>) } };
+}
+
+/** The 201 of a creation: the new object and its Location. */
+export function created(ctx: Ctx, resource: string, uuid: string, doc: Record<string, unknown>): Reply {
+  return { status: 201, body: JSON.stringify(doc), headers: { Location: buildUrl(ctx.base, resource, uuid) } };
 }
 
 // ---------------------------------------------------------------- schemas
@@ -259,6 +277,49 @@ export class Table<T extends ObjRec> {
 
 // ------------------------------------------------------------- collections
 
+/**
+ * What pecan's RestController does below a collection, shared by the
+ * controllers as Ironic's share the base class: `GET|POST /`, `GET /detail`
+ * where there is one, `GET|PATCH|DELETE /{ident}`; another method is a 405,
+ * a deeper path a 404 unless the controller has sub-controllers. The
+ * handlers keep their own order of checks, which differs from controller to
+ * controller (and which clients see in the error texts).
+ */
+export interface CollectionRoutes {
+  /** `GET /` (detailPath false) and, with `detail`, `GET /detail` (true). */
+  list(detailPath: boolean): Reply;
+  create(): Reply;
+  /** The controller has a `detail` listing (ports, portgroups, chassis, nodes). */
+  detail?: boolean;
+  /** The controller's `_lookup`: a check of the ident before any route below it. */
+  lookup?(ident: string): void;
+  /** The sub-controllers of one item: `rest` is what follows the ident (never empty). Default: 404. */
+  below?(ident: string, rest: string[]): Reply;
+  show(ident: string): Reply;
+  update(ident: string): Reply;
+  remove(ident: string): Reply;
+}
+
+export function routeCollection(ctx: Ctx, rest: readonly string[], r: CollectionRoutes): Reply {
+  const m = ctx.method;
+  if (rest.length === 0) {
+    if (m === 'GET') return r.list(false);
+    if (m === 'POST') return r.create();
+    throw new RoutingError(405);
+  }
+  if (r.detail && rest.length === 1 && rest[0] === 'detail' && m === 'GET') return r.list(true);
+  const ident = rest[0]!;
+  r.lookup?.(ident);
+  if (rest.length > 1) {
+    if (r.below) return r.below(ident, rest.slice(1));
+    throw new RoutingError(404);
+  }
+  if (m === 'GET') return r.show(ident);
+  if (m === 'PATCH') return r.update(ident);
+  if (m === 'DELETE') return r.remove(ident);
+  throw new RoutingError(405);
+}
+
 export interface ListSpec {
   /** Collection key and link resource, e.g. `ports`. */
   resource: string;
@@ -336,6 +397,27 @@ export function collectionChecks(spec: ListSpec, maxLimit: number, a: { limit?: 
   return { limit, sortDir };
 }
 
+/** The marker of a listing (by UUID), or the NotFound in the spec's noun. */
+export function markerRecord<T extends ObjRec>(spec: ListSpec, table: Table<T>, marker: string | undefined): T | undefined {
+  if (!marker) return undefined;
+  const rec = table.get(marker);
+  if (!rec) throw new Fault(404, `${spec.noun} ${marker} could not be found.`);
+  return rec;
+}
+
+/**
+ * The handler's own arguments that `next` links repeat: sort_key, sort_dir
+ * and detail — absent when not given, or spelled `None` by handlers that pass
+ * their default on (the volume controllers).
+ */
+export function nextParams(sortKey: string, sortDir: string, detail: boolean | undefined, unset?: 'None'): Array<readonly [string, string | undefined]> {
+  return [
+    ['sort_key', sortKey],
+    ['sort_dir', sortDir],
+    ['detail', detail === undefined ? unset : pyBool(detail)],
+  ];
+}
+
 /** The DB layer's sort key check (after the marker is read). */
 export function checkSortColumn(spec: ListSpec, sortKey: string): void {
   if (sortKey !== 'id' && !spec.columns.has(sortKey)) {
@@ -409,14 +491,17 @@ export function readPatch(ctx: Ctx, allowed: readonly string[] | undefined): Pat
   const err = patchSchemaError(body);
   if (err) throw new Fault(400, err);
   const patch = body as PatchOp[];
-  if (allowed) {
-    for (const p of patch) {
-      if (!allowed.includes(p.path.split('/')[1]!)) {
-        throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: ${allowed.join(', ')}`);
-      }
+  if (allowed) checkPatchPaths(patch, allowed);
+  return patch;
+}
+
+/** patch_validate_allowed_fields: every path's first part is one of `allowed`, or the 400. */
+export function checkPatchPaths(patch: readonly PatchOp[], allowed: readonly string[]): void {
+  for (const p of patch) {
+    if (!allowed.includes(p.path.split('/')[1]!)) {
+      throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: ${allowed.join(', ')}`);
     }
   }
-  return patch;
 }
 
 /** api_utils.get_patch_values. */

@@ -10,27 +10,29 @@
  */
 
 import { isUuidLike } from '../../ironic/idents.js';
-import { buildUrl } from '../../ironic/next-link.js';
 import { argString, argStringList, argUuidOrName, isValidLogicalName } from '../args.js';
 import { Fault, notAcceptable, RoutingError } from '../errors.js';
 import {
   applyPatch,
   checkArgs,
   checkFieldsValid,
+  checkPatchPaths,
   checkSortColumn,
   collectionBody,
   collectionChecks,
+  created,
+  markerRecord,
   objectToDict,
   ok,
-  parseJsonBody,
   patchedSchemaDict,
   patchValues,
+  readBody,
   readListQuery,
   readPatch,
+  routeCollection,
   sanitize,
   updateChanged,
   validateFields,
-  validateSchema,
   type Ctx,
   type ListSpec,
   type ObjRec,
@@ -108,30 +110,25 @@ function getAllocation(w: World, ident: string): AllocationRec {
 
 export function routeAllocations(w: World, ctx: Ctx, rest: string[]): Reply {
   gate(ctx);
-  const m = ctx.method;
-  if (rest.length === 0) {
-    if (m === 'GET') return listAllocations(w, ctx);
-    if (m === 'POST') return createAllocation(w, ctx);
-    throw new RoutingError(405);
-  }
-  if (rest.length > 1) throw new RoutingError(404);
-  const ident = rest[0]!;
-  if (m === 'GET') {
-    checkArgs(ctx, ['allocation_ident', 'fields']);
-    argUuidOrName('allocation_ident', ident);
-    const fields = argStringList('fields', ctx.query.get('fields'));
-    const a = getAllocation(w, ident);
-    checkAllowed(fields, ctx.minor);
-    return ok(renderAllocation(w, ctx, a, fields));
-  }
-  if (m === 'PATCH') return patchAllocation(w, ctx, ident);
-  if (m === 'DELETE') {
-    checkArgs(ctx, ['allocation_ident']);
-    argUuidOrName('allocation_ident', ident);
-    destroyAllocation(w, getAllocation(w, ident));
-    return { status: 204 };
-  }
-  throw new RoutingError(405);
+  return routeCollection(ctx, rest, {
+    list: () => listAllocations(w, ctx),
+    create: () => createAllocation(w, ctx),
+    show: (ident) => {
+      checkArgs(ctx, ['allocation_ident', 'fields']);
+      argUuidOrName('allocation_ident', ident);
+      const fields = argStringList('fields', ctx.query.get('fields'));
+      const a = getAllocation(w, ident);
+      checkAllowed(fields, ctx.minor);
+      return ok(renderAllocation(w, ctx, a, fields));
+    },
+    update: (ident) => patchAllocation(w, ctx, ident),
+    remove: (ident) => {
+      checkArgs(ctx, ['allocation_ident']);
+      argUuidOrName('allocation_ident', ident);
+      destroyAllocation(w, getAllocation(w, ident));
+      return { status: 204 };
+    },
+  });
 }
 
 function listAllocations(w: World, ctx: Ctx): Reply {
@@ -145,11 +142,7 @@ function listAllocations(w: World, ctx: Ctx): Reply {
   checkAllowed(a.fields, ctx.minor);
   if (owner !== undefined && ctx.minor < 60) throw notAcceptable();
   const { limit, sortDir } = collectionChecks(SPEC, w.cfg.maxLimit, a);
-  let marker: AllocationRec | undefined;
-  if (a.marker) {
-    marker = w.allocations.get(a.marker);
-    if (!marker) throw new Fault(404, `Allocation ${a.marker} could not be found.`);
-  }
+  const marker = markerRecord(SPEC, w.allocations, a.marker);
   let nodeId: number | undefined;
   if (node) {
     try {
@@ -171,10 +164,7 @@ function listAllocations(w: World, ctx: Ctx): Reply {
 }
 
 function createAllocation(w: World, ctx: Ctx): Reply {
-  checkArgs(ctx, ['allocation']);
-  const raw = parseJsonBody(ctx);
-  validateSchema('allocation', raw, SCHEMA);
-  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  const { body } = readBody(ctx, 'allocation', SCHEMA);
   validateFields(body, { uuid: 'uuid' });
   checkAllowed(Object.keys(body).filter((k) => body[k] !== undefined), ctx.minor);
   if (body.name && !isValidLogicalName(String(body.name))) throw new Fault(400, `Cannot create allocation with invalid name '${String(body.name)}'`);
@@ -227,7 +217,7 @@ function createAllocation(w: World, ctx: Ctx): Reply {
   } else {
     w.later(() => allocate(w, a));
   }
-  return { status: 201, body: JSON.stringify(renderAllocation(w, ctx, a)), headers: { Location: buildUrl(ctx.base, 'allocations', a.uuid) } };
+  return created(ctx, 'allocations', a.uuid, renderAllocation(w, ctx, a));
 }
 
 function fail(w: World, a: AllocationRec, error: string): void {
@@ -345,11 +335,7 @@ function patchAllocation(w: World, ctx: Ctx, ident: string): Reply {
   const patch = readPatch(ctx, undefined);
   if (ctx.minor < 57) throw new RoutingError(405, 'The API version does not allow updating allocations');
   const a = getAllocation(w, ident);
-  for (const p of patch) {
-    if (!['name', 'extra'].includes(p.path.split('/')[1]!)) {
-      throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: name, extra`);
-    }
-  }
+  checkPatchPaths(patch, ['name', 'extra']);
   for (const name of patchValues(patch, '/name')) {
     if (name && !isValidLogicalName(String(name))) throw new Fault(400, `Cannot update allocation with invalid name '${String(name)}'`);
   }

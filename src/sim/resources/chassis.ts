@@ -4,7 +4,6 @@
  * chassis. A chassis holding nodes cannot be deleted.
  */
 
-import { buildUrl, pyBool } from '../../ironic/next-link.js';
 import { selfAndBookmark } from '../../ironic/links.js';
 import { argStringList, argUuid } from '../args.js';
 import { Fault, RoutingError } from '../errors.js';
@@ -16,17 +15,20 @@ import {
   checkSortColumn,
   collectionBody,
   collectionChecks,
+  created,
+  markerRecord,
+  nextParams,
   objectToDict,
   ok,
-  parseJsonBody,
   patchedSchemaDict,
+  readBody,
   readListQuery,
   readPatch,
   returnFields,
+  routeCollection,
   sanitize,
   updateChanged,
   validateFields,
-  validateSchema,
   type Ctx,
   type ListSpec,
   type ObjRec,
@@ -76,40 +78,36 @@ function getChassis(w: World, uuid: string): ChassisRec {
 export type ChassisNodesLister = (ctx: Ctx, chassisUuid: string, detail: boolean) => Reply;
 
 export function routeChassis(w: World, ctx: Ctx, rest: string[], listNodes: ChassisNodesLister): Reply {
-  const m = ctx.method;
-  if (rest.length === 0) {
-    if (m === 'GET') return listChassis(w, ctx, false);
-    if (m === 'POST') return createChassis(w, ctx);
-    throw new RoutingError(405);
-  }
-  if (rest.length === 1 && rest[0] === 'detail' && m === 'GET') return listChassis(w, ctx, true);
-  const ident = rest[0]!;
-  if (rest[1] === 'nodes' && rest.length <= 3) {
-    if (m !== 'GET') throw new RoutingError(405);
-    if (rest.length === 3 && rest[2] !== 'detail') throw new RoutingError(404);
-    argUuid('chassis_uuid', ident);
-    return listNodes(ctx, ident, rest.length === 3);
-  }
-  if (rest.length > 1) throw new RoutingError(404);
-  if (m === 'GET') {
-    checkArgs(ctx, ['chassis_uuid', 'fields']);
-    argUuid('chassis_uuid', ident);
-    const fields = argStringList('fields', ctx.query.get('fields'));
-    checkAllowFields(fields, ctx.minor);
-    return ok(renderChassis(ctx, getChassis(w, ident), fields));
-  }
-  if (m === 'PATCH') return patchChassis(w, ctx, ident);
-  if (m === 'DELETE') {
-    checkArgs(ctx, ['chassis_uuid']);
-    argUuid('chassis_uuid', ident);
-    const c = getChassis(w, ident);
-    if (w.store.all().some((n) => n.chassis_id === c.id)) {
-      throw new Fault(400, `Cannot complete the requested action because chassis ${c.uuid} contains nodes.`);
-    }
-    w.chassis.remove(c);
-    return { status: 204 };
-  }
-  throw new RoutingError(405);
+  return routeCollection(ctx, rest, {
+    list: (detailPath) => listChassis(w, ctx, detailPath),
+    create: () => createChassis(w, ctx),
+    detail: true,
+    below: (ident, more) => {
+      if (more[0] !== 'nodes' || more.length > 2) throw new RoutingError(404);
+      if (ctx.method !== 'GET') throw new RoutingError(405);
+      if (more.length === 2 && more[1] !== 'detail') throw new RoutingError(404);
+      argUuid('chassis_uuid', ident);
+      return listNodes(ctx, ident, more.length === 2);
+    },
+    show: (ident) => {
+      checkArgs(ctx, ['chassis_uuid', 'fields']);
+      argUuid('chassis_uuid', ident);
+      const fields = argStringList('fields', ctx.query.get('fields'));
+      checkAllowFields(fields, ctx.minor);
+      return ok(renderChassis(ctx, getChassis(w, ident), fields));
+    },
+    update: (ident) => patchChassis(w, ctx, ident),
+    remove: (ident) => {
+      checkArgs(ctx, ['chassis_uuid']);
+      argUuid('chassis_uuid', ident);
+      const c = getChassis(w, ident);
+      if (w.store.all().some((n) => n.chassis_id === c.id)) {
+        throw new Fault(400, `Cannot complete the requested action because chassis ${c.uuid} contains nodes.`);
+      }
+      w.chassis.remove(c);
+      return { status: 204 };
+    },
+  });
 }
 
 function listChassis(w: World, ctx: Ctx, detailPath: boolean): Reply {
@@ -121,24 +119,15 @@ function listChassis(w: World, ctx: Ctx, detailPath: boolean): Reply {
     fields = returnFields(a.fields, a.detail, SPEC.defaultFields, ctx.minor);
   }
   const { limit, sortDir } = collectionChecks(SPEC, w.cfg.maxLimit, a);
-  let marker: ChassisRec | undefined;
-  if (a.marker) marker = getChassis(w, a.marker);
+  const marker = markerRecord(SPEC, w.chassis, a.marker);
   checkSortColumn(SPEC, a.sortKey);
   const recs = w.chassis.page({ sortKey: a.sortKey, sortDir, limit, marker });
   const items = recs.map((c) => renderChassis(ctx, c, fields));
-  const params: Array<readonly [string, string | undefined]> = [
-    ['sort_key', a.sortKey],
-    ['sort_dir', sortDir],
-    ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
-  ];
-  return collectionBody(ctx, 'chassis', items, limit, detailPath ? 'chassis/detail' : 'chassis', params, fields, recs.at(-1)?.uuid);
+  return collectionBody(ctx, 'chassis', items, limit, detailPath ? 'chassis/detail' : 'chassis', nextParams(a.sortKey, sortDir, a.detail), fields, recs.at(-1)?.uuid);
 }
 
 function createChassis(w: World, ctx: Ctx): Reply {
-  checkArgs(ctx, ['chassis']);
-  const raw = parseJsonBody(ctx);
-  validateSchema('chassis', raw, SCHEMA);
-  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  const { body } = readBody(ctx, 'chassis', SCHEMA);
   validateFields(body, { uuid: 'uuid' });
   const uuid = (body.uuid as string | null | undefined) || undefined;
   if (uuid && w.chassis.get(uuid)) throw new Fault(409, `A chassis with UUID ${uuid} already exists.`);
@@ -147,7 +136,7 @@ function createChassis(w: World, ctx: Ctx): Reply {
     description: (body.description as string | null | undefined) ?? null,
     extra: (body.extra as Record<string, unknown> | null) ?? {},
   });
-  return { status: 201, body: JSON.stringify(renderChassis(ctx, c)), headers: { Location: buildUrl(ctx.base, 'chassis', c.uuid) } };
+  return created(ctx, 'chassis', c.uuid, renderChassis(ctx, c));
 }
 
 function patchChassis(w: World, ctx: Ctx, ident: string): Reply {

@@ -4,7 +4,6 @@
  * `public` flag and an `owner`). Names are traits, unique on the site.
  */
 
-import { buildUrl, pyBool } from '../../ironic/next-link.js';
 import { isUuidLike } from '../../ironic/idents.js';
 import { argStringList, argUuidOrName, isValidLogicalName } from '../args.js';
 import { Fault, RoutingError } from '../errors.js';
@@ -15,18 +14,21 @@ import {
   checkSortColumn,
   collectionBody,
   collectionChecks,
+  created,
   isPlainObject,
+  markerRecord,
+  nextParams,
   objectToDict,
   ok,
-  parseJsonBody,
   patchedSchemaDict,
+  readBody,
   readListQuery,
   readPatch,
   returnFields,
+  routeCollection,
   sanitize,
   updateChanged,
   validateFields,
-  validateSchema,
   type Ctx,
   type ListSpec,
   type ObjRec,
@@ -192,42 +194,37 @@ export const routeRunbooks = (w: World, ctx: Ctx, rest: string[]): Reply => rout
 
 function route(w: World, k: Kind, ctx: Ctx, rest: string[]): Reply {
   gate(k, ctx);
-  const m = ctx.method;
   const table = k.table(w);
-  if (rest.length === 0) {
-    if (m === 'GET') return list(w, k, ctx);
-    if (m === 'POST') return create(w, k, ctx);
-    throw new RoutingError(405);
-  }
-  if (rest.length > 1) throw new RoutingError(404);
-  const ident = rest[0]!;
-  if (m === 'GET') {
-    checkArgs(ctx, ['template_ident', 'fields']);
-    const fields = argStringList('fields', ctx.query.get('fields'));
-    return ok(render(k, ctx, getOne(w, k, ident), fields));
-  }
-  if (m === 'PATCH') {
-    checkArgs(ctx, ['template_ident', 'patch']);
-    argUuidOrName('template_ident', ident);
-    const patch = readPatch(ctx, k.patchAllowed);
-    const t = getOne(w, k, ident);
-    const d = applyPatch({ ...t }, patch);
-    for (const s of Array.isArray(d.steps) ? d.steps : []) patchedSchemaDict(isPlainObject(s) ? s : {}, STEP_SCHEMA);
-    const valid = patchedSchemaDict(d, k.schema);
-    duplicateSteps(normSteps(valid.steps));
-    validateFields(valid, { uuid: 'uuid' });
-    if (valid.name !== t.name && table.find((x) => x.name === valid.name)) throw new Fault(409, `A ${k.lower} with name ${String(valid.name)} already exists.`);
-    valid.steps = normSteps(valid.steps);
-    if (updateChanged(t, valid, k.schema, ['extra'])) table.touch(t);
-    return ok(render(k, ctx, t));
-  }
-  if (m === 'DELETE') {
-    checkArgs(ctx, ['template_ident']);
-    argUuidOrName('template_ident', ident);
-    table.remove(getOne(w, k, ident));
-    return { status: 204 };
-  }
-  throw new RoutingError(405);
+  return routeCollection(ctx, rest, {
+    list: () => list(w, k, ctx),
+    create: () => create(w, k, ctx),
+    show: (ident) => {
+      checkArgs(ctx, ['template_ident', 'fields']);
+      const fields = argStringList('fields', ctx.query.get('fields'));
+      return ok(render(k, ctx, getOne(w, k, ident), fields));
+    },
+    update: (ident) => {
+      checkArgs(ctx, ['template_ident', 'patch']);
+      argUuidOrName('template_ident', ident);
+      const patch = readPatch(ctx, k.patchAllowed);
+      const t = getOne(w, k, ident);
+      const d = applyPatch({ ...t }, patch);
+      for (const s of Array.isArray(d.steps) ? d.steps : []) patchedSchemaDict(isPlainObject(s) ? s : {}, STEP_SCHEMA);
+      const valid = patchedSchemaDict(d, k.schema);
+      duplicateSteps(normSteps(valid.steps));
+      validateFields(valid, { uuid: 'uuid' });
+      if (valid.name !== t.name && table.find((x) => x.name === valid.name)) throw new Fault(409, `A ${k.lower} with name ${String(valid.name)} already exists.`);
+      valid.steps = normSteps(valid.steps);
+      if (updateChanged(t, valid, k.schema, ['extra'])) table.touch(t);
+      return ok(render(k, ctx, t));
+    },
+    remove: (ident) => {
+      checkArgs(ctx, ['template_ident']);
+      argUuidOrName('template_ident', ident);
+      table.remove(getOne(w, k, ident));
+      return { status: 204 };
+    },
+  });
 }
 
 function list(w: World, k: Kind, ctx: Ctx): Reply {
@@ -241,27 +238,15 @@ function list(w: World, k: Kind, ctx: Ctx): Reply {
   const a = readListQuery(new Map([...q].filter(([key]) => key !== 'marker')), false);
   const fields = returnFields(a.fields, a.detail, k.spec.defaultFields, ctx.minor);
   const { limit, sortDir } = collectionChecks(k.spec, w.cfg.maxLimit, a);
-  let marker: TemplateRec | undefined;
-  if (markerRaw !== undefined) {
-    marker = k.table(w).get(markerRaw as string);
-    if (!marker) throw new Fault(404, `${k.noun} ${markerRaw as string} could not be found.`);
-  }
+  const marker = markerRecord(k.spec, k.table(w), markerRaw as string | undefined);
   checkSortColumn(k.spec, a.sortKey);
   const recs = k.table(w).page({ sortKey: a.sortKey, sortDir, limit, marker });
   const items = recs.map((t) => render(k, ctx, t, fields));
-  const params: Array<readonly [string, string | undefined]> = [
-    ['sort_key', a.sortKey],
-    ['sort_dir', sortDir],
-    ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
-  ];
-  return collectionBody(ctx, k.resource, items, limit, k.resource, params, fields, recs.at(-1)?.uuid);
+  return collectionBody(ctx, k.resource, items, limit, k.resource, nextParams(a.sortKey, sortDir, a.detail), fields, recs.at(-1)?.uuid);
 }
 
 function create(w: World, k: Kind, ctx: Ctx): Reply {
-  checkArgs(ctx, [k === RUNBOOKS ? 'runbook' : 'template']);
-  const raw = parseJsonBody(ctx);
-  validateSchema(k === RUNBOOKS ? 'runbook' : 'template', raw, k.schema);
-  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  const { body } = readBody(ctx, k === RUNBOOKS ? 'runbook' : 'template', k.schema);
   const steps = normSteps(body.steps ?? []);
   duplicateSteps(steps);
   validateFields(body, { uuid: 'uuid' });
@@ -280,5 +265,5 @@ function create(w: World, k: Kind, ctx: Ctx): Reply {
     rec.owner = (body.owner as string | null | undefined) ?? null;
   }
   const t = table.insert(rec);
-  return { status: 201, body: JSON.stringify(render(k, ctx, t)), headers: { Location: buildUrl(ctx.base, k.resource, t.uuid) } };
+  return created(ctx, k.resource, t.uuid, render(k, ctx, t));
 }

@@ -6,7 +6,6 @@
  */
 
 import { isUuidLike } from '../../ironic/idents.js';
-import { buildUrl, pyBool } from '../../ironic/next-link.js';
 import { selfAndBookmark } from '../../ironic/links.js';
 import { argStringList, argUuidOrName, isValidLogicalName } from '../args.js';
 import { Fault, notAcceptable, RoutingError } from '../errors.js';
@@ -16,21 +15,25 @@ import {
   checkAllowFields,
   checkArgs,
   checkFieldsValid,
+  checkPatchPaths,
   checkSortColumn,
   collectionBody,
   collectionChecks,
+  created,
+  markerRecord,
+  nextParams,
   objectToDict,
   ok,
-  parseJsonBody,
   patchedSchemaDict,
   patchValues,
+  readBody,
   readListQuery,
   readPatch,
   returnFields,
+  routeCollection,
   sanitize,
   updateChanged,
   validateFields,
-  validateSchema,
   type Ctx,
   type ListSpec,
   type ObjRec,
@@ -112,29 +115,25 @@ export function renderPortgroup(w: World, ctx: Ctx, pg: PortgroupRec, fields?: r
 }
 
 export function routePortgroups(w: World, ctx: Ctx, rest: string[], parentNode?: string): Reply {
-  const m = ctx.method;
   // allow_portgroups (1.23): the controller's methods answer NotFound below it
   if (ctx.minor < 23) throw new Fault(404, 'Resource could not be found.');
-  if (rest.length === 0) {
-    if (m === 'GET') return listPortgroups(w, ctx, parentNode, false);
-    if (m === 'POST') return createPortgroup(w, ctx, parentNode);
-    throw new RoutingError(405);
-  }
-  if (rest.length === 1 && rest[0] === 'detail' && m === 'GET') return listPortgroups(w, ctx, parentNode, true);
-  const ident = rest[0]!;
-  // PortgroupsController._lookup
-  if (!isUuidLike(ident) && !isValidLogicalName(ident)) throw new RoutingError(400, `Expected UUID or name for portgroup: ${ident}`);
-  if (rest.length > 1) {
-    if (rest[1] === 'ports') {
+  return routeCollection(ctx, rest, {
+    list: (detailPath) => listPortgroups(w, ctx, parentNode, detailPath),
+    create: () => createPortgroup(w, ctx, parentNode),
+    detail: true,
+    // PortgroupsController._lookup
+    lookup: (ident) => {
+      if (!isUuidLike(ident) && !isValidLogicalName(ident)) throw new RoutingError(400, `Expected UUID or name for portgroup: ${ident}`);
+    },
+    below: (ident, more) => {
+      if (more[0] !== 'ports') throw new RoutingError(404);
       if (ctx.minor < 24) throw new RoutingError(404);
-      return routePorts(w, ctx, rest.slice(2), { portgroup: ident, node: parentNode });
-    }
-    throw new RoutingError(404);
-  }
-  if (m === 'GET') return showPortgroup(w, ctx, ident, parentNode);
-  if (m === 'PATCH') return patchPortgroup(w, ctx, ident, parentNode);
-  if (m === 'DELETE') return deletePortgroup(w, ctx, ident, parentNode);
-  throw new RoutingError(405);
+      return routePorts(w, ctx, more.slice(1), { portgroup: ident, node: parentNode });
+    },
+    show: (ident) => showPortgroup(w, ctx, ident, parentNode),
+    update: (ident) => patchPortgroup(w, ctx, ident, parentNode),
+    remove: (ident) => deletePortgroup(w, ctx, ident, parentNode),
+  });
 }
 
 function listPortgroups(w: World, ctx: Ctx, parentNode: string | undefined, detailPath: boolean): Reply {
@@ -156,11 +155,7 @@ function listPortgroups(w: World, ctx: Ctx, parentNode: string | undefined, deta
     checkAllowed([a.sortKey], ctx.minor);
   }
   const { limit, sortDir } = collectionChecks(SPEC, w.cfg.maxLimit, a);
-  let marker: PortgroupRec | undefined;
-  if (a.marker) {
-    marker = w.portgroups.get(a.marker);
-    if (!marker) throw new Fault(404, `Portgroup ${a.marker} could not be found.`);
-  }
+  const marker = markerRecord(SPEC, w.portgroups, a.marker);
   checkSortColumn(SPEC, a.sortKey);
   let items: PortgroupRec[];
   if (node) {
@@ -172,11 +167,7 @@ function listPortgroups(w: World, ctx: Ctx, parentNode: string | undefined, deta
   } else {
     items = w.portgroups.page({ sortKey: a.sortKey, sortDir, limit, marker });
   }
-  const params: Array<readonly [string, string | undefined]> = [
-    ['sort_key', a.sortKey],
-    ['sort_dir', sortDir],
-    ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
-  ];
+  const params = nextParams(a.sortKey, sortDir, a.detail);
   return collectionBody(ctx, 'portgroups', items.map((pg) => renderPortgroup(w, ctx, pg, fields)), limit, detailPath ? 'portgroups/detail' : 'portgroups', params, fields, items.at(-1)?.uuid);
 }
 
@@ -208,10 +199,7 @@ function checkUnique(w: World, name: unknown, address: unknown, self?: Portgroup
 }
 
 function createPortgroup(w: World, ctx: Ctx, parentNode: string | undefined): Reply {
-  checkArgs(ctx, ['portgroup']);
-  const raw = parseJsonBody(ctx);
-  validateSchema('portgroup', raw, SCHEMA);
-  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  const { raw, body } = readBody(ctx, 'portgroup', SCHEMA);
   if (raw !== undefined && raw !== null) validateFields(body, EXTRA);
   const node = bodyNode(w, body.node_uuid);
   if (parentNode) throw new Fault(403, 'Operation not permitted.');
@@ -231,7 +219,7 @@ function createPortgroup(w: World, ctx: Ctx, parentNode: string | undefined): Re
     properties: (body.properties as Record<string, unknown> | null) ?? {},
     standalone_ports_supported: body.standalone_ports_supported === undefined || body.standalone_ports_supported === null ? true : Boolean(body.standalone_ports_supported),
   });
-  return { status: 201, body: JSON.stringify(renderPortgroup(w, ctx, pg)), headers: { Location: buildUrl(ctx.base, 'portgroups', pg.uuid) } };
+  return created(ctx, 'portgroups', pg.uuid, renderPortgroup(w, ctx, pg));
 }
 
 function patchPortgroup(w: World, ctx: Ctx, ident: string, parentNode: string | undefined): Reply {
@@ -242,11 +230,7 @@ function patchPortgroup(w: World, ctx: Ctx, ident: string, parentNode: string | 
   let node = w.store.getById(pg.node_id)!;
   if (parentNode) throw new Fault(403, 'Operation not permitted.');
   if (ctx.minor < 26 && patch.some((p) => p.path === '/mode' || p.path === '/properties')) throw notAcceptable();
-  for (const p of patch) {
-    if (!PATCH_ALLOWED.includes(p.path.split('/')[1]!)) {
-      throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: ${PATCH_ALLOWED.join(', ')}`);
-    }
-  }
+  checkPatchPaths(patch, PATCH_ALLOWED);
   for (const name of patchValues(patch, '/name')) {
     if (name && !isValidLogicalName(String(name))) throw new Fault(400, `Portgroup ${ident}: Cannot change name to invalid name '${String(name)}'`);
   }

@@ -5,31 +5,34 @@
  */
 
 import { isUuidLike } from '../../ironic/idents.js';
-import { buildUrl, pyBool } from '../../ironic/next-link.js';
 import { argStringList, argUuid, argUuidOrName } from '../args.js';
-import { Fault, notAcceptable, RoutingError } from '../errors.js';
+import { Fault, notAcceptable } from '../errors.js';
 import {
   applyPatch,
   argMac,
   checkAllowFields,
   checkArgs,
   checkFieldsValid,
+  checkPatchPaths,
   checkSortColumn,
   collectionBody,
   collectionChecks,
+  created,
   isPlainObject,
+  markerRecord,
+  nextParams,
   objectToDict,
   ok,
-  parseJsonBody,
   patchedSchemaDict,
   patchValues,
+  readBody,
   readListQuery,
   readPatch,
   returnFields,
+  routeCollection,
   sanitize,
   updateChanged,
   validateFields,
-  validateSchema,
   type Ctx,
   type ListSpec,
   type ObjRec,
@@ -124,19 +127,14 @@ function nodeById(w: World, id: number): NodeRec | undefined {
 }
 
 export function routePorts(w: World, ctx: Ctx, rest: string[], parent: PortParent = {}): Reply {
-  const m = ctx.method;
-  if (rest.length === 0) {
-    if (m === 'GET') return listPorts(w, ctx, parent, false);
-    if (m === 'POST') return createPort(w, ctx, parent);
-    throw new RoutingError(405);
-  }
-  if (rest.length === 1 && rest[0] === 'detail' && m === 'GET') return listPorts(w, ctx, parent, true);
-  if (rest.length > 1) throw new RoutingError(404);
-  const ident = rest[0]!;
-  if (m === 'GET') return showPort(w, ctx, ident, parent);
-  if (m === 'PATCH') return patchPort(w, ctx, ident, parent);
-  if (m === 'DELETE') return deletePort(w, ctx, ident, parent);
-  throw new RoutingError(405);
+  return routeCollection(ctx, rest, {
+    list: (detailPath) => listPorts(w, ctx, parent, detailPath),
+    create: () => createPort(w, ctx, parent),
+    detail: true,
+    show: (ident) => showPort(w, ctx, ident, parent),
+    update: (ident) => patchPort(w, ctx, ident, parent),
+    remove: (ident) => deletePort(w, ctx, ident, parent),
+  });
 }
 
 /**
@@ -182,11 +180,7 @@ function listPorts(w: World, ctx: Ctx, parent: PortParent, detailPath: boolean):
   if (!nodeUuid && node && ctx.minor < 5 && !isUuidLike(node)) throw notAcceptable();
   // _get_ports_collection
   const { limit, sortDir } = collectionChecks(SPEC, w.cfg.maxLimit, a);
-  let marker: PortRec | undefined;
-  if (a.marker) {
-    marker = w.ports.get(a.marker);
-    if (!marker) throw new Fault(404, `Port ${a.marker} could not be found.`);
-  }
+  const marker = markerRecord(SPEC, w.ports, a.marker);
   if ([nodeIdent, portgroup, shard && shard.length ? shard : undefined].filter((x) => x).length > 1) throw new Fault(403, 'Operation not permitted.');
   checkSortColumn(SPEC, a.sortKey);
   let ports: PortRec[];
@@ -209,12 +203,7 @@ function listPorts(w: World, ctx: Ctx, parent: PortParent, detailPath: boolean):
     ports = page();
   }
   const items = ports.map((p) => renderPort(w, ctx, p, fields));
-  const params: Array<readonly [string, string | undefined]> = [
-    ['sort_key', a.sortKey],
-    ['sort_dir', sortDir],
-    ['detail', a.detail === undefined ? undefined : pyBool(a.detail)],
-  ];
-  return collectionBody(ctx, 'ports', items, limit, detailPath ? 'ports/detail' : 'ports', params, fields, ports.at(-1)?.uuid);
+  return collectionBody(ctx, 'ports', items, limit, detailPath ? 'ports/detail' : 'ports', nextParams(a.sortKey, sortDir, a.detail), fields, ports.at(-1)?.uuid);
 }
 
 function getPort(w: World, uuid: string): PortRec {
@@ -254,10 +243,7 @@ function checkAddressFree(w: World, address: string, self?: PortRec): void {
 }
 
 function createPort(w: World, ctx: Ctx, parent: PortParent): Reply {
-  checkArgs(ctx, ['port']);
-  const raw = parseJsonBody(ctx);
-  validateSchema('port', raw, PORT_SCHEMA);
-  const port = { ...((raw ?? {}) as Record<string, unknown>) };
+  const { raw, body: port } = readBody(ctx, 'port', PORT_SCHEMA);
   if (raw !== undefined && raw !== null) validateFields(port, EXTRA);
   if (parent.node || parent.portgroup) throw new Fault(403, 'Operation not permitted.');
   const node = bodyNode(w, ctx, String(port.node_uuid));
@@ -299,7 +285,7 @@ function createPort(w: World, ctx: Ctx, parent: PortParent): Reply {
     physical_network: (port.physical_network as string | null | undefined) ?? null,
     is_smartnic: Boolean(port.is_smartnic ?? false),
   });
-  return { status: 201, body: JSON.stringify(renderPort(w, ctx, rec)), headers: { Location: buildUrl(ctx.base, 'ports', rec.uuid) } };
+  return created(ctx, 'ports', rec.uuid, renderPort(w, ctx, rec));
 }
 
 function patchPort(w: World, ctx: Ctx, ident: string, parent: PortParent): Reply {
@@ -307,11 +293,7 @@ function patchPort(w: World, ctx: Ctx, ident: string, parent: PortParent): Reply
   argUuid('port_uuid', ident);
   const patch = readPatch(ctx, undefined);
   if (parent.node || parent.portgroup) throw new Fault(403, 'Operation not permitted.');
-  for (const p of patch) {
-    if (!PATCH_ALLOWED.includes(p.path.split('/')[1]!)) {
-      throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: ${PATCH_ALLOWED.join(', ')}`);
-    }
-  }
+  checkPatchPaths(patch, PATCH_ALLOWED);
   const check = new Set<string>();
   for (const f of ['pxe_enabled', 'local_link_connection', 'portgroup_uuid', 'physical_network', 'is_smartnic', 'local_link_connection/network_type']) {
     if (patchValues(patch, `/${f}`).length || patch.some((p) => p.op === 'remove' && p.path === `/${f}`)) check.add(f);

@@ -6,7 +6,6 @@
  * node must be powered off for its volume objects to be updated or deleted.
  */
 
-import { buildUrl, pyBool } from '../../ironic/next-link.js';
 import { selfAndBookmark } from '../../ironic/links.js';
 import { isUuidLike } from '../../ironic/idents.js';
 import { argStringList, argUuid, argUuidOrName } from '../args.js';
@@ -15,20 +14,24 @@ import {
   applyPatch,
   checkArgs,
   checkFieldsValid,
+  checkPatchPaths,
   checkSortColumn,
   collectionBody,
   collectionChecks,
+  created,
+  markerRecord,
+  nextParams,
   objectToDict,
   ok,
-  parseJsonBody,
   patchedSchemaDict,
   patchValues,
+  readBody,
   readListQuery,
   readPatch,
+  routeCollection,
   sanitize,
   updateChanged,
   validateFields,
-  validateSchema,
   type Ctx,
   type ListSpec,
   type ObjRec,
@@ -167,35 +170,29 @@ export function routeVolume(w: World, ctx: Ctx, rest: string[], parentNode?: Nod
   }
   const k = rest[0] === 'connectors' ? CONNECTORS : rest[0] === 'targets' ? TARGETS : undefined;
   if (!k) throw new RoutingError(404);
-  const more = rest.slice(1);
-  const m = ctx.method;
-  if (more.length === 0) {
-    if (m === 'GET') return list(w, k, ctx, parentNode);
-    if (m === 'POST') return create(w, k, ctx, parentNode);
-    throw new RoutingError(405);
-  }
-  if (more.length > 1) throw new RoutingError(404);
-  const ident = more[0]!;
-  if (m === 'GET') {
-    checkArgs(ctx, [k.arg, 'fields']);
-    argUuid(k.arg, ident);
-    const fields = argStringList('fields', ctx.query.get('fields'));
-    if (parentNode) throw new Fault(403, 'Operation not permitted.');
-    return ok(render(w, k, ctx, getOne(w, k, ident), fields));
-  }
-  if (m === 'PATCH') return patch(w, k, ctx, ident, parentNode);
-  if (m === 'DELETE') {
-    checkArgs(ctx, [k.arg]);
-    argUuid(k.arg, ident);
-    const r = getOne(w, k, ident);
-    if (parentNode) throw new Fault(403, 'Operation not permitted.');
-    const n = w.store.getById(r.node_id)!;
-    w.checkTopic(n.driver, n.conductor_group);
-    powerOff(n, `${k.lower} deletion`);
-    k.table(w).remove(r);
-    return { status: 204 };
-  }
-  throw new RoutingError(405);
+  return routeCollection(ctx, rest.slice(1), {
+    list: () => list(w, k, ctx, parentNode),
+    create: () => create(w, k, ctx, parentNode),
+    show: (ident) => {
+      checkArgs(ctx, [k.arg, 'fields']);
+      argUuid(k.arg, ident);
+      const fields = argStringList('fields', ctx.query.get('fields'));
+      if (parentNode) throw new Fault(403, 'Operation not permitted.');
+      return ok(render(w, k, ctx, getOne(w, k, ident), fields));
+    },
+    update: (ident) => patch(w, k, ctx, ident, parentNode),
+    remove: (ident) => {
+      checkArgs(ctx, [k.arg]);
+      argUuid(k.arg, ident);
+      const r = getOne(w, k, ident);
+      if (parentNode) throw new Fault(403, 'Operation not permitted.');
+      const n = w.store.getById(r.node_id)!;
+      w.checkTopic(n.driver, n.conductor_group);
+      powerOff(n, `${k.lower} deletion`);
+      k.table(w).remove(r);
+      return { status: 204 };
+    },
+  });
 }
 
 function getOne(w: World, k: Kind, uuid: string): VolRec {
@@ -218,8 +215,7 @@ function list(w: World, k: Kind, ctx: Ctx, parentNode: NodeRec | undefined): Rep
   if (fields === undefined && !a.detail) fields = [...k.spec.defaultFields];
   if (fields && a.detail) throw new Fault(400, "Can't fetch a subset of fields with 'detail' set");
   const { limit, sortDir } = collectionChecks({ ...k.spec, invalidSortKeys: [] }, w.cfg.maxLimit, a);
-  let marker: VolRec | undefined;
-  if (a.marker) marker = getOne(w, k, a.marker);
+  const marker = markerRecord(k.spec, k.table(w), a.marker);
   if (k.spec.invalidSortKeys.includes(a.sortKey)) throw new Fault(400, `The sort_key value ${a.sortKey} is an invalid field for sorting`);
   const nodeIdent = parentNode?.uuid ?? node;
   let filter: ((r: VolRec) => boolean) | undefined;
@@ -230,19 +226,11 @@ function list(w: World, k: Kind, ctx: Ctx, parentNode: NodeRec | undefined): Rep
   checkSortColumn(k.spec, a.sortKey);
   const recs = k.table(w).page({ sortKey: a.sortKey, sortDir, limit, marker, filter });
   const items = recs.map((r) => render(w, k, ctx, r, fields));
-  const params: Array<readonly [string, string | undefined]> = [
-    ['sort_key', a.sortKey],
-    ['sort_dir', sortDir],
-    ['detail', a.detail === undefined ? 'None' : pyBool(a.detail)],
-  ];
-  return collectionBody(ctx, k.what, items, limit, k.spec.resource, params, fields, recs.at(-1)?.uuid);
+  return collectionBody(ctx, k.what, items, limit, k.spec.resource, nextParams(a.sortKey, sortDir, a.detail, 'None'), fields, recs.at(-1)?.uuid);
 }
 
 function create(w: World, k: Kind, ctx: Ctx, parentNode: NodeRec | undefined): Reply {
-  checkArgs(ctx, [k.body]);
-  const raw = parseJsonBody(ctx);
-  validateSchema(k.body, raw, k.schema);
-  const body = { ...((raw ?? {}) as Record<string, unknown>) };
+  const { body } = readBody(ctx, k.body, k.schema);
   validateFields(body, { node_uuid: 'uuid', uuid: 'uuid' });
   const n = w.store.getByUuid(String(body.node_uuid));
   if (!n) throw new Fault(400, `Invalid input for field/attribute node_uuid. Value: '${String(body.node_uuid)}'. `);
@@ -255,7 +243,7 @@ function create(w: World, k: Kind, ctx: Ctx, parentNode: NodeRec | undefined): R
   const fields: Record<string, unknown> = { uuid, node_id: n.id };
   for (const c of k.columns) fields[c] = body[c] ?? (k.dicts.includes(c) ? {} : null);
   const r = table.insert(fields as never);
-  return { status: 201, body: JSON.stringify(render(w, k, ctx, r)), headers: { Location: buildUrl(ctx.base, k.spec.resource, r.uuid) } };
+  return created(ctx, k.spec.resource, r.uuid, render(w, k, ctx, r));
 }
 
 function patch(w: World, k: Kind, ctx: Ctx, ident: string, parentNode: NodeRec | undefined): Reply {
@@ -264,11 +252,7 @@ function patch(w: World, k: Kind, ctx: Ctx, ident: string, parentNode: NodeRec |
   const ops = readPatch(ctx, undefined);
   const r = getOne(w, k, ident);
   if (parentNode) throw new Fault(403, 'Operation not permitted.');
-  for (const p of ops) {
-    if (!k.patchAllowed.includes(p.path.split('/')[1]!)) {
-      throw new Fault(400, `Cannot patch ${p.path}. Only the following can be updated: ${k.patchAllowed.join(', ')}`);
-    }
-  }
+  checkPatchPaths(ops, k.patchAllowed);
   for (const v of patchValues(ops, '/node_uuid')) {
     if (typeof v !== 'string' || !isUuidLike(v)) throw new Fault(400, `Expected a UUID for node_uuid, but received ${String(v)}.`);
   }
