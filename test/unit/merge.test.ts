@@ -9,59 +9,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { listMerged } from '../../src/federation/listing.js';
-import { compareValues } from '../../src/federation/compare.js';
 import { chunkSize, type StreamSpec } from '../../src/federation/merge.js';
-import type { SiteClient, SiteRequest, SiteResponse } from '../../src/sites/site-client.js';
-import { nodeNotFound } from '../../src/errors.js';
+import type { SiteClient } from '../../src/sites/site-client.js';
 import { prng } from '../../src/sim/seed.js';
-
-type Row = Record<string, unknown> & { uuid: string; id: number };
+import { expectedOrder, markerResolver, PagedSite, type Row } from '../support/paged-site.js';
 
 /** A deterministic PRNG, so a failure names a seed that reproduces it. */
 const rng = prng;
 
-/** An in-memory site listing with Ironic's paging rules: ORDER BY key, id; marker = position; next iff page full. */
-class FakeSite {
-  requests = 0;
-  itemsServed = 0;
-  constructor(
-    readonly name: string,
-    readonly ordinal: number,
-    readonly rows: Row[],
-    private readonly maxLimit: number,
-  ) {}
-
-  async request(req: SiteRequest): Promise<SiteResponse> {
-    this.requests++;
-    const url = new URL(req.path, 'http://site');
-    const q = url.searchParams;
-    if (url.pathname !== '/v1/nodes') return json(404, {});
-    const key = q.get('sort_key') ?? 'id';
-    const dir = q.get('sort_dir') === 'desc' ? -1 : 1;
-    const limit = Math.min(Number(q.get('limit') ?? this.maxLimit), this.maxLimit);
-    const ordered = [...this.rows].sort((a, b) => (compareValues(a[key], b[key]) || a.id - b.id) * dir);
-    let start = 0;
-    const marker = q.get('marker');
-    if (marker) {
-      const m = this.rows.find((r) => r.uuid === marker);
-      if (!m) return json(404, { error_message: JSON.stringify({ faultstring: `Node ${marker} could not be found.` }) });
-      start = ordered.indexOf(m) + 1;
-    }
-    const page = ordered.slice(start, start + limit);
-    this.itemsServed += page.length;
-    const body: Record<string, unknown> = { nodes: page.map((r) => ({ ...r })) };
-    if (page.length === limit) body.next = `http://site/v1/nodes?limit=${limit}&marker=${page[page.length - 1]!.uuid}`;
-    return json(200, body);
-  }
-}
-
-function json(status: number, doc: unknown): SiteResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(doc)) };
-}
-
 const KEYS = ['uuid', 'name', 'driver', 'maintenance', 'created_at', 'power_state'] as const;
 
-function makeSites(rand: () => number): FakeSite[] {
+function makeSites(rand: () => number): PagedSite[] {
   const count = 1 + Math.floor(rand() * 6);
   let id = 0;
   return Array.from({ length: count }, (_, ordinal) => {
@@ -75,17 +33,11 @@ function makeSites(rand: () => number): FakeSite[] {
       created_at: new Date(Date.UTC(2024, 0, 1) + Math.floor(rand() * 50) * 1000).toISOString().replace('Z', '+00:00'),
       power_state: rand() < 0.3 ? null : rand() < 0.5 ? 'power on' : 'power off',
     }));
-    return new FakeSite(`site${ordinal}`, ordinal, rows, 1 + Math.floor(rand() * 12));
+    return new PagedSite(`site${ordinal}`, ordinal, rows, 1 + Math.floor(rand() * 12));
   });
 }
 
-function expectedOrder(sites: FakeSite[], key: string, dir: 1 | -1): string[] {
-  const all = sites.flatMap((s) => s.rows.map((r) => ({ r, ordinal: s.ordinal })));
-  all.sort((a, b) => (compareValues(a.r[key], b.r[key]) || a.ordinal - b.ordinal || a.r.id - b.r.id) * dir);
-  return all.map((x) => x.r.uuid);
-}
-
-async function pageThrough(sites: FakeSite[], key: string, dir: 'asc' | 'desc', limit: number, mode: 'cursor' | 'marker'): Promise<string[]> {
+async function pageThrough(sites: PagedSite[], key: string, dir: 'asc' | 'desc', limit: number, mode: 'cursor' | 'marker'): Promise<string[]> {
   const clients = sites as unknown as SiteClient[];
   const spec: StreamSpec = {
     path: '/v1/nodes',
@@ -98,13 +50,7 @@ async function pageThrough(sites: FakeSite[], key: string, dir: 'asc' | 'desc', 
     requestId: 'req-test',
     maxChunk: 1000,
   };
-  const resolveMarker = async (marker: string) => {
-    for (const s of sites) {
-      const row = s.rows.find((r) => r.uuid === marker);
-      if (row) return { site: s as unknown as SiteClient, marker, value: row[key] };
-    }
-    throw nodeNotFound(marker);
-  };
+  const resolveMarker = markerResolver(sites, key);
   const seen: string[] = [];
   let marker: string | undefined;
   let cursor: string | undefined;
@@ -144,7 +90,7 @@ test('a sorted page over many sites fetches about one page, not sites x page', a
   let id = 0;
   const sites = Array.from({ length: 100 }, (_, ordinal) => {
     const rows: Row[] = Array.from({ length: 200 }, () => ({ id: ++id, uuid: randomUUID(), name: `n${rand()}` }));
-    return new FakeSite(`s${ordinal}`, ordinal, rows, 1000);
+    return new PagedSite(`s${ordinal}`, ordinal, rows, 1000);
   });
   const limit = 100;
   const got = await pageThrough(sites, 'name', 'asc', limit, 'cursor');
@@ -167,7 +113,7 @@ test('chunk size follows the share of the page, with headroom, never above need 
 test('a site that fails is reported missing and the others still answer', async () => {
   const rand = rng(7);
   const sites = makeSites(rand).slice(0, 1);
-  const ok = new FakeSite('good', 0, [{ id: 1, uuid: randomUUID() }, { id: 2, uuid: randomUUID() }], 100);
+  const ok = new PagedSite('good', 0, [{ id: 1, uuid: randomUUID() }, { id: 2, uuid: randomUUID() }], 100);
   const bad = { name: 'bad', ordinal: 1, request: async () => { throw new Error('boom'); } } as unknown as SiteClient;
   void sites;
   const page = await listMerged({
@@ -187,7 +133,7 @@ test('a site holding a whole run of the order is asked for the rest of the page 
   const sites = Array.from({ length: 100 }, (_, ordinal) => {
     // Site 0's names all sort before every other site's, as when names start with the site name.
     const rows: Row[] = Array.from({ length: 300 }, (_, i) => ({ id: ++id, uuid: randomUUID(), name: `${ordinal === 0 ? 'a' : 'z'}-${ordinal}-${i}` }));
-    return new FakeSite(`s${ordinal}`, ordinal, rows, 1000);
+    return new PagedSite(`s${ordinal}`, ordinal, rows, 1000);
   });
   const clients = sites as unknown as SiteClient[];
   const page = await listMerged({

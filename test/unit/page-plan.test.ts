@@ -19,49 +19,9 @@ import { KeyStats } from '../../src/federation/key-stats.js';
 import { cursorBinding, decodeCursor, type Position } from '../../src/federation/cursor.js';
 import { planChunks, scalarImage } from '../../src/federation/page-plan.js';
 import { chunkSize, type StreamSpec } from '../../src/federation/merge.js';
-import type { SiteClient, SiteRequest, SiteResponse } from '../../src/sites/site-client.js';
-import { nodeNotFound } from '../../src/errors.js';
+import type { SiteClient } from '../../src/sites/site-client.js';
 import { prng } from '../../src/sim/seed.js';
-
-type Row = Record<string, unknown> & { uuid: string; id: number };
-
-/** An in-memory site with Ironic's paging: ORDER BY key, id; marker = position; next iff the page is full. */
-class FakeSite {
-  requests = 0;
-  itemsServed = 0;
-  constructor(
-    readonly name: string,
-    readonly ordinal: number,
-    public rows: Row[],
-    private readonly maxLimit = 1000,
-  ) {}
-
-  async request(req: SiteRequest): Promise<SiteResponse> {
-    this.requests++;
-    const url = new URL(req.path, 'http://site');
-    const q = url.searchParams;
-    const key = q.get('sort_key') ?? 'id';
-    const dir = q.get('sort_dir') === 'desc' ? -1 : 1;
-    const limit = Math.min(Number(q.get('limit') ?? this.maxLimit), this.maxLimit);
-    const ordered = [...this.rows].sort((a, b) => (compareValues(a[key], b[key]) || a.id - b.id) * dir);
-    let start = 0;
-    const marker = q.get('marker');
-    if (marker) {
-      const m = this.rows.find((r) => r.uuid === marker);
-      if (!m) return json(404, { error_message: JSON.stringify({ faultstring: `Node ${marker} could not be found.` }) });
-      start = ordered.indexOf(m) + 1;
-    }
-    const page = ordered.slice(start, start + limit);
-    this.itemsServed += page.length;
-    const body: Record<string, unknown> = { nodes: page.map((r) => ({ ...r })) };
-    if (page.length === limit) body.next = `http://site/v1/nodes?limit=${limit}&marker=${page[page.length - 1]!.uuid}`;
-    return json(200, body);
-  }
-}
-
-function json(status: number, doc: unknown): SiteResponse {
-  return { status, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(doc)) };
-}
+import { expectedOrder, markerResolver, PagedSite, type Row } from '../support/paged-site.js';
 
 let nextId = 0;
 const uuidOf = (rand: () => number): string =>
@@ -84,19 +44,13 @@ function row(rand: () => number, site: number, i: number, shape: Shape): Row {
   };
 }
 
-function makeSites(rand: () => number, shape: Shape): FakeSite[] {
+function makeSites(rand: () => number, shape: Shape): PagedSite[] {
   const count = 1 + Math.floor(rand() * 8);
   return Array.from({ length: count }, (_, ordinal) => {
     const size = Math.floor(rand() * 60);
     const rows = Array.from({ length: size }, (_, i) => row(rand, ordinal, i, shape));
-    return new FakeSite(`site${ordinal}`, ordinal, rows, 5 + Math.floor(rand() * 100));
+    return new PagedSite(`site${ordinal}`, ordinal, rows, 5 + Math.floor(rand() * 100));
   });
-}
-
-function expectedOrder(sites: FakeSite[], key: string, dir: 1 | -1): string[] {
-  const all = sites.flatMap((s) => s.rows.map((r) => ({ r, ordinal: s.ordinal })));
-  all.sort((a, b) => (compareValues(a.r[key], b.r[key]) || a.ordinal - b.ordinal || a.r.id - b.r.id) * dir);
-  return all.map((x) => x.r.uuid);
 }
 
 function specOf(key: string, dir: 'asc' | 'desc', maxChunk = 1000): StreamSpec {
@@ -108,15 +62,9 @@ interface WalkResult {
   listings: ListingPage[];
 }
 
-async function walk(sites: FakeSite[], key: string, dir: 'asc' | 'desc', limit: number, mode: 'cursor' | 'marker', stats: KeyStats): Promise<WalkResult> {
+async function walk(sites: PagedSite[], key: string, dir: 'asc' | 'desc', limit: number, mode: 'cursor' | 'marker', stats: KeyStats): Promise<WalkResult> {
   const spec = specOf(key, dir);
-  const resolveMarker = async (marker: string) => {
-    for (const s of sites) {
-      const r = s.rows.find((x) => x.uuid === marker);
-      if (r) return { site: s as unknown as SiteClient, marker, value: r[key] };
-    }
-    throw nodeNotFound(marker);
-  };
+  const resolveMarker = markerResolver(sites, key);
   const pages: string[][] = [];
   const listings: ListingPage[] = [];
   let marker: string | undefined;
@@ -143,7 +91,7 @@ function cut(order: string[], limit: number): string[][] {
 }
 
 /** Figures made up at random (any value of any kind, any size), as stale as figures can be. */
-function scramble(stats: KeyStats, signature: string, sites: FakeSite[], rand: () => number): void {
+function scramble(stats: KeyStats, signature: string, sites: PagedSite[], rand: () => number): void {
   const values = [null, true, 3, -7.5, 'a', 'n-5', 's03-n-1', 'zz', '2024-01-05T00:00:00+00:00', 500, 4000];
   const pick = () => values[Math.floor(rand() * values.length)];
   for (const s of sites) {
@@ -191,14 +139,8 @@ test('sites changing between pages of one walk: every page is the exact merge fr
     const limit = 1 + Math.floor(rand() * 20);
     await walk(sites, key, 'asc', limit, 'cursor', stats); // learn: the figures go stale below
     const spec = specOf(key, 'asc');
-    const resolveMarker = async (marker: string) => {
-      for (const s of sites) {
-        const r = s.rows.find((x) => x.uuid === marker);
-        if (r) return { site: s as unknown as SiteClient, marker, value: r[key] };
-      }
-      throw nodeNotFound(marker);
-    };
-    const siteOrder = (s: FakeSite) => [...s.rows].sort((a, b) => compareValues(a[key], b[key]) || a.id - b.id);
+    const resolveMarker = markerResolver(sites, key);
+    const siteOrder = (s: PagedSite) => [...s.rows].sort((a, b) => compareValues(a[key], b[key]) || a.id - b.id);
     let marker: string | undefined;
     let cursor: string | undefined;
     let positions: Position[] = sites.map(() => ({ kind: 'start' }));
@@ -234,7 +176,7 @@ test('learned figures: a site-contiguous sorted page takes one round, first and 
   for (const limit of [100, 1000]) {
     const sites = Array.from({ length: 40 }, (_, ordinal) => {
       const rows = Array.from({ length: 300 }, (_, i) => ({ id: ++nextId, uuid: uuidOf(prng(ordinal * 1000 + i)), name: `s${String(ordinal).padStart(3, '0')}-node-${i}` }));
-      return new FakeSite(`site${ordinal}`, ordinal, rows, 1000);
+      return new PagedSite(`site${ordinal}`, ordinal, rows, 1000);
     });
     const stats = new KeyStats();
     await walk(sites, 'name', 'asc', limit, 'cursor', stats); // the walk the proxy learns from
@@ -267,7 +209,7 @@ test('learned figures: a site-contiguous sorted page takes one round, first and 
 test('a first walk learns as it goes: once one site was read to its end, every page takes one round', async () => {
   const sites = Array.from({ length: 30 }, (_, ordinal) => {
     const rows = Array.from({ length: 250 }, (_, i) => ({ id: ++nextId, uuid: uuidOf(prng(ordinal * 7919 + i)), name: `rack${String(ordinal).padStart(2, '0')}-n${i}` }));
-    return new FakeSite(`site${ordinal}`, ordinal, rows, 1000);
+    return new PagedSite(`site${ordinal}`, ordinal, rows, 1000);
   });
   const stats = new KeyStats();
   const { listings } = await walk(sites, 'name', 'asc', 100, 'cursor', stats);
@@ -280,7 +222,7 @@ test('a first walk learns as it goes: once one site was read to its end, every p
 test('the same first page asked again: one round once the sites\' ranges are known, though no site was read to its end', async () => {
   const sites = Array.from({ length: 30 }, (_, ordinal) => {
     const rows = Array.from({ length: 300 }, (_, i) => ({ id: ++nextId, uuid: uuidOf(prng(ordinal * 4099 + i)), name: `ams-r${String(ordinal).padStart(2, '0')}-n${i}` }));
-    return new FakeSite(`site${ordinal}`, ordinal, rows, 1000);
+    return new PagedSite(`site${ordinal}`, ordinal, rows, 1000);
   });
   const stats = new KeyStats();
   const spec = specOf('name', 'asc');
