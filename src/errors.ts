@@ -111,6 +111,14 @@ export const nodeNotFound = (ident: string): ProxyError => new ProxyError('NODE_
 export const pathNotFound = (): ProxyError => new ProxyError('PATH_NOT_FOUND', '');
 export const methodNotAllowed = (): ProxyError => new ProxyError('METHOD_NOT_ALLOWED', '');
 
+/**
+ * A request that the router's checks (the API table's body and path checks)
+ * should have refused, and that an engine cannot route: a bug of the proxy.
+ * Answered as one (500) — never sent to some site instead, which the proxy
+ * calls with its own credentials.
+ */
+export const unroutable = (what: string): ProxyError => new ProxyError('INTERNAL', `Internal Server Error: ${what}`);
+
 export const unexpectedArguments = (names: string[]): ProxyError => badRequest(`Unexpected arguments: ${names.join(', ')}`);
 
 /** A body over its route's limit. */

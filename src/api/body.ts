@@ -51,6 +51,13 @@ export type BodySpec =
       types?: readonly PyType[];
       /** Further checks of the validator (args.dict_valid…) on an object document: Ironic's text, or undefined. */
       check?: (doc: Record<string, unknown>) => string | undefined;
+      /**
+       * The properties the handler's schema requires, in its order. Checked
+       * here on an empty body only, which Ironic reads as `{}`: refused with
+       * the first of them, as Ironic does (a body with content is checked by
+       * `schema`/`check`, the rest by the site).
+       */
+      required?: readonly string[];
       /** Checks of the handler itself, after the policy. */
       handler?: (doc: unknown, ctx: HandlerContext) => void | Promise<void>;
       /** One line for the README. */
@@ -151,6 +158,8 @@ export function checkBody(spec: BodySpec, parsed: unknown, hasBody: boolean, con
       // method.body: an empty body is {}. Ironic's schema check lets `null` through (and then fails on it, 500):
       // the proxy refuses it after the policy, where Ironic fails.
       const doc = hasBody ? parsed : {};
+      // An empty body reaches no site when Ironic refuses its `{}`: the proxy could not read it, so it cannot route it.
+      if (!hasBody && spec.required && spec.required.length > 0) throw badRequest(schemaError(spec.name, { type: 'object', required: spec.required }, doc)!);
       if (doc === null && !spec.types) return { value: doc };
       const why = spec.schema ? schemaError(spec.name, spec.schema, doc) : spec.types ? typesError(spec.name, spec.types, doc) : undefined;
       if (why) throw badRequest(why);
@@ -244,13 +253,23 @@ export const PATCH_SCHEMA: JsonSchema = {
 /** PATCH of any object: `@method.body('patch')` + `args.patch`. */
 export const PATCH_BODY: BodySpec = { kind: 'document', name: 'patch', schema: PATCH_SCHEMA, doc: 'a JSON patch: [{op: add|replace|remove, path, value?}]' };
 
-/** A create: the document must be an object (the site checks the rest of its fields). */
-export const createBody = (name: string, check?: (doc: Record<string, unknown>) => string | undefined): BodySpec => ({
+/**
+ * A create: the document must be an object (the site checks the rest of its
+ * fields, unless `schema` says more). `required`: what the handler's schema
+ * requires, in its order — an empty body is refused with the first (see
+ * BodySpec); a create whose schema requires nothing takes an empty body as `{}`.
+ */
+export const createBody = (
+  name: string,
+  check?: (doc: Record<string, unknown>) => string | undefined,
+  opts: { required?: readonly string[]; schema?: JsonSchema; doc?: string } = {},
+): BodySpec => ({
   kind: 'document',
   name,
-  schema: { type: 'object' },
+  schema: opts.schema ?? { type: 'object' },
   check,
-  doc: 'an object',
+  required: opts.required,
+  doc: opts.doc ?? 'an object',
 });
 
 /** `args.uuid` of the named fields of a create (a string that is not a UUID; other types are the site's schema error). */
@@ -263,6 +282,132 @@ export const uuidFields =
     }
     return undefined;
   };
+
+/**
+ * A node create: `conductor_group` (NODE_SCHEMA: string or null) decides the
+ * site, so a value of another type is refused here with Ironic's schema
+ * text — it cannot be routed. NODE_SCHEMA's best match names a missing
+ * `driver` first (`required` comes before `additionalProperties`, at the
+ * top); an unknown field, or a wrong type of a field before
+ * `conductor_group`, would be named by Ironic instead (the same 400). Then
+ * the UUIDs (args.dict_valid, after the schema).
+ */
+export const NODE_CREATE_CHECK = (doc: Record<string, unknown>): string | undefined => {
+  const group = doc.conductor_group;
+  if (group !== undefined && group !== null && typeof group !== 'string') {
+    if (!Object.hasOwn(doc, 'driver')) return "Schema error for node: 'driver' is a required property";
+    return `Schema error for node: ${pyRepr(group)} is not of type 'string', 'null'`;
+  }
+  return uuidFields('chassis_uuid', 'instance_uuid', 'uuid')(doc);
+};
+
+/**
+ * ALLOCATION_SCHEMA (ironic/api/controllers/v1/allocation.py), checked whole
+ * by the proxy: the engine routes by `node`, `candidate_nodes` and
+ * `resource_class`, so their types must be known. The traits' items are the
+ * site's (deeper than any other error, they never decide the best match
+ * the proxy reports).
+ */
+export const ALLOCATION_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    candidate_nodes: { type: ['array', 'null'], items: { type: 'string' } },
+    extra: { type: ['object', 'null'] },
+    name: { type: ['string', 'null'] },
+    node: { type: ['string', 'null'] },
+    owner: { type: ['string', 'null'] },
+    resource_class: { type: ['string', 'null'], maxLength: 80 },
+    traits: { type: ['array', 'null'] },
+    uuid: { type: ['string', 'null'] },
+  },
+  additionalProperties: false,
+};
+
+/** An allocation create: ALLOCATION_VALIDATOR (the schema, then `args.dict_valid(uuid=args.uuid)`); it requires nothing. */
+export const ALLOCATION_CREATE_BODY: BodySpec = createBody('allocation', uuidFields('uuid'), {
+  schema: ALLOCATION_SCHEMA,
+  doc: '{resource_class?, candidate_nodes?: [string], node?, name?, uuid?, traits?, extra?, owner?}',
+});
+
+/** The external events Ironic takes (event.py EVENT_VALIDATORS): all network events. */
+export const EVENT_KINDS = ['network.bind_port', 'network.unbind_port', 'network.delete_port'] as const;
+
+/** event.py EVENTS_SCHEMA (`additionalProperties: True` of an item is no constraint). */
+const EVENTS_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    events: {
+      type: 'array',
+      minItems: 1,
+      items: { type: 'object', properties: { event: { type: 'string', enum: EVENT_KINDS } }, required: ['event'] },
+    },
+  },
+  required: ['events'],
+  additionalProperties: false,
+};
+
+/** event.py NETWORK_EVENT_VALIDATOR's schema. */
+const NETWORK_EVENT_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    event: { type: 'string' },
+    port_id: { type: 'string' },
+    mac_address: { type: 'string' },
+    status: { type: 'string' },
+    device_id: { type: ['string', 'null'] },
+    'binding:host_id': { type: ['string', 'null'] },
+    'binding:vnic_type': { type: ['string', 'null'] },
+  },
+  required: ['event', 'port_id', 'mac_address', 'status'],
+  additionalProperties: false,
+};
+
+/** oslo netutils.is_valid_mac: re.match of the lower-cased value, whose `$` also matches before a final newline. */
+const isMac = (value: string): boolean => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\n?$/.test(value.toLowerCase());
+
+/** NETWORK_EVENT_VALIDATOR's args.dict_valid, in its order. */
+const NETWORK_EVENT_FIELDS: ReadonlyArray<[string, (v: string) => boolean, string]> = [
+  ['port_id', isUuidLike, 'UUID'],
+  ['mac_address', isMac, 'valid MAC address'],
+  ['device_id', isUuidLike, 'UUID'],
+  ['binding:host_id', isUuidLike, 'UUID'],
+];
+
+/**
+ * `events_valid`, after EVENTS_SCHEMA passed: each event in order against
+ * its validator (the schema, then the fields). Ironic's text, or undefined.
+ */
+function eventsCheck(doc: Record<string, unknown>): string | undefined {
+  for (const event of doc.events as unknown[]) {
+    const why = schemaError('evts', NETWORK_EVENT_SCHEMA, event);
+    if (why) return why;
+    const e = event as Record<string, unknown>;
+    for (const [field, valid, what] of NETWORK_EVENT_FIELDS) {
+      const v = e[field];
+      if (typeof v === 'string' && !valid(v)) return `Expected ${what} for ${field}: ${v}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * POST /v1/events (`@method.body('evts')`, EVENTS_SCHEMA + events_valid):
+ * checked whole by the proxy, which must read every event to deliver it.
+ * An empty body is `{}`: "'events' is a required property".
+ */
+export const EVENTS_BODY: BodySpec = {
+  kind: 'document',
+  name: 'evts',
+  schema: EVENTS_SCHEMA,
+  check: eventsCheck,
+  doc: '{events: [network.bind_port|unbind_port|delete_port events: event, port_id, mac_address, status, device_id?, binding:host_id?, binding:vnic_type?]}',
+};
+
+/** The events of a body EVENTS_BODY accepts, or undefined (the same checks: the engine reads what the router let through). */
+export function eventsOf(body: unknown): Record<string, unknown>[] | undefined {
+  if (!isDict(body) || schemaError('evts', EVENTS_SCHEMA, body) || eventsCheck(body)) return undefined;
+  return body.events as Record<string, unknown>[];
+}
 
 /**
  * A port create (PORT_SCHEMA): an address and its node are required — the

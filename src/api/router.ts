@@ -7,7 +7,8 @@
  * handler), a method no entry has on a known path is 405 with `Allow`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { bodyTooLarge, methodNotAllowed, pathNotFound, ProxyError, unexpectedArguments } from '../errors.js';
+import { badRequest, bodyTooLarge, methodNotAllowed, pathNotFound, ProxyError, unexpectedArguments } from '../errors.js';
+import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import { CURSOR_PARAM } from '../resources/list-params.js';
 import { NODE_ATTRIBUTE_SEGMENTS, NODE_IDENT_UNROUTABLE } from './table/nodes.js';
@@ -89,6 +90,7 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
         const below = entry.since !== undefined && !atLeast(req.ironic.version, entry.since);
         if (below && !entry.belowSince?.afterAuthz) throw belowVersion(entry);
         const query = checkQuery(req, entry);
+        checkUuidIdent(entry, params, req.ironic.version.minor);
         checkQueryValues(entry, query, services.registry.commonRange()?.max.minor ?? 0, req.ironic.version.minor);
         const unread = deferBody ? takeUnreadBody(req) : undefined;
         const body = bodySpecOf(entry, req);
@@ -208,6 +210,15 @@ function refuseRerouting(entry: ApiEntry, params: Record<string, string>): void 
   for (const [name, value] of Object.entries(params)) {
     if (name === 'node_ident' ? NODE_IDENT_UNROUTABLE.includes(value) : NODE_ATTRIBUTE_SEGMENTS.includes(value)) throw pathNotFound();
   }
+}
+
+/** An object named by `args.uuid` (entry.object.uuidOnly): a path argument that is not a UUID is Ironic's 400. */
+function checkUuidIdent(entry: ApiEntry, params: Record<string, string>, minor: number): void {
+  const object = entry.object;
+  if (!object?.uuidOnly || object.fromQuery) return;
+  if (object.uuidOnly.namesSince !== undefined && minor >= object.uuidOnly.namesSince) return;
+  const ident = params[object.param];
+  if (ident !== undefined && !isUuidLike(ident)) throw badRequest(`Expected UUID for ${object.param}: ${ident}`);
 }
 
 /**

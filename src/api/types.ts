@@ -199,6 +199,14 @@ export interface ApiEntry {
      * not by a path argument (GET /v1/nodes/validate?node_uuid=…|node=…).
      */
     fromQuery?: readonly string[];
+    /**
+     * The handler takes the argument with `args.uuid` (21.4's ports, volume
+     * connectors and targets): anything else is Ironic's 400 "Expected UUID
+     * for <param>: <value>", before its policy — answered by the router, as
+     * no site could be asked where it is. `namesSince`: names identify the
+     * object from this microversion (minor) on (ports: 1.88).
+     */
+    uuidOnly?: { namesSince?: number };
   };
   /**
    * Query parameters the Ironic handler binds (its keyword arguments).

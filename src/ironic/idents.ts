@@ -7,6 +7,16 @@ export function isUuidLike(value: string): boolean {
   return UUID_RE.test(value);
 }
 
+/**
+ * ironic.common.utils.is_valid_logical_name: RFC 3986 unreserved characters,
+ * at most 255 — Python's `re.match('^[A-Z0-9-._~]+$', re.I)`, whose `$` also
+ * matches before a final newline, and whose case folding lets through
+ * U+0130, U+0131 (i), U+017F (s) and U+212A (k).
+ */
+export function isValidLogicalName(value: string): boolean {
+  return [...value].length <= 255 && /^[a-z0-9._~\u0130\u0131-]+\n?$/iu.test(value);
+}
+
 /** Canonical form of a UUID-like string (lower case, hyphenated), as Ironic stores it. */
 export function canonicalUuid(value: string): string {
   const hex = value.replace(/-/g, '').toLowerCase();

@@ -9,12 +9,16 @@
  */
 import { pyRepr } from './py-repr.js';
 
+export type JsonType = 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+
 export interface JsonSchema {
-  type?: 'object' | 'array' | 'string' | 'integer' | 'number' | 'boolean' | 'null';
+  /** One type, or several (`['string', 'null']`: "5 is not of type 'string', 'null'"). */
+  type?: JsonType | readonly JsonType[];
   enum?: readonly unknown[];
   pattern?: string;
   minLength?: number;
   maxLength?: number;
+  minItems?: number;
   properties?: Readonly<Record<string, JsonSchema>>;
   additionalProperties?: false;
   required?: readonly string[];
@@ -32,7 +36,7 @@ interface SchemaError {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-function isType(value: unknown, type: NonNullable<JsonSchema['type']>): boolean {
+function isType(value: unknown, type: JsonType): boolean {
   switch (type) {
     case 'object':
       return isObject(value);
@@ -56,9 +60,11 @@ function errorsOf(schema: JsonSchema, value: unknown, depth: number): SchemaErro
   const out: SchemaError[] = [];
   for (const keyword of Object.keys(schema) as (keyof JsonSchema)[]) {
     switch (keyword) {
-      case 'type':
-        if (!isType(value, schema.type!)) out.push({ message: `${pyRepr(value)} is not of type ${pyRepr(schema.type)}`, depth, keyword });
+      case 'type': {
+        const types: readonly JsonType[] = typeof schema.type === 'string' ? [schema.type] : schema.type!;
+        if (!types.some((t) => isType(value, t))) out.push({ message: `${pyRepr(value)} is not of type ${types.map((t) => pyRepr(t)).join(', ')}`, depth, keyword });
         break;
+      }
       case 'enum':
         if (!schema.enum!.some((e) => e === value)) out.push({ message: `${pyRepr(value)} is not one of ${pyRepr(schema.enum)}`, depth, keyword });
         break;
@@ -72,6 +78,9 @@ function errorsOf(schema: JsonSchema, value: unknown, depth: number): SchemaErro
         break;
       case 'maxLength':
         if (typeof value === 'string' && [...value].length > schema.maxLength!) out.push({ message: `${pyRepr(value)} is too long`, depth, keyword });
+        break;
+      case 'minItems':
+        if (Array.isArray(value) && value.length < schema.minItems!) out.push({ message: `${pyRepr(value)} is too short`, depth, keyword });
         break;
       case 'properties':
         if (isObject(value)) {

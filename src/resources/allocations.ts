@@ -26,19 +26,19 @@ import { Decider, forbidden as denied, requestCredentials } from '../api/authori
 import { objectIdent, projectOf, type Engine } from '../api/engine.js';
 import { locatorOf } from '../api/targets.js';
 import { objectAnswer } from '../federation/ask.js';
-import { badRequest, conflict, ProxyError, SiteErrorResponse, SiteProtocolError, sitesUnavailable } from '../errors.js';
+import { badRequest, conflict, ProxyError, SiteErrorResponse, SiteProtocolError, sitesUnavailable, unroutable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { Locator } from '../federation/locator.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse, sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
-import { isUuidLike, encodeSegment } from '../ironic/idents.js';
+import { isUuidLike, isValidLogicalName, encodeSegment } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { listCollection, type CollectionDef } from './collection-list.js';
-import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
+import { readJson, sendAsIs } from '../http/forward.js';
 import type { ResourceModule } from './plugin.js';
 import { uuidKey, type WriteGuard } from '../coordination/reservations.js';
 
@@ -258,23 +258,33 @@ function createAllocation(ctx: Ctx, req: FastifyRequest, reply: FastifyReply): P
 
 async function createGuarded(ctx: Ctx, req: FastifyRequest, reply: FastifyReply, guard: WriteGuard): Promise<FastifyReply> {
   const { services } = ctx;
-  const parsed = readJson(req);
+  // An empty body is `{}` to Ironic (its schema requires nothing): refused below for its missing resource class.
+  const parsed = readJson(req) ?? {};
   const readable = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed);
   // The policy first: nothing reaches a site for a caller Ironic would refuse, a malformed body included.
   const body = readable ? (parsed as Doc) : {};
   const rewritten = authorizeCreate(services, req, body);
   await afterPolicy(req);
-  // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
-  if (!readable) return forwardTo(services, req, reply, services.defaultSite);
+  // The table's body check (ALLOCATION_SCHEMA and the uuid's args.uuid) refused any other body, and every field
+  // the routing below reads of another type: what is left is read, never sent as is to some site.
+  if (!readable) throw unroutable('an allocation create without a readable body');
   if (rewritten) {
     // The owner Ironic would set for a restricted create: written into the request the sites get.
     (req as { body: unknown }).body = Buffer.from(JSON.stringify(body));
   }
   const requestId = req.ironic.globalRequestId;
-  const asIs = (): Promise<FastifyReply> => forwardTo(services, req, reply, services.defaultSite);
+  // Ironic's checks after its policy, in its order, where no site could be chosen to make them.
+  const refuse = (message: string): never => {
+    if (typeof body.name === 'string' && body.name && !isValidLogicalName(body.name)) {
+      throw badRequest(`Cannot create allocation with invalid name '${body.name}'`);
+    }
+    throw badRequest(message);
+  };
+  // As Ironic, an empty node is no node; without one a resource class is needed (with one, the node's is taken).
+  const node = typeof body.node === 'string' && body.node ? body.node : undefined;
+  if (node !== undefined && !atLeast(req.ironic.version, BACKFILL_MINOR)) refuse('Cannot set node when creating an allocation in this API version');
+  if (node === undefined && !body.resource_class) refuse('The resource_class field is mandatory when not backfilling');
 
-  if (body.uuid !== undefined && body.uuid !== null && (typeof body.uuid !== 'string' || !isUuidLike(body.uuid))) return asIs();
-  if (body.name !== undefined && body.name !== null && typeof body.name !== 'string') return asIs();
   const checkList: Promise<void>[] = [];
   if (typeof body.name === 'string' && body.name) checkList.push(assertAllocationIdentFree(services, body.name, 'name', requestId, undefined, guard));
   if (typeof body.uuid === 'string') checkList.push(assertAllocationIdentFree(services, body.uuid, 'UUID', requestId, undefined, guard));
@@ -283,9 +293,8 @@ async function createGuarded(ctx: Ctx, req: FastifyRequest, reply: FastifyReply,
   checks.catch(() => undefined);
 
   // Backfill: the allocation goes where the node is, as the client wrote it (Ironic may take the node's instance uuid).
-  if (body.node !== undefined && body.node !== null) {
-    if (typeof body.node !== 'string' || !atLeast(req.ironic.version, BACKFILL_MINOR)) return asIs();
-    const site = await nodeSite(services, body.node, requestId);
+  if (node !== undefined) {
+    const site = await nodeSite(services, node, requestId);
     await checks;
     return finish(ctx, req, reply, site, await sendAsIs(site, req));
   }
@@ -293,11 +302,9 @@ async function createGuarded(ctx: Ctx, req: FastifyRequest, reply: FastifyReply,
   let attempts: Attempt[];
   const candidates = body.candidate_nodes;
   if (Array.isArray(candidates) && candidates.length > 0) {
-    if (!candidates.every((c): c is string => typeof c === 'string')) return asIs();
-    attempts = await candidateAttempts(services, candidates, requestId);
+    // The schema let only strings through.
+    attempts = await candidateAttempts(services, candidates as string[], requestId);
   } else {
-    // Without a resource class Ironic refuses the request (400): a site says it in its words.
-    if (typeof body.resource_class !== 'string' || !body.resource_class) return asIs();
     attempts = await capacityAttempts(services, body, requestId);
   }
   await checks;

@@ -7,21 +7,17 @@
  * whose instance is `device_id`. Sites holding none of them are skipped;
  * each target site receives only its own events, in the order given. The
  * answer is Ironic's 204 once every target site accepted its share. A body
- * the proxy cannot read as valid events goes to one site, whose Ironic
- * answers with its exact 400.
+ * Ironic would refuse is refused by the proxy with Ironic's 400 (the table's
+ * EVENTS_BODY), and reaches no site.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SiteErrorResponse, sitesUnavailable } from '../errors.js';
+import { SiteErrorResponse, sitesUnavailable, unroutable } from '../errors.js';
+import { eventsOf } from '../api/body.js';
 import { fanOut } from '../federation/fanout.js';
-import { isUuidLike } from '../ironic/idents.js';
 import type { ProxyServices } from '../services.js';
 import { parseJsonBody } from '../sites/site-client.js';
-import { MAC_RE } from './agent.js';
-import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
+import { readJson, sendAsIs } from '../http/forward.js';
 import type { ResourceModule } from './plugin.js';
-
-const NETWORK_EVENTS = new Set(['network.bind_port', 'network.unbind_port', 'network.delete_port']);
-const NETWORK_KEYS = new Set(['event', 'port_id', 'mac_address', 'status', 'device_id', 'binding:host_id', 'binding:vnic_type']);
 
 export const eventsModule: ResourceModule = {
   name: 'events',
@@ -38,33 +34,6 @@ export interface NetworkEvent {
   'binding:vnic_type'?: string | null;
 }
 
-/**
- * Ironic's EVENTS_SCHEMA and NETWORK_EVENT_VALIDATOR, checked the same way:
- * the events, or undefined when Ironic would refuse the body.
- */
-export function validEvents(body: unknown): NetworkEvent[] | undefined {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return undefined;
-  const keys = Object.keys(body);
-  if (keys.length !== 1 || keys[0] !== 'events') return undefined;
-  const events = (body as { events: unknown }).events;
-  if (!Array.isArray(events) || events.length === 0) return undefined;
-  for (const e of events) {
-    if (!e || typeof e !== 'object' || Array.isArray(e)) return undefined;
-    const ev = e as Record<string, unknown>;
-    if (typeof ev.event !== 'string' || !NETWORK_EVENTS.has(ev.event)) return undefined;
-    for (const k of Object.keys(ev)) if (!NETWORK_KEYS.has(k)) return undefined;
-    for (const k of ['event', 'port_id', 'mac_address', 'status']) if (typeof ev[k] !== 'string') return undefined;
-    for (const k of ['device_id', 'binding:host_id', 'binding:vnic_type']) {
-      if (ev[k] !== undefined && ev[k] !== null && typeof ev[k] !== 'string') return undefined;
-    }
-    if (!isUuidLike(ev.port_id as string) || !MAC_RE.test(ev.mac_address as string)) return undefined;
-    for (const k of ['device_id', 'binding:host_id']) {
-      if (typeof ev[k] === 'string' && !isUuidLike(ev[k] as string)) return undefined;
-    }
-  }
-  return events as NetworkEvent[];
-}
-
 /** Does `site` hold anything `e` names? One small GET per name (the caller shares them per site). */
 async function holds(e: NetworkEvent, ask: (path: string) => Promise<boolean>): Promise<boolean> {
   const checks = [ask(`/v1/ports?address=${encodeURIComponent(e.mac_address.toLowerCase())}&fields=uuid`)];
@@ -76,8 +45,9 @@ async function holds(e: NetworkEvent, ask: (path: string) => Promise<boolean>): 
 }
 
 async function postEvents(services: ProxyServices, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-  const events = validEvents(readJson(req));
-  if (!events) return forwardTo(services, req, reply, services.defaultSite);
+  // The table's body check (EVENTS_BODY) answered Ironic's 400 for anything else, before any site was asked.
+  const events = eventsOf(readJson(req)) as NetworkEvent[] | undefined;
+  if (!events) throw unroutable('events the proxy could not read');
 
   const requestId = req.ironic.globalRequestId;
   const version = services.internalVersion();

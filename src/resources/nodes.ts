@@ -7,10 +7,11 @@
  */
 import { afterPolicy } from '../api/body.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { badRequest, conflict, nodeNotFound, ProxyError, SiteProtocolError } from '../errors.js';
+import { badRequest, conflict, nodeNotFound, ProxyError, SiteProtocolError, unroutable } from '../errors.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
 import { relaySiteResponse } from '../http/relay.js';
-import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
+import { readJson, sendAsIs } from '../http/forward.js';
+import { volumeLinks } from '../ironic/links.js';
 import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
@@ -70,8 +71,8 @@ const NODE_ENGINES: Record<string, Engine> = {
     }
     return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   },
-  // Links built from the ident as written (Ironic does not look the node up): any site answers alike.
-  'node.volume-links': (c) => forwardTo(c.services, c.req, c.reply, c.services.defaultSite),
+  // Links built from the ident as written (Ironic does not look the node up): answered by the proxy, no site asked.
+  'node.volume-links': (c) => sendJson(c.reply, 200, volumeLinks(c.req.ironic.baseUrl, c.params.node_ident!)),
 };
 
 /**
@@ -172,10 +173,11 @@ async function createNode(c: EngineContext): Promise<FastifyReply> {
   const creds = requestCredentials(services, req);
   const owner = creds ? authorizeCreate(services, creds, fields) : undefined;
   await afterPolicy(req);
-  // Anything the proxy cannot read is sent to one site, whose Ironic answers it with the exact error.
-  if (!readable) return forwardTo(services, req, reply, services.defaultSite);
+  // The table's body check refused every body that is not an object (an empty one: Ironic's "'driver' is a
+  // required property"), and a conductor group of another type: nothing here goes to a site it was not meant for.
+  if (!readable) throw unroutable('a node create without a readable body');
   const group = fields.conductor_group ?? '';
-  if (typeof group !== 'string') return forwardTo(services, req, reply, services.defaultSite);
+  if (typeof group !== 'string') throw unroutable('a node create whose conductor group is not a string');
   const site = siteOfGroup(services.registry, group);
 
   // The name and uuid are reserved from before the other sites are asked until the site has answered the create.

@@ -13,13 +13,13 @@
  * another site (400).
  */
 import { afterPolicy } from '../api/body.js';
-import { forwardTo, readJson, sendAsIs } from '../http/forward.js';
+import { readJson, sendAsIs } from '../http/forward.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authorizeOnNode, Decider, forbidden as denied, requestCredentials } from '../api/authorize.js';
 import { objectIdent, type Engine, type EngineContext } from '../api/engine.js';
 import { loadTarget } from '../api/targets.js';
 import { sendJson } from '../http/relay.js';
-import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable } from '../errors.js';
+import { badRequest, conflict, nodeNotFound, ProxyError, SiteErrorResponse, sitesUnavailable, unroutable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { Locator } from '../federation/locator.js';
 import { routeToOwner } from '../federation/route-to-owner.js';
@@ -188,15 +188,20 @@ async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSp
   }
 }
 
-/** Below the resource's name support, a non-uuid is the site's to refuse (Ironic's exact 400). */
-function identRoutable(spec: NodeBoundSpec, req: FastifyRequest, ident: string): boolean {
-  return spec.hasName || isUuidLike(ident) || (spec.nameSinceMinor !== undefined && req.ironic.version.minor >= spec.nameSinceMinor);
+/**
+ * Below the resource's name support only a UUID names an object: the router
+ * refused anything else with Ironic's 400 (the table's `uuidOnly`), so an
+ * engine never has to look for it, nor send it to a site.
+ */
+function checkRoutable(spec: NodeBoundSpec, req: FastifyRequest, ident: string): void {
+  if (spec.hasName || isUuidLike(ident) || (spec.nameSinceMinor !== undefined && req.ironic.version.minor >= spec.nameSinceMinor)) return;
+  throw unroutable(`a ${spec.noun} named by something that is not a UUID`);
 }
 
 async function toOwner(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec): Promise<FastifyReply> {
   const { req, reply } = c;
   const ident = objectIdent(c);
-  if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
+  checkRoutable(spec, req, ident);
   const locator = spec.def.locator;
   // Authorisation may have just read the object at its site.
   if (c.authz.node) locator.remember(c.authz.node.site, ident);
@@ -219,8 +224,9 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   // before anything, a malformed body included, reaches a site.
   await authorizeOnNode(services, req, [`baremetal:${spec.rule}:create`], typeof nodeIdent === 'string' ? nodeIdent : undefined);
   await afterPolicy(req);
-  // Anything the proxy cannot read goes to one site, whose Ironic answers it with the exact error.
-  if (!readable) return forwardTo(services, req, reply, services.defaultSite);
+  // The table's body check refused every body that is not an object, an empty one with Ironic's "'<field>' is a
+  // required property" (createBody's `required`, or the port's check).
+  if (!readable) throw unroutable(`a ${spec.noun} create without a readable body`);
   // No node, or a node no site has: the default site writes Ironic's error.
   const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
   // Identifiers unique over all sites are reserved from before the checks until the site has answered.
@@ -278,7 +284,7 @@ export function patchedValue(ops: readonly PatchOp[], field: string): unknown {
 async function update(services: ProxyServices, c: EngineContext, spec: NodeBoundSpec): Promise<FastifyReply> {
   const { req, reply } = c;
   const ident = objectIdent(c);
-  if (!identRoutable(spec, req, ident)) return forwardTo(services, req, reply, services.defaultSite);
+  checkRoutable(spec, req, ident);
   if (c.authz.node) spec.def.locator.remember(c.authz.node.site, ident);
   const requestId = req.ironic.globalRequestId;
   const ops = readPatch(readJson(req));

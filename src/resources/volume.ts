@@ -17,7 +17,8 @@ import type { SiteClient } from '../sites/site-client.js';
 import type { CollectionDef } from './collection-list.js';
 import type { ResourceModule } from './plugin.js';
 import type { Engine } from '../api/engine.js';
-import { forwardTo } from '../http/forward.js';
+import { sendJson } from '../http/relay.js';
+import { volumeLinks } from '../ironic/links.js';
 import { assertSameSite, moveRefused, nodeBoundEngines, objectLocator, patchedValue, type WriteContext } from './ports.js';
 
 const connectorNotFound = (ident: string): ProxyError => new ProxyError('VOLUME_CONNECTOR_NOT_FOUND', `Volume connector ${ident} could not be found.`);
@@ -26,8 +27,8 @@ const targetNotFound = (ident: string): ProxyError => new ProxyError('VOLUME_TAR
 export const volumeModule: ResourceModule = {
   name: 'volume',
   engines(services) {
-    // The volume root is a document of links, the same at every site.
-    const root: Engine = (c) => forwardTo(services, c.req, c.reply, services.defaultSite);
+    // The volume root is a document of links, the same at every site: built by the proxy, no site asked.
+    const root: Engine = (c) => sendJson(c.reply, 200, volumeLinks(c.req.ironic.baseUrl));
 
     const connectors: CollectionDef = {
       path: '/v1/volume/connectors',

@@ -63,12 +63,13 @@ export function checkArgs(ctx: Ctx, params: readonly string[], bodyKeys: Iterabl
 
 /**
  * A POST's body as the handler's one argument: args.validate's keyword check,
- * the JSON, then args.schema. `raw` is what was sent (undefined or null when
- * nothing was), `body` a copy to normalise in place.
+ * the JSON, then args.schema. `raw` is what was sent — `{}` when nothing was,
+ * as Ironic's method.body reads an empty body (a schema then names its first
+ * required property), or null — and `body` a copy to normalise in place.
  */
 export function readBody(ctx: Ctx, name: string, schema: Schema): { raw: unknown; body: Record<string, unknown> } {
   checkArgs(ctx, [name]);
-  const raw = parseJsonBody(ctx);
+  const raw = parseJsonBody(ctx) ?? {};
   validateSchema(name, raw, schema);
   return { raw, body: { ...((raw ?? {}) as Record<string, unknown>) } };
 }

@@ -65,7 +65,7 @@
  *   rule: the owner is NOT compared with its project. Ironic 21.4 does so;
  *   so must the proxy.
  */
-import { PATCH_BODY, createBody } from '../body.js';
+import { ALLOCATION_CREATE_BODY, PATCH_BODY } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
@@ -116,7 +116,7 @@ export const ALLOCATION_ENTRIES: readonly ApiEntry[] = [
       restricted: 'baremetal:allocation:create_restricted',
     },
     engine: 'allocation.create',
-    body: createBody('allocation'),
+    body: ALLOCATION_CREATE_BODY,
     doc: "Create an allocation (owner rules per 'allocation-create'); sent to the site its candidates or backfilled node live at.",
   },
   {

@@ -11,7 +11,7 @@
  * Ironic 21.4 only logs the events. No query parameter (any → 400
  * "Unexpected arguments"); every other method → 405.
  */
-import { createBody } from '../body.js';
+import { EVENTS_BODY } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import type { FieldRedaction, RefusedForm } from './shapes.js';
 
@@ -23,7 +23,7 @@ export const EVENT_ENTRIES: readonly ApiEntry[] = [
     since: 54,
     authz: { check: 'policy', rules: ['baremetal:events:post'] },
     engine: 'event.post',
-    body: createBody('evts'),
+    body: EVENTS_BODY,
     doc: 'Post external (network) events; each goes to the sites holding what it names (Ironic 21.4 only logs them).',
   },
 ];

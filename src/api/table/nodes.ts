@@ -112,7 +112,7 @@
  *        health (1.109). (Versions after 1.86 from the upstream history,
  *        not checked against code here.)
  */
-import { ANY_BODY, uuidFields, BOOT_DEVICE_BODY, BOOT_MODE_BODY, CONSOLE_BODY, INDICATOR_BODY, MAINTENANCE_BODY, NO_ARGUMENTS, PATCH_BODY, POWER_BODY, PROVISION_BODY, RAID_BODY, SECURE_BOOT_BODY, TRAITS_BODY, VIF_BODY, createBody } from '../body.js';
+import { ANY_BODY, NODE_CREATE_CHECK, BOOT_DEVICE_BODY, BOOT_MODE_BODY, CONSOLE_BODY, INDICATOR_BODY, MAINTENANCE_BODY, NO_ARGUMENTS, PATCH_BODY, POWER_BODY, PROVISION_BODY, RAID_BODY, SECURE_BOOT_BODY, TRAITS_BODY, VIF_BODY, createBody } from '../body.js';
 import type { ApiEntry, HttpMethod } from '../types.js';
 
 const NODE = { kind: 'node', param: 'node_ident' } as const;
@@ -252,7 +252,7 @@ export const NODE_ENTRIES: readonly ApiEntry[] = [
     since: 1,
     authz: { check: 'policy', rules: ['baremetal:node:create'], selfOwned: 'baremetal:node:create:self_owned_node' },
     engine: 'node.create',
-    body: createBody('node', uuidFields('chassis_uuid', 'instance_uuid', 'uuid')),
+    body: createBody('node', NODE_CREATE_CHECK, { required: ['driver'] }),
     doc: 'Create a node (self-owned by project admins); sent to the site of its conductor group.',
   },
   {

@@ -111,7 +111,7 @@ export const PORTGROUP_ENTRIES: readonly ApiEntry[] = [
     since: 23,
     authz: { check: 'create-on-node', rules: ['baremetal:portgroup:create'] },
     engine: 'portgroup.create',
-    body: createBody('portgroup'),
+    body: createBody('portgroup', undefined, { required: ['node_uuid'] }),
     doc: "Create a portgroup on node_uuid (rule checked with that node's owner/lessee); sent to the node's site.",
   },
   {

@@ -77,7 +77,7 @@ import { PATCH_BODY, PORT_CREATE_CHECK, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
-const PORT = { kind: 'port', param: 'port_uuid' } as const;
+const PORT = { kind: 'port', param: 'port_uuid', uuidOnly: { namesSince: 88 } } as const;
 
 /** PortsController.get_all keyword arguments, in the handler's order. */
 export const PORT_LIST_QUERY = [

@@ -56,8 +56,8 @@ import { PATCH_BODY, createBody } from '../body.js';
 import type { ApiEntry } from '../types.js';
 import { PECAN_WHY, type FieldRedaction, type RefusedForm } from './shapes.js';
 
-const CONNECTOR = { kind: 'volume_connector', param: 'connector_uuid' } as const;
-const TARGET = { kind: 'volume_target', param: 'target_uuid' } as const;
+const CONNECTOR = { kind: 'volume_connector', param: 'connector_uuid', uuidOnly: {} } as const;
+const TARGET = { kind: 'volume_target', param: 'target_uuid', uuidOnly: {} } as const;
 
 /** VolumeConnectorsController/VolumeTargetsController.get_all keyword arguments (`project` is inert). */
 export const VOLUME_LIST_QUERY = ['node', 'marker', 'limit', 'sort_key', 'sort_dir', 'fields', 'detail', 'project'] as const;
@@ -102,7 +102,7 @@ export const VOLUME_ENTRIES: readonly ApiEntry[] = [
     since: 32,
     authz: { check: 'create-on-node', rules: ['baremetal:volume:create'] },
     engine: 'volume_connector.create',
-    body: createBody('connector'),
+    body: createBody('connector', undefined, { required: ['connector_id', 'node_uuid', 'type'] }),
     doc: "Create a volume connector on node_uuid; sent to the node's site.",
   },
   {
@@ -154,7 +154,7 @@ export const VOLUME_ENTRIES: readonly ApiEntry[] = [
     since: 32,
     authz: { check: 'create-on-node', rules: ['baremetal:volume:create'] },
     engine: 'volume_target.create',
-    body: createBody('target'),
+    body: createBody('target', undefined, { required: ['boot_index', 'node_uuid', 'volume_id', 'volume_type'] }),
     doc: "Create a volume target on node_uuid; sent to the node's site.",
   },
   {

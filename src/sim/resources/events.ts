@@ -1,6 +1,6 @@
 /** Events (ironic/api/controllers/v1/event.py, 1.54): network events are validated and dropped (the noop network interface ignores them). */
 
-import { Fault, RoutingError } from '../errors.js';
+import { RoutingError } from '../errors.js';
 import { checkArgs, isPlainObject, parseJsonBody, validateFields, validateSchema, type Ctx, type Reply, type Schema } from '../kit.js';
 import type { World } from '../world.js';
 
@@ -39,8 +39,8 @@ export function routeEvents(_w: World, ctx: Ctx, rest: string[]): Reply {
   if (rest.length) throw new RoutingError(404);
   if (ctx.method !== 'POST') throw new RoutingError(405);
   checkArgs(ctx, ['evts']);
-  const body = parseJsonBody(ctx);
-  if (body === undefined) throw new Fault(400, 'Missing argument: "evts"');
+  // method.body: an empty body is {} ("'events' is a required property").
+  const body = parseJsonBody(ctx) ?? {};
   validateSchema('evts', body, EVENTS_SCHEMA);
   for (const e of (body as { events: unknown[] }).events) {
     validateSchema('evts', e, NETWORK_EVENT);
