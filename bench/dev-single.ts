@@ -48,11 +48,12 @@ try {
   const base = process.env.AB_BASE ? await startProxy('base', [{ ...site, group: 'g0' }], '', '', process.env.AB_BASE) : undefined;
   const rounds = Number(process.env.ROUNDS ?? 1);
   const floor = process.env.STATIC ? await startFloorProxy(site.url) : undefined;
+  const floorFastify = process.env.STATIC ? await startFloorProxy(site.url, 'fastify') : undefined;
   for (const p of paths) await get(`${proxy.url}${p}`);
   if (base) for (const p of paths) await get(`${base.url}${p}`);
   if (process.env.PIN) {
-    // The proxy alone on CPU 1, everything else (simulator, load generator, this script) on CPU 0: steadier figures.
-    for (const p of [proxy, base]) if (p) execFileSync('taskset', ['-a', '-pc', '1', String(p.proc.pid)]);
+    // The proxies (one at a time under load) alone on CPU 1, everything else (simulator, load generator, this script) on CPU 0: steadier figures.
+    for (const p of [proxy, base, floor, floorFastify]) if (p) execFileSync('taskset', ['-a', '-pc', '1', String(p.proc.pid)]);
     for (const pid of [backend.proc.pid, process.pid]) execFileSync('taskset', ['-a', '-pc', '0', String(pid)]);
   }
   const method = process.env.METHOD ?? 'GET';
@@ -60,6 +61,7 @@ try {
   const headers = method === 'PATCH' ? { ...LATEST, 'content-type': 'application/json' } : LATEST;
   const targets: Array<readonly [string, string, number]> = [['direct', site.url, backend.proc.pid]];
   if (floor) targets.push(['bare-node-proxy', floor.url, floor.proc.pid]);
+  if (floorFastify) targets.push(['bare-fastify-proxy', floorFastify.url, floorFastify.proc.pid]);
   targets.push(['proxy', proxy.url, proxy.proc.pid]);
   if (base) targets.push(['proxy-base', base.url, base.proc.pid]);
   const ratios: number[] = [];

@@ -8,15 +8,20 @@
  *
  *   node --import tsx bench/floor-proxy.ts '{"upstream":"http://127.0.0.1:8000","port":8001}'
  *
+ * With `"framework":"fastify"`: the same relay as a Fastify route (reply.send, no hooks, no logging),
+ * the least a proxy built on the web framework can cost: the gap between the two is the framework's.
+ *
  * Prints `READY` once it listens; stops on SIGTERM.
  */
 import http from 'node:http';
 import { Pool } from 'undici';
+import Fastify from 'fastify';
 
-const { upstream, port } = JSON.parse(process.argv[2] ?? '{}') as { upstream: string; port: number };
+const { upstream, port, framework } = JSON.parse(process.argv[2] ?? '{}') as { upstream: string; port: number; framework?: 'fastify' };
 const pool = new Pool(upstream, { connections: 32, pipelining: 1 });
 
-const server = http.createServer((req, res) => {
+/** One request relayed; `respond` writes the answer (node:http directly, or through the framework's reply). */
+function relay(req: http.IncomingMessage, respond: (status: number, type: string, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   let status = 502;
   let type: string | undefined;
@@ -36,16 +41,35 @@ const server = http.createServer((req, res) => {
         chunks.push(chunk);
       },
       onResponseEnd() {
-        const body = Buffer.concat(chunks);
-        res.writeHead(status, { 'content-type': type ?? 'application/json', 'content-length': body.length });
-        res.end(body);
+        respond(status, type ?? 'application/json', Buffer.concat(chunks));
       },
       onResponseError() {
-        res.writeHead(502);
-        res.end();
+        respond(502, 'application/json', Buffer.alloc(0));
       },
     },
   );
-});
-server.listen(port, '127.0.0.1', () => process.stdout.write('READY\n'));
+}
+
+if (framework === 'fastify') {
+  const app = Fastify();
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.route({
+    method: ['GET', 'PATCH'],
+    url: '/v1/nodes/:node',
+    handler: (request, reply) => {
+      relay(request.raw, (status, type, body) => void reply.code(status).header('content-type', type).send(body));
+    },
+  });
+  await app.listen({ port, host: '127.0.0.1' });
+  process.stdout.write('READY\n');
+} else {
+  const server = http.createServer((req, res) =>
+    relay(req, (status, type, body) => {
+      res.writeHead(status, { 'content-type': type, 'content-length': body.length });
+      res.end(body);
+    }),
+  );
+  server.listen(port, '127.0.0.1', () => process.stdout.write('READY\n'));
+}
 process.on('SIGTERM', () => process.exit(0));

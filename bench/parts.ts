@@ -144,9 +144,10 @@ http {
 }
 
 /** The bare Node.js proxy of floor-proxy.ts in front of `backendUrl` (a reference row, not a product). */
-export async function startFloorProxy(backendUrl: string): Promise<{ proc: Proc; url: string; close(): Promise<void> }> {
+export async function startFloorProxy(backendUrl: string, framework?: 'fastify'): Promise<{ proc: Proc; url: string; close(): Promise<void> }> {
   const port = await freePort();
-  const proc = launchTs('floor-proxy', path.join('bench', 'floor-proxy.ts'), { upstream: new URL(backendUrl).origin, port });
+  const nodeFlags = (process.env.BENCH_FLOOR_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  const proc = launchTs(`floor-proxy${framework ? `-${framework}` : ''}`, path.join('bench', 'floor-proxy.ts'), { upstream: new URL(backendUrl).origin, port, framework }, nodeFlags);
   try {
     await readLine(proc, 'READY', 30_000);
   } catch (err) {

@@ -294,9 +294,11 @@ async function benchSingleStatic(): Promise<void> {
   const site = { name: 's000', url: backend.url, nodes: uuids.length };
   const nginx = await startNginx(site.url);
   const floor = await startFloorProxy(site.url);
+  // The same relay as a Fastify route: what the web framework alone costs over node:http.
+  const floorFastify = await startFloorProxy(site.url, 'fastify');
   const proxy = await startProxy('static', withGroups([site]));
   for (const p of paths) {
-    for (const base of [proxy.url, nginx.url, floor.url]) {
+    for (const base of [proxy.url, nginx.url, floor.url, floorFastify.url]) {
       const r = await get(`${base}${p}`);
       if (r.status !== 200) throw new Error(`warm-up GET ${base}${p}: ${r.status} ${r.text.slice(0, 200)}`);
     }
@@ -305,6 +307,7 @@ async function benchSingleStatic(): Promise<void> {
     { name: 'direct (nginx static)', url: site.url, front: undefined as number | undefined },
     { name: 'nginx proxy_pass', url: nginx.url, front: nginx.proc.pid },
     { name: 'bare Node.js proxy', url: floor.url, front: floor.proc.pid },
+    { name: 'bare Fastify proxy', url: floorFastify.url, front: floorFastify.proc.pid },
     { name: 'ironic-proxy', url: proxy.url, front: proxy.proc.pid },
   ];
   const patchBody = '[{"op":"replace","path":"/extra/bench","value":"1"}]';
@@ -337,6 +340,7 @@ async function benchSingleStatic(): Promise<void> {
   }
   await proxy.close();
   await floor.close();
+  await floorFastify.close();
   await nginx.close();
   await backend.close();
 
@@ -376,7 +380,7 @@ async function benchSingleStatic(): Promise<void> {
     `at ${RATE} req/s adds < 0.5 ms p50: ${verdict(p.p50 - d.p50 < 0.5)} (${ms(p.p50 - d.p50)}), < 2 ms p99: ${verdict(p.p99 - d.p99 < 2)} (${ms(p.p99 - d.p99)})   (${elapsed(t0)})`);
   summary.push(
     `Static backend (nginx serving node documents), ${CFG.connections} connections: GET direct ${int(rps('GET direct (nginx static)'))}, nginx proxy_pass ${int(rps('GET nginx proxy_pass'))}, ` +
-      `bare Node.js proxy ${int(rps('GET bare Node.js proxy'))}, ironic-proxy ${int(rps('GET ironic-proxy'))} req/s (${x(getRatio)} of the bare proxy; CPU ${int(us('GET ironic-proxy'))} vs ${int(us('GET bare Node.js proxy'))} µs/request); ` +
+      `bare Node.js proxy ${int(rps('GET bare Node.js proxy'))}, bare Fastify proxy ${int(rps('GET bare Fastify proxy'))} (${x(rps('GET bare Fastify proxy') / rps('GET bare Node.js proxy'))}; CPU ${int(us('GET bare Fastify proxy'))} µs/request), ironic-proxy ${int(rps('GET ironic-proxy'))} req/s (${x(getRatio)} of the bare proxy; CPU ${int(us('GET ironic-proxy'))} vs ${int(us('GET bare Node.js proxy'))} µs/request); ` +
       `PATCH ironic-proxy ${int(rps('PATCH ironic-proxy'))} req/s (${x(patchRatio)} of the bare proxy).`,
     `  at ${RATE} req/s the proxy adds ${ms(p.p50 - d.p50)} ms at p50 (target < 0.5: ${verdict(p.p50 - d.p50 < 0.5)}), ${ms(p.p99 - d.p99)} ms at p99 (target < 2: ${verdict(p.p99 - d.p99 < 2)}); ` +
       `the bare proxy ${ms(fixed.get('bare Node.js proxy')!.p50 - d.p50)} / ${ms(fixed.get('bare Node.js proxy')!.p99 - d.p99)} ms, nginx ${ms(fixed.get('nginx proxy_pass')!.p50 - d.p50)} / ${ms(fixed.get('nginx proxy_pass')!.p99 - d.p99)} ms.`,
