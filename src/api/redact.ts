@@ -5,7 +5,7 @@
  * on its way out, to the object or to every object of a collection.
  * Nodes are redacted by their engines (the target there is each node).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyRequest, onSendHookHandler } from 'fastify';
 import type { ProxyServices } from '../services.js';
 import { VOLUME_TARGET_REDACTIONS } from './table/volume.js';
 import { requestCredentials } from './authorize.js';
@@ -22,7 +22,7 @@ declare module 'fastify' {
 
 /** Volume targets (GET one, listings, the answer of a PATCH — not of a POST): `properties` behind view_target_properties. */
 function volumeTargetRedaction(services: ProxyServices, req: FastifyRequest, entry: ApiEntry): ((doc: Doc) => void) | undefined {
-  if (!entry.path.includes('/volume/targets') || (entry.method !== 'GET' && entry.method !== 'PATCH')) return undefined;
+  if (!mayRedact(entry)) return undefined;
   const creds = requestCredentials(services, req);
   if (!creds) return undefined;
   const rule = VOLUME_TARGET_REDACTIONS.find((r) => r.when === 'rule');
@@ -42,19 +42,22 @@ export function planRedaction(services: ProxyServices, req: FastifyRequest, entr
   if (redact) req.redactAnswer = redact;
 }
 
-/** The hook that applies a planned redaction to a successful JSON answer. */
-export function redactionHook(app: FastifyInstance): void {
-  app.addHook('onSend', (req, reply, payload, done) => {
-    const redact = req.redactAnswer;
-    if (!redact || reply.statusCode >= 300 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return done(null, payload);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(payload.toString());
-    } catch {
-      return done(null, payload);
-    }
-    if (!doc || typeof doc !== 'object') return done(null, payload);
-    redact(doc as Doc);
-    done(null, JSON.stringify(doc));
-  });
+/** Can an answer of this entry need redacting? Only those routes carry the hook below (every other answer skips it). */
+export function mayRedact(entry: ApiEntry): boolean {
+  return entry.path.includes('/volume/targets') && (entry.method === 'GET' || entry.method === 'PATCH');
 }
+
+/** The route hook (onSend) that applies a planned redaction to a successful JSON answer. */
+export const redactOnSend: onSendHookHandler = (req, reply, payload, done) => {
+  const redact = req.redactAnswer;
+  if (!redact || reply.statusCode >= 300 || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return done(null, payload);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(payload.toString());
+  } catch {
+    return done(null, payload);
+  }
+  if (!doc || typeof doc !== 'object') return done(null, payload);
+  redact(doc as Doc);
+  done(null, JSON.stringify(doc));
+};

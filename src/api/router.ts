@@ -14,7 +14,7 @@ import { CURSOR_PARAM } from '../resources/list-params.js';
 import { NODE_ATTRIBUTE_SEGMENTS, NODE_IDENT_UNROUTABLE } from './table/nodes.js';
 import type { ProxyServices } from '../services.js';
 import { authorize } from './authorize.js';
-import { planRedaction, redactionHook } from './redact.js';
+import { mayRedact, planRedaction, redactOnSend } from './redact.js';
 import type { Engine } from './engine.js';
 import type { ApiEntry } from './types.js';
 import { checkQueryValues } from './query-checks.js';
@@ -59,7 +59,6 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
   for (const entry of table) {
     if (!engines[entry.engine]) throw new Error(`API table: ${entry.method} ${entry.path} names engine ${entry.engine}, which does not exist`);
   }
-  redactionHook(app);
   for (const group of groupByShape(table)) {
     // As pecan builds it: the sorted methods of the path.
     const allow = group.entries.map((e) => e.method).sort().join(', ');
@@ -73,6 +72,8 @@ export function registerApiTable(app: FastifyInstance, services: ProxyServices, 
       url: group.url,
       bodyLimit,
       config: { deferBody },
+      // Only routes whose answers may need redacting pay for the hook that does it.
+      ...(group.entries.some(mayRedact) ? { onSend: redactOnSend } : {}),
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const found = byMethod.get(req.method);
         if (!found) {
