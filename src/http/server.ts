@@ -33,7 +33,7 @@ import { ProxyBusyError, tooLargeForBudget } from '../memory-budget.js';
 import { RequestScope } from './request-scope.js';
 import { BODY_COST, chargedAsRead, overRouteLimit, refuseAfterDrain } from './body-reading.js';
 import '../auth/user.js';
-import './context.js';
+import type { RequestContext } from './context.js';
 
 function setRangeHeaders(reply: FastifyReply, range: { min: Version; max: Version }): void {
   reply.header(MIN_VERSION_HEADER, formatVersion(range.min));
@@ -112,6 +112,12 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     // Errors of Node's HTTP parser (headers too large, malformed requests): Ironic's body, then the connection closes.
     clientErrorHandler: (err, socket) => writeClientError(err, socket),
   }) as unknown as FastifyInstance;
+
+  // What hooks add to every request, declared up front: Fastify builds its request objects with these fields
+  // from the start, so they keep one shape (adding them per request changes the shape on the hot path).
+  app.decorateRequest('ironic', null as unknown as RequestContext);
+  app.decorateRequest('user', undefined);
+  app.decorateRequest('redactAnswer', undefined);
 
   // Bodies stay bytes: most are relayed to a site untouched; handlers that need JSON parse it themselves.
   app.removeAllContentTypeParsers();
