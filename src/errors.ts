@@ -56,6 +56,7 @@ export const ERROR_CATALOGUE = {
   ALLOCATION_NOT_FOUND: { status: 404, shape: 'fault', what: 'Allocation <ident> could not be found.' },
   RUNBOOK_NOT_FOUND: { status: 404, shape: 'fault', what: 'Runbook <ident> could not be found.' },
   CONDUCTOR_NOT_FOUND: { status: 404, shape: 'fault', what: 'Conductor <hostname> could not be found.' },
+  DRIVER_NOT_FOUND: { status: 404, shape: 'fault', what: "a driver no site runs (Ironic's DriverNotFound: its hash ring's text for properties, RAID and vendor passthru)" },
   CONFLICT: { status: 409, shape: 'fault', what: 'a name or identity already taken, a node locked' },
   IDENTITY_CONFLICT: { status: 409, shape: 'fault', what: 'an identity claimed by several sites' },
   GLOBAL_OBJECT_DRIFT: { status: 409, shape: 'fault', what: 'a global object (chassis, template, runbook) that differs between sites' },

@@ -116,11 +116,6 @@ export class ProxyServices {
     return this.registry.commonRange()?.max ?? FALLBACK_INTERNAL_VERSION;
   }
 
-  /** The site that answers requests the proxy cannot route (malformed bodies): the default group's, else the first. */
-  get defaultSite() {
-    return this.registry.siteForGroup('') ?? this.registry.sites[0]!;
-  }
-
   async close(): Promise<void> {
     await this.status.close();
     await Promise.all([this.registry.close(), this.userTokens?.close(), this.coordination?.close()]);

@@ -363,7 +363,7 @@ const NETWORK_EVENT_SCHEMA: JsonSchema = {
 };
 
 /** oslo netutils.is_valid_mac: re.match of the lower-cased value, whose `$` also matches before a final newline. */
-const isMac = (value: string): boolean => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\n?$/.test(value.toLowerCase());
+export const isMac = (value: string): boolean => /^[0-9a-f]{2}(:[0-9a-f]{2}){5}\n?$/.test(value.toLowerCase());
 
 /** NETWORK_EVENT_VALIDATOR's args.dict_valid, in its order. */
 const NETWORK_EVENT_FIELDS: ReadonlyArray<[string, (v: string) => boolean, string]> = [

@@ -213,6 +213,11 @@ const FIELD_SINCE: Partial<Record<FieldsKind, Readonly<Record<string, number>>>>
   portgroup: { mode: 26, properties: 26, physical_network: 102, category: 103, dynamic_portgroup: 111 },
 };
 
+/** Whether `field` of a port or portgroup is newer than the request's microversion (Ironic's NotAcceptable, also for a sort_key). */
+export function fieldNewerThan(kind: 'port' | 'portgroup', field: string, minor: number): boolean {
+  return (FIELD_SINCE[kind]?.[field] ?? 0) > minor;
+}
+
 /**
  * Columns Ironic refuses as sort_key (`invalid_sort_key_list`) of the global
  * objects, which the proxy reads from one site (the node-bound listings

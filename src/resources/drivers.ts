@@ -12,7 +12,7 @@
  */
 import { forwardTo, sendAsIs } from '../http/forward.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
+import { ProxyError, SiteErrorResponse, SiteFailedResponse, sitesUnavailable } from '../errors.js';
 import { fanOut } from '../federation/fanout.js';
 import { relaySiteResponse, sendJson } from '../http/relay.js';
 import { rewriteLinks } from '../http/rewrite.js';
@@ -198,8 +198,19 @@ async function driverSite(services: ProxyServices, req: FastifyRequest, name: st
   return undefined;
 }
 
+/**
+ * A driver no site runs, asked for its properties, RAID properties or vendor
+ * passthru: Ironic's answer, made here (the request is sent to no site).
+ * These handlers ask the conductors' hash ring for the driver
+ * (rpcapi.get_topic_for_driver), which raises DriverNotFound with its own
+ * text (ironic/common/hash_ring.py, 21.4) — not the text of GET
+ * /v1/drivers/{name}.
+ */
+export const driverUnknown = (name: string): ProxyError => new ProxyError('DRIVER_NOT_FOUND', `The driver '${name}' is unknown.`);
+
 async function forwardToDriverSite(services: ProxyServices, req: FastifyRequest, reply: FastifyReply, name: string): Promise<FastifyReply> {
-  // A driver no site has: one site answers with Ironic's exact error.
-  const site = (await driverSite(services, req, name)) ?? services.defaultSite;
+  // Every site answered that it does not run it (a site that could not be asked: driverSite's 503).
+  const site = await driverSite(services, req, name);
+  if (!site) throw driverUnknown(name);
   return forwardTo(services, req, reply, site);
 }

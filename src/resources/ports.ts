@@ -32,6 +32,7 @@ import { listCollection, type CollectionDef } from './collection-list.js';
 import type { ResourceModule } from './plugin.js';
 import { pathOf } from '../http/normalize-url.js';
 import { macKey, uuidKey, type WriteGuard } from '../coordination/reservations.js';
+import { checkCreateBody, nodeOfCreateMissing, refuseNowhereListing, type NodeBoundFamily } from './nowhere.js';
 
 export const portNotFound = (ident: string): ProxyError => new ProxyError('PORT_NOT_FOUND', `Port ${ident} could not be found.`);
 
@@ -59,7 +60,7 @@ const portLocator = (services: ProxyServices): Locator => objectLocator(services
 /** One node-bound family: its collection, the names of its policy rules, and its cross-site invariants. */
 export interface NodeBoundSpec {
   /** The table's engine family: `port`, `portgroup`, `volume_connector`, `volume_target`. */
-  family: string;
+  family: NodeBoundFamily;
   def: CollectionDef;
   /** The policy rule's resource word: `port` → `baremetal:port:get`. */
   rule: string;
@@ -124,7 +125,7 @@ export function nodeBoundEngines(services: ProxyServices, spec: NodeBoundSpec): 
   };
 }
 
-/** Where a filter's node/portgroup is; undefined when it is nowhere (a site then answers Ironic's error). */
+/** Where a filter's node/portgroup is; undefined when every site said it does not have it (a site that could not be asked: the lookup's 503). */
 async function siteOf(locator: Locator, ident: string, requestId: string): Promise<SiteClient | undefined> {
   try {
     return await locator.locate(ident, { requestId });
@@ -139,11 +140,11 @@ async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSp
   const query = c.query;
   const requestId = req.ironic.globalRequestId;
   // The filter that pins the listing to a site, in Ironic's precedence: a portgroup, else node_uuid, else node.
-  let scope: { locator: Locator; ident: string } | undefined;
+  let scope: { locator: Locator; ident: string; filter: string } | undefined;
   const pgFilter = (spec.portgroupFilters ?? []).find((name) => query.get(name));
   const nodeFilter = [...spec.nodeFilters].reverse().find((name) => query.get(name));
-  if (pgFilter) scope = { locator: portgroupLocator(services), ident: query.get(pgFilter)! };
-  else if (nodeFilter) scope = { locator: services.nodes, ident: query.get(nodeFilter)! };
+  if (pgFilter) scope = { locator: portgroupLocator(services), ident: query.get(pgFilter)!, filter: pgFilter };
+  else if (nodeFilter) scope = { locator: services.nodes, ident: query.get(nodeFilter)!, filter: nodeFilter };
   const project = c.authz.listProject;
   if (project) {
     // Ironic restricts the listing to objects of nodes the project owns or leases. Naming a node (or
@@ -163,7 +164,7 @@ async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSp
       throw err;
     });
     if (!holder || (holder.owner !== project && holder.lessee !== project)) {
-      // As Ironic: the project filter matches nothing (a node or portgroup that is nowhere is the site's 404 below).
+      // As Ironic: the project filter matches nothing (a node or portgroup that is nowhere is Ironic's 404 below).
       if (holder) return sendJson(reply, 200, { [spec.def.collectionKey]: [] });
     }
   }
@@ -174,8 +175,9 @@ async function list(services: ProxyServices, c: EngineContext, spec: NodeBoundSp
 
   const { locator, ident } = scope;
   const cached = locator.cached(ident) ?? (await locator.known(ident));
-  // Nowhere: the default site answers Ironic's own "not found".
-  const site = cached ?? (await siteOf(locator, ident, requestId)) ?? services.defaultSite;
+  const site = cached ?? (await siteOf(locator, ident, requestId));
+  // Nowhere, as every site said: Ironic's answer, made here (nothing is sent to a site that does not hold it).
+  if (!site) return refuseNowhereListing(req, query, spec.family, spec.def, detailPath, scope);
   try {
     return await listCollection(services, req, reply, spec.def, { detailPath, sites: [site] });
   } catch (err) {
@@ -220,15 +222,28 @@ async function create(services: ProxyServices, req: FastifyRequest, reply: Fasti
   const requestId = req.ironic.globalRequestId;
   // `node_ident` (1.94) names the node by name or uuid.
   const nodeIdent = fields.node_uuid ?? fields.node_ident;
-  // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment) —
-  // before anything, a malformed body included, reaches a site.
-  await authorizeOnNode(services, req, [`baremetal:${spec.rule}:create`], typeof nodeIdent === 'string' ? nodeIdent : undefined);
-  await afterPolicy(req);
+  const rules = [`baremetal:${spec.rule}:create`];
   // The table's body check refused every body that is not an object, an empty one with Ironic's "'<field>' is a
   // required property" (createBody's `required`, or the port's check).
-  if (!readable) throw unroutable(`a ${spec.noun} create without a readable body`);
-  // No node, or a node no site has: the default site writes Ironic's error.
-  const site = typeof nodeIdent === 'string' && nodeIdent ? ((await freshSiteOf(services.nodes, nodeIdent, requestId)) ?? services.defaultSite) : services.defaultSite;
+  if (!readable) {
+    await authorizeOnNode(services, req, rules, undefined);
+    await afterPolicy(req);
+    throw unroutable(`a ${spec.noun} create without a readable body`);
+  }
+  // The node's site, asked of every site now (a site that cannot be asked: the lookup's 503, never "not found").
+  const site = typeof nodeIdent === 'string' && nodeIdent ? await freshSiteOf(services.nodes, nodeIdent, requestId) : undefined;
+  if (!site) {
+    // No site has it: Ironic's answer, made here in its order — the whole body check (before its policy), the
+    // policy with no owner or lessee, then its error for the node.
+    checkCreateBody(spec.family, fields);
+    await authorizeOnNode(services, req, rules, undefined);
+    await afterPolicy(req);
+    throw nodeOfCreateMissing(spec.family, fields.node_uuid);
+  }
+  // Ironic checks `baremetal:<kind>:create` with the node's owner and lessee as target (no concealment) —
+  // before anything, a malformed body included, reaches a site.
+  await authorizeOnNode(services, req, rules, nodeIdent as string);
+  await afterPolicy(req);
   // Identifiers unique over all sites are reserved from before the checks until the site has answered.
   const res = await services.reservations.guarded(async (guard) => {
     const ctx: WriteContext = { services, req, site, requestId, guard };
