@@ -264,6 +264,8 @@ function validatorOf(entry: ApiEntry, name: string): ArgCheck {
  * `maxMinor`: the highest microversion every site serves (which faults exist).
  */
 export function checkQueryValues(entry: ApiEntry, query: URLSearchParams, maxMinor: number, minor: number): void {
+  // Every check below is of a value the query holds: most requests (a node by uuid) hold none.
+  if (query.size === 0) return;
   const names = [...new Set(query.keys())];
   // The validators, in the order the entry lists its parameters (Ironic's signature order).
   const order = entry.query ?? [];
