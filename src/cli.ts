@@ -1,25 +1,28 @@
 /**
- * `ironic-proxy [--config-file FILE] [--workers N]`
+ * `ironic-proxy [--config-file FILE] [--workers N|auto]`
  *
  * With a config file: the production proxy, one process or N workers sharing
- * the port. Without: the embedded demo (simulated sites), for a first look.
+ * the port (by default one per core). Without: the embedded demo (simulated
+ * sites, one process), for a first look.
  */
 import cluster from 'node:cluster';
 import v8 from 'node:v8';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from './config/load.js';
+import { ConfigError, loadConfigFile, parseWorkers } from './config/load.js';
 import type { ProxyConfig } from './config/types.js';
 import { createLogger } from './log.js';
 import { serveClusterMetrics } from './metrics.js';
+import { serveClusterReservations } from './coordination/cluster-reservations.js';
 import { startProxy, StartupError, type RunningProxy } from './start.js';
 import { randomBytes } from 'node:crypto';
 import { WORKER_KEY_ENV } from './federation/cursor.js';
 import { VERSION } from './version.js';
 
-const USAGE = `usage: ironic-proxy [--config-file FILE] [--workers N]
+const USAGE = `usage: ironic-proxy [--config-file FILE] [--workers N|auto]
 
   --config-file FILE  oslo.config-style INI file (see etc/ironic-proxy.conf.sample)
-  --workers N         worker processes sharing the port (default: [api]api_workers, 1)
+  --workers N|auto    worker processes sharing the port (default: [api]api_workers,
+                      else auto: one per core)
   --version           the proxy's version
   --help              this text
 
@@ -63,8 +66,8 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
   if (args.workers !== undefined) {
-    const n = Number(args.workers);
-    if (!Number.isInteger(n) || n < 1) fail(`--workers: "${args.workers}" is not a positive integer`, 2);
+    const n = parseWorkers(args.workers);
+    if (n === undefined) fail(`--workers: "${args.workers}" is not a positive integer or auto`, 2);
     config.api.workers = n;
   }
   if (config.api.workers > 1 && cluster.isPrimary) return supervise(config, configFile);
@@ -132,6 +135,8 @@ function supervise(config: ProxyConfig, configFile: string): void {
   const retiring = new Set<number>();
   let starting = new Set<number>();
   serveClusterMetrics();
+  // Without a store, the workers' reservations of unique names are this process's (with one, it answers nobody).
+  serveClusterReservations();
   // Without [proxy]cursor_secret, the workers still share one random key, so that any of them continues another's cursor.
   const fork = (): ReturnType<typeof cluster.fork> => cluster.fork({ [WORKER_KEY_ENV]: workerKey });
   const workerKey = randomBytes(32).toString('hex');

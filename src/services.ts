@@ -8,6 +8,7 @@ import { nodeNotFound } from './errors.js';
 import { Locator, type SharedLocations } from './federation/locator.js';
 import { CoordinationStore } from './coordination/store.js';
 import { Reservations } from './coordination/reservations.js';
+import { primaryReservations } from './coordination/cluster-reservations.js';
 import type { Logger } from './log.js';
 import { answerMetricsCollection, ProxyMetrics } from './metrics.js';
 import { PolicyEnforcer } from './policy/enforcer.js';
@@ -44,7 +45,7 @@ export class ProxyServices {
   readonly status: StatusService;
   /** The store replicas share ([coordination]backend_url), when configured. */
   readonly coordination?: CoordinationStore;
-  /** Reservations of identifiers unique over all sites (in this process, and in the store when there is one). */
+  /** Reservations of identifiers unique over all sites (in this process; in the store when there is one, else shared by the workers through their primary). */
   readonly reservations: Reservations;
 
   constructor(
@@ -73,10 +74,15 @@ export class ProxyServices {
       this.sharedLocations('/v1/nodes'),
     );
     this.metrics = new ProxyMetrics(this.registry.sites, () => this.nodes.size, () => this.coordination?.up);
-    this.reservations = new Reservations(this.coordination, log, {
-      unguarded: () => this.metrics.unguardedWrites.inc(),
-      contended: () => this.metrics.reservationConflicts.inc(),
-    });
+    this.reservations = new Reservations(
+      this.coordination,
+      log,
+      {
+        unguarded: () => this.metrics.unguardedWrites.inc(),
+        contended: () => this.metrics.reservationConflicts.inc(),
+      },
+      this.coordination ? undefined : primaryReservations(),
+    );
     answerMetricsCollection(this.metrics);
     this.status = new StatusService(config, this.registry, this.metrics, () => this.internalVersion(), log);
     this.status.coordinationUp = () => this.coordination?.up;

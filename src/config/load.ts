@@ -3,10 +3,20 @@
  * is reported with the `[section]key` it comes from, all at once, and nothing
  * starts on a configuration with a single error.
  */
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseOsloIni, IniSyntaxError, type IniDocument } from './oslo-ini.js';
 import type { AuthType, CoordinationConfig, KeystoneAuthtokenConfig, KeystoneSiteAuth, OsloPolicyConfig, ProxyConfig, SiteConfig, AuthStrategy } from './types.js';
+
+/** A worker count as `--workers` and `[api]api_workers` take it: a positive integer, or `auto` (one per core). */
+export function parseWorkers(text: string): number | undefined {
+  const t = text.trim().toLowerCase();
+  if (t === 'auto') return availableParallelism();
+  if (!/^\d+$/.test(t)) return undefined;
+  const n = Number(t);
+  return n >= 1 && Number.isSafeInteger(n) ? n : undefined;
+}
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -346,10 +356,19 @@ class ConfigReader {
       publicEndpoint: publicEndpoint?.replace(/\/+$/, ''),
       authStrategy,
       maxLimit: this.int('api', 'max_limit', 1000, 1),
-      workers: this.int('api', 'api_workers', 1, 1),
+      workers: this.workers(),
       enableProxyHeadersParsing: this.bool('oslo_middleware', 'enable_proxy_headers_parsing', false),
       tls,
     };
+  }
+
+  /** `[api]api_workers`: a count or `auto`; unset is `auto`, one per core (Ironic's default is the CPU count too). */
+  private workers(): number {
+    const v = this.str('api', 'api_workers');
+    if (v === undefined) return availableParallelism();
+    const n = parseWorkers(v);
+    if (n === undefined) this.problems.push(`[api]api_workers: "${v}" is not a positive integer or auto`);
+    return n ?? 1;
   }
 
   private reportUnknownOptions(siteSections: string[]): void {

@@ -5,17 +5,25 @@
  * it back once its site has answered: two writes of the same identifier
  * meanwhile — in this process or, with a store, in any replica — cannot both
  * pass the check. The second gets Ironic's 409 for a duplicate at once.
+ * Without a store, the workers of one `--workers N` process share theirs
+ * through the primary (cluster-reservations.ts).
  *
  * In the store a reservation is `SET key token NX PX ttl`, renewed while the
  * write is under way and freed by a compare-and-delete: a crashed holder
  * blocks the identifier for at most one ttl. A store that cannot be asked
  * refuses the write (503) when `[coordination] required`, else the write
- * goes on unguarded (logged, counted).
+ * goes on unguarded (logged, counted). A primary that does not answer is
+ * treated alike; without a store there is no `required` to set, and the
+ * write is refused.
  */
 import { randomUUID } from 'node:crypto';
 import { conflict, ProxyError } from '../errors.js';
 import type { Logger } from '../log.js';
+import type { PrimaryReservations } from './cluster-reservations.js';
 import type { CoordinationStore } from './store.js';
+
+/** Where a reservation is held besides this process's own set: nowhere else, the store, or the primary of the workers. */
+type Where = 'local' | 'store' | 'primary';
 
 export interface ReservationEvents {
   /** A write went on without a reservation in the store (the store could not be asked, and it is not required). */
@@ -25,13 +33,19 @@ export interface ReservationEvents {
 }
 
 export class Reservations {
-  /** Identifiers reserved by writes of this process (the store's reservations are per process, not per request). */
+  /** Identifiers reserved by writes of this process (a same-process conflict needs no round trip to the store or the primary). */
   private readonly local = new Set<string>();
 
+  /**
+   * `primary`: in a cluster worker without a store, the primary's shared
+   * table (ignored when there is a store: the store is the truth across
+   * replicas, and so across workers).
+   */
   constructor(
     private readonly store: CoordinationStore | undefined,
     private readonly log: Logger,
     private readonly events: ReservationEvents,
+    private readonly primary?: PrimaryReservations,
   ) {}
 
   /** Runs `write` with a guard whose reservations are all given back when it ends, however it ends. */
@@ -45,20 +59,28 @@ export class Reservations {
   }
 
   /** @internal */
-  async take(key: string, taken: string, what: string, token: string): Promise<'local' | 'store'> {
+  async take(key: string, taken: string, what: string, token: string): Promise<Where> {
     if (this.local.has(key)) {
       this.events.contended();
       throw conflict(taken);
     }
     this.local.add(key);
-    if (!this.store) return 'local';
+    const store = this.store;
+    const primary = store ? undefined : this.primary;
+    if (!store && !primary) return 'local';
     let ours: boolean;
     try {
-      ours = await this.store.reserve(this.store.key('rsv', key), token);
+      ours = store ? await store.reserve(store.key('rsv', key), token) : await primary!.reserve(key, token);
     } catch (err) {
-      if (this.store.config.required) {
+      if (store?.config.required ?? true) {
         this.local.delete(key);
-        throw new ProxyError('COORDINATION_UNAVAILABLE', `Cannot reserve ${what}: the coordination store of the proxy cannot be reached, and writes that must be unique over all sites are refused until it is back.`,
+        // The store's outages are logged as it goes down and up; the primary's silence only here.
+        if (!store) this.log.warn({ what, err: (err as Error).message }, 'the primary process did not answer a reservation: write refused');
+        throw new ProxyError(
+          'COORDINATION_UNAVAILABLE',
+          store
+            ? `Cannot reserve ${what}: the coordination store of the proxy cannot be reached, and writes that must be unique over all sites are refused until it is back.`
+            : `Cannot reserve ${what}: the primary process of the proxy's workers does not answer, and writes that must be unique over all sites are refused until it does.`,
         );
       }
       this.log.warn({ what, err: (err as Error).message }, 'coordination store unreachable: write goes on without a reservation');
@@ -70,13 +92,14 @@ export class Reservations {
       this.events.contended();
       throw conflict(taken);
     }
-    return 'store';
+    return store ? 'store' : 'primary';
   }
 
   /** @internal */
-  async give(key: string, inStore: boolean, token: string): Promise<void> {
+  async give(key: string, where: Where, token: string): Promise<void> {
     this.local.delete(key);
-    if (inStore && this.store) await this.store.release(this.store.key('rsv', key), token).catch(() => undefined);
+    if (where === 'store' && this.store) await this.store.release(this.store.key('rsv', key), token).catch(() => undefined);
+    else if (where === 'primary') this.primary?.release(key, token);
   }
 
   /** @internal Keeps the store's reservations alive while a write is under way; false when one was lost (expired). */
@@ -96,7 +119,7 @@ export class Reservations {
 /** The reservations of one write. */
 export class WriteGuard {
   private readonly token = randomUUID();
-  private readonly held = new Map<string, boolean>();
+  private readonly held = new Map<string, Where>();
   private readonly pending = new Set<Promise<unknown>>();
   private timer: NodeJS.Timeout | undefined;
   private released = false;
@@ -112,7 +135,7 @@ export class WriteGuard {
     if (this.released) return Promise.reject(new Error('reservation after release'));
     if (this.held.has(key)) return Promise.resolve();
     const p = this.reservations.take(key, taken, what, this.token).then((where) => {
-      this.held.set(key, where === 'store');
+      this.held.set(key, where);
       if (where === 'store') this.keepAlive();
     });
     this.pending.add(p);
@@ -125,14 +148,14 @@ export class WriteGuard {
     // A take still under way (a sibling check failed first) is waited for, so that nothing it gets is left behind.
     await Promise.allSettled([...this.pending]);
     clearInterval(this.timer);
-    await Promise.all([...this.held].map(([key, inStore]) => this.reservations.give(key, inStore, this.token)));
+    await Promise.all([...this.held].map(([key, where]) => this.reservations.give(key, where, this.token)));
     this.held.clear();
   }
 
   private keepAlive(): void {
     if (this.timer) return;
     this.timer = setInterval(() => {
-      const inStore = [...this.held].filter(([, s]) => s).map(([k]) => k);
+      const inStore = [...this.held].filter(([, where]) => where === 'store').map(([k]) => k);
       void this.reservations.renew(inStore, this.token);
     }, this.reservations.renewEveryMs);
     this.timer.unref();

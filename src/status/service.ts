@@ -184,7 +184,8 @@ export class StatusService {
         nodejs: process.versions.node,
         pid: process.pid,
         worker: cluster.isWorker ? (cluster.worker?.id ?? null) : null,
-        workers: this.config.api.workers,
+        // A process that is no cluster worker serves alone, whatever the file says (the demo, an embedded proxy).
+        workers: cluster.isWorker ? this.config.api.workers : 1,
         started_at: new Date(this.startedAt).toISOString(),
         uptime_seconds: Math.round(process.uptime()),
         auth_strategy: this.config.api.authStrategy,

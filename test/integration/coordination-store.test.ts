@@ -93,6 +93,24 @@ describe('coordination store (real Redis)', () => {
     await b.guarded((guard) => guard.take('node:name:n1', 'taken', 'node name n1'));
   });
 
+  test("with a store, the workers' primary is never asked: the store is the truth across replicas and workers", async () => {
+    const cfg = storeConfig(redis);
+    const asked: string[] = [];
+    const primary = {
+      reserve: async (key: string) => {
+        asked.push(key);
+        return true;
+      },
+      release: (key: string) => void asked.push(key),
+    };
+    const r = new Reservations(await open(cfg), log, counting().events, primary);
+    await r.guarded(async (g) => {
+      await g.take('node:name:w1', 'taken', 'node name w1');
+      assert.equal(await stores.at(-1)!.redis.exists(`${cfg.keyPrefix}:rsv:node:name:w1`), 1, 'held in the store');
+    });
+    assert.deepEqual(asked, []);
+  });
+
   test('in one process, without a store, the second concurrent write of an identifier is refused', async () => {
     const c = counting();
     const r = new Reservations(undefined, log, c.events);

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOsloIni, IniSyntaxError } from '../../src/config/oslo-ini.js';
 import { ConfigError, loadConfigFile, loadConfigText } from '../../src/config/load.js';
@@ -132,12 +132,12 @@ describe('loadConfigText: a full valid configuration', () => {
 describe('loadConfigText: defaults', () => {
   const cfg = loadConfigText(minimal());
 
-  test('api defaults: 127.0.0.1:6385, max_limit 1000, noauth, one worker', () => {
+  test('api defaults: 127.0.0.1:6385, max_limit 1000, noauth, one worker per core', () => {
     assert.equal(cfg.api.hostIp, '127.0.0.1');
     assert.equal(cfg.api.port, 6385);
     assert.equal(cfg.api.maxLimit, 1000);
     assert.equal(cfg.api.authStrategy, 'noauth');
-    assert.equal(cfg.api.workers, 1);
+    assert.equal(cfg.api.workers, availableParallelism());
     assert.equal(cfg.api.publicEndpoint, undefined);
     assert.equal(cfg.api.enableProxyHeadersParsing, false);
     assert.equal(cfg.api.tls, undefined);
@@ -414,6 +414,15 @@ describe('loadConfigText: each bad configuration names the [section]key', () => 
     assertProblem(minimal('[api]\nmax_limit = 0\n'), '[api]max_limit', /"0" is not an integer/);
     assertProblem(minimal('[api]\nmax_limit = 1.5\n'), '[api]max_limit', /"1.5" is not an integer/);
     assertProblem(minimal('[proxy]\nlocation_cache_size = many\n'), '[proxy]location_cache_size', /not an integer/);
+  });
+
+  test('api_workers: a count, or auto (one per core); anything else is refused', () => {
+    assert.equal(loadConfigText(minimal('[api]\napi_workers = 3\n')).api.workers, 3);
+    assert.equal(loadConfigText(minimal('[api]\napi_workers = auto\n')).api.workers, availableParallelism());
+    assert.equal(loadConfigText(minimal('[api]\napi_workers = AUTO\n')).api.workers, availableParallelism());
+    for (const bad of ['0', '-1', '1.5', 'many', '']) {
+      assertProblem(minimal(`[api]\napi_workers = ${bad}\n`), '[api]api_workers', new RegExp(`"${bad.replace('.', '\\.')}" is not a positive integer or auto`));
+    }
   });
 
   test('bad numbers', () => {
