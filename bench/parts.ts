@@ -2,6 +2,7 @@
  * The pieces a benchmark section starts: a backend of simulated sites, nginx
  * in front of one of them, the proxy over some of them, and a load run.
  */
+import { withServerFlags } from '../src/runtime-flags.js';
 import { launch, launchTs, memoryOf, readLine, stop, tmp, tmpFile, waitReady, freePort, ROOT, type Proc } from './procs.js';
 import type { LoadResult, LoadSpec } from './load.js';
 import path from 'node:path';
@@ -80,7 +81,8 @@ export async function startProxy(
   );
   // Logs (one JSON line per request, the production default) go to a file, as they would in production.
   // BENCH_PROXY_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): Node flags for the proxy only, to profile it.
-  const nodeFlags = (process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean);
+  // The proxy runs with the Node options production gives its serving processes (src/runtime-flags.ts).
+  const nodeFlags = withServerFlags((process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean));
   // BENCH_PROXY_WORKERS (a number or auto): the proxy's --workers (default 1).
   const workers = process.env.BENCH_PROXY_WORKERS ?? '1';
   const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(root, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', workers], {

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseWorkers } from './config/load.js';
 import type { ProxyConfig } from './config/types.js';
 import { createLogger } from './log.js';
+import { withServerFlags } from './runtime-flags.js';
 import { serveClusterMetrics } from './metrics.js';
 import { serveClusterReservations } from './coordination/cluster-reservations.js';
 import { startProxy, StartupError, type RunningProxy } from './start.js';
@@ -138,6 +139,7 @@ function supervise(config: ProxyConfig, configFile: string): void {
   // Without a store, the workers' reservations of unique names are this process's (with one, it answers nobody).
   serveClusterReservations();
   // Without [proxy]cursor_secret, the workers still share one random key, so that any of them continues another's cursor.
+  cluster.setupPrimary({ execArgv: withServerFlags(process.execArgv) });
   const fork = (): ReturnType<typeof cluster.fork> => cluster.fork({ [WORKER_KEY_ENV]: workerKey });
   const workerKey = randomBytes(32).toString('hex');
   for (let i = 0; i < config.api.workers; i++) fork();
