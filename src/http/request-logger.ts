@@ -1,19 +1,43 @@
 /**
  * Request logging that costs little on the hot path. Two parts:
  *
- * - the access line (one per request) goes through a logger without
- *   redaction: it carries only fields the proxy itself sets (method, path
- *   without the query, status, timings, request ids), none of which can hold
- *   a secret, and redaction is most of pino's cost per line;
+ * - the access line (one per request) is written straight to the logger's
+ *   destination from a template, in the very form pino gives it (level,
+ *   time, pid, the fields, msg): it carries only values the proxy itself sets
+ *   (method, path without the query, status, timings, request ids), none of
+ *   which can hold a secret, so neither redaction nor pino's generic
+ *   serialisation (about half the cost of a line, profiled) is needed;
  * - `request.log`, which Fastify would create as a pino child for every
  *   request, is made only when a handler first logs through it.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import type { Bindings, ChildLoggerOptions } from 'pino';
+import { symbols, type Bindings, type ChildLoggerOptions, type DestinationStream } from 'pino';
 import type { Logger } from '../log.js';
 
-export function accessLogger(log: Logger): Logger {
-  return log.child({}, { redact: [] });
+export interface AccessLine {
+  requestId: string;
+  method: string;
+  /** Without its query (which may carry anything). */
+  path: string;
+  status: number;
+  ms: number;
+  globalRequestId: string | undefined;
+}
+
+/** The writer of access lines for `log`: written when `log` logs at info, to `log`'s destination. */
+export function accessLogger(log: Logger): (line: AccessLine) => void {
+  const stream = (log as unknown as Record<symbol, DestinationStream>)[symbols.streamSym]!;
+  const bindings = `,"pid":${process.pid}`;
+  const INFO = 30;
+  return (l) => {
+    if (log.levelVal > INFO) return;
+    // JSON.stringify quotes what a client chose (the path, the method); the ids are the proxy's own checked forms.
+    const global = l.globalRequestId === undefined ? '' : `,"global_request_id":${JSON.stringify(l.globalRequestId)}`;
+    stream.write(
+      `{"level":${INFO},"time":${Date.now()}${bindings},"request_id":${JSON.stringify(l.requestId)},"method":${JSON.stringify(l.method)},` +
+        `"path":${JSON.stringify(l.path)},"status":${l.status},"ms":${l.ms}${global},"msg":"request"}\n`,
+    );
+  };
 }
 
 type LogMethod = 'info' | 'error' | 'debug' | 'fatal' | 'warn' | 'trace' | 'silent';

@@ -233,17 +233,14 @@ export function buildServer(services: ProxyServices): FastifyInstance {
     const route = request.routeOptions.url ?? 'unmatched';
     services.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
     services.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
-    accessLog.info(
-      {
-        request_id: request.id,
-        method: request.method,
-        path: pathOf(request.url),
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 10) / 10,
-        global_request_id: request.ironic?.globalRequestId,
-      },
-      'request',
-    );
+    accessLog({
+      requestId: request.id,
+      method: request.method,
+      path: pathOf(request.url),
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+      globalRequestId: request.ironic?.globalRequestId ?? undefined,
+    });
     done();
   });
 

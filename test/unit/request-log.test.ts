@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log.js';
+import { accessLogger } from '../../src/http/request-logger.js';
 import { startFleet, getJson, LATEST, type Fleet } from '../support/sim-fleet.js';
 
 describe('request logging', () => {
@@ -67,5 +68,50 @@ describe('request logging', () => {
     } finally {
       await fleet.site('a').setFault('none');
     }
+  });
+});
+
+describe('the access line', () => {
+  /** What a logger wrote to its destination, as lines. */
+  function capture(): { log: ReturnType<typeof createLogger>; lines: () => string[] } {
+    const chunks: string[] = [];
+    const to = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString('utf8'));
+        cb();
+      },
+    });
+    return { log: createLogger({ level: 'info', to }), lines: () => chunks.join('').split('\n').filter(Boolean) };
+  }
+
+  test("is the line pino itself writes for the same fields (quotes, non-ASCII, no global id)", async () => {
+    const cases = [
+      { requestId: 'req-1', method: 'GET', path: '/v1/nodes/a"b\\c', status: 200, ms: 1.5, globalRequestId: 'req-2' },
+      { requestId: 'req-3', method: 'PATCH', path: '/v1/nodes/nœud\u2028x', status: 404, ms: 0, globalRequestId: undefined },
+    ];
+    for (const c of cases) {
+      const ours = capture();
+      const theirs = capture();
+      accessLogger(ours.log)(c);
+      theirs.log.info({ request_id: c.requestId, method: c.method, path: c.path, status: c.status, ms: c.ms, global_request_id: c.globalRequestId }, 'request');
+      await new Promise((resolve) => setImmediate(resolve));
+      const [a] = ours.lines();
+      const [b] = theirs.lines();
+      const strip = (line: string | undefined): unknown => {
+        const doc = JSON.parse(line ?? 'null') as Record<string, unknown>;
+        delete doc.time; // written a moment apart
+        return doc;
+      };
+      assert.deepEqual(strip(a), strip(b));
+      assert.deepEqual(Object.keys(JSON.parse(a!) as object), Object.keys(JSON.parse(b!) as object), 'same fields in the same order');
+    }
+  });
+
+  test('is not written when the logger is above info', async () => {
+    const { log, lines } = capture();
+    log.level = 'warn';
+    accessLogger(log)({ requestId: 'req-1', method: 'GET', path: '/', status: 200, ms: 1, globalRequestId: undefined });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(lines(), []);
   });
 });
