@@ -11,6 +11,7 @@
  * Node.js proxy (bench/floor-proxy.ts) beside it. METHOD=PATCH: node PATCHes.
  * AB_BASE=<another checkout, built>: its proxy ("proxy-base") beside this one, both loaded in turn,
  * ROUNDS times (default 1), with the ratio of CPU per request (this / base) per round: an A/B within one run.
+ * AB_SIMUL=1 (with AB_BASE): the two proxies loaded at the same time instead of in turn (steadier on a drifting machine).
  * AB_THIS=<checkout>: runs that one's build as "proxy" instead of this one's (AB_THIS=AB_BASE: an A/A run, the noise).
  */
 import { execFileSync } from 'node:child_process';
@@ -65,7 +66,27 @@ try {
   targets.push(['proxy', proxy.url, proxy.proc.pid]);
   if (base) targets.push(['proxy-base', base.url, base.proc.pid]);
   const ratios: number[] = [];
-  for (let round = 0; round < rounds; round++) {
+  if (base && process.env.AB_SIMUL) {
+    // Both proxies loaded at once, on the same CPU with PIN: whatever the machine's speed does meanwhile
+    // (this VM drifts by a third within minutes), it does to both — the ratio of their CPU per request is
+    // far steadier than that of two runs one after the other.
+    for (let round = 0; round < rounds; round++) {
+      const pair = [['proxy', proxy], ['proxy-base', base]] as const;
+      const t0 = pair.map(([, p]) => threadTicks(p.proc.pid));
+      const rs = await Promise.all(pair.map(([name, p]) => runLoad(name, { url: p.url, paths, connections, warmupSeconds: 0, seconds, headers, rate, ...patch })));
+      const per = pair.map(([, p], i) => {
+        const t1 = threadTicks(p.proc.pid);
+        const ticks = [...t1].reduce((a, [k, v]) => a + v - (t0[i]!.get(k) ?? 0), 0);
+        return (ticks * 1e4) / rs[i]!.requests;
+      });
+      ratios.push(per[0]! / per[1]!);
+      console.log(`round ${round + 1} (simultaneous): proxy ${Math.round(rs[0]!.rps)} req/s ${per[0]!.toFixed(0)} µs/request, proxy-base ${Math.round(rs[1]!.rps)} req/s ${per[1]!.toFixed(0)} µs/request: ratio ${(per[0]! / per[1]!).toFixed(3)}`);
+    }
+    const sorted = [...ratios].sort((a, b) => a - b);
+    console.log(`CPU per request, proxy / proxy-base (simultaneous): median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)} over ${ratios.length} rounds`);
+    targets.length = 0;
+  }
+  for (let round = 0; round < (targets.length ? rounds : 0); round++) {
   const cpu = new Map<string, number>();
   // Alternate the order of the two proxies from round to round: neither always runs first.
   const order = base && round % 2 === 1 ? [...targets.slice(0, -2), targets.at(-1)!, targets.at(-2)!] : targets;
