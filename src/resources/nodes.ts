@@ -16,7 +16,7 @@ import { isUuidLike } from '../ironic/idents.js';
 import { atLeast } from '../ironic/microversion.js';
 import type { ProxyServices } from '../services.js';
 import type { SiteClient, SiteResponse } from '../sites/site-client.js';
-import { parseJsonBody } from '../sites/site-client.js';
+import { parseJsonBody, readIdentity } from '../sites/site-client.js';
 import { assertNodeIdentFree, patchEffects, siteOfGroup } from './node-invariants.js';
 import { listNodes } from './node-list.js';
 import { projectOf, type Engine, type EngineContext, type LoadedTarget } from '../api/engine.js';
@@ -340,8 +340,8 @@ async function updateNode(c: EngineContext): Promise<FastifyReply> {
   }
   const { site, res } = routed;
   if (res.status === 200) {
-    const updated = parseJsonBody<Record<string, unknown>>(site.name, res);
-    services.nodes.learn(site, [ident, effects.name], updated);
+    // Only the node's uuid and name matter to the location cache: scanned, not parsed (the hot path of a PATCH).
+    services.nodes.learn(site, [ident, effects.name], readIdentity(site.name, res));
   }
   return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
 }

@@ -16,7 +16,7 @@ import type { SiteConfig } from '../config/types.js';
 import { ProxyError, SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../errors.js';
 import { ProxyBusyError, type MemoryBudget } from '../memory-budget.js';
 import { formatVersion, type Version } from '../ironic/microversion.js';
-import { readJson } from '../ironic/json.js';
+import { readJson, scanJson, stripBom } from '../ironic/json.js';
 import type { SiteAuth, SiteCredentials } from './auth.js';
 import { CircuitBreaker } from './breaker.js';
 import { ConcurrencyLimiter } from './limiter.js';
@@ -347,6 +347,28 @@ function collect(pool: Pool, opts: Dispatcher.DispatchOptions, o: CollectOptions
  * that it cannot carry) is the site's failure for that object (502); an
  * unreadable error body is no body.
  */
+/**
+ * The top-level `uuid` and `name` of a site's JSON answer (each absent when
+ * the document has no such key, null when it holds something else than a
+ * string), read by a validating scan without building the document: what a
+ * location cache learns from a write's answer. Refused as parseJsonBody
+ * refuses: a success that is not JSON is the site's protocol error.
+ */
+export function readIdentity(site: string, res: SiteResponse): { uuid?: string | null; name?: string | null } | undefined {
+  if (res.body.length === 0) return undefined;
+  const scan = scanJson(stripBom(res.body), { ids: true });
+  const success = res.status >= 200 && res.status < 300;
+  if (!scan.valid || scan.unrepresentable !== undefined) {
+    if (!success) return undefined;
+    throw new SiteProtocolError(site, scan.valid ? `body cannot be read faithfully: ${scan.unrepresentable}` : `body is not JSON (${scan.reason})`);
+  }
+  if (scan.top !== 'object') return undefined;
+  const ids: { uuid?: string | null; name?: string | null } = {};
+  if (scan.uuid !== undefined) ids.uuid = scan.uuid;
+  if (scan.name !== undefined) ids.name = scan.name;
+  return ids;
+}
+
 export function parseJsonBody<T>(site: string, res: SiteResponse): T | undefined {
   if (res.body.length === 0) return undefined;
   const read = readJson(res.body);

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SiteClient } from '../../src/sites/site-client.js';
+import { parseJsonBody, readIdentity, SiteClient } from '../../src/sites/site-client.js';
 import { createSiteAuth } from '../../src/sites/auth.js';
 import type { SiteConfig } from '../../src/config/types.js';
 import { SiteProtocolError, SiteTimeoutError, SiteUnavailableError } from '../../src/errors.js';
@@ -132,5 +132,36 @@ describe('site client', () => {
     } finally {
       await client.close();
     }
+  });
+});
+
+describe('readIdentity (what a write answer tells the location cache)', () => {
+  const answer = (body: string, status = 200) => ({ status, headers: { 'content-type': 'application/json' }, body: Buffer.from(body) });
+  /** What the full parse gives for the same keys (absent stays absent, a non-string is null). */
+  const fromParse = (body: string): Record<string, unknown> => {
+    const doc = parseJsonBody<Record<string, unknown>>('s', answer(body))!;
+    const out: Record<string, unknown> = {};
+    for (const k of ['uuid', 'name']) if (k in doc) out[k] = typeof doc[k] === 'string' ? doc[k] : null;
+    return out;
+  };
+
+  test('agrees with the parsed document on uuid and name, whatever they hold', () => {
+    for (const body of [
+      '{"uuid": "1be26c0b-03f2-4d2e-ae87-c02d7f33c123", "name": "n1", "extra": {"name": "inner", "uuid": "x"}}',
+      '{"name": "a \\"quoted\\" \\u00e9 name"}',
+      '{"uuid": null, "name": 5}',
+      '{"extra": {}}',
+      '{"name": "first", "name": "last"}',
+      '\ufeff{"uuid": "u"}',
+    ]) {
+      assert.deepEqual(readIdentity('s', answer(body)), fromParse(body), body);
+    }
+  });
+
+  test("a success that is not JSON is the site's protocol error; an error answer teaches nothing", () => {
+    assert.throws(() => readIdentity('s', answer('{"uuid": "u"')), SiteProtocolError);
+    assert.throws(() => readIdentity('s', answer('{"uuid": NaN}')), SiteProtocolError);
+    assert.equal(readIdentity('s', answer('<html>', 500)), undefined);
+    assert.equal(readIdentity('s', answer('[1]')), undefined);
   });
 });
