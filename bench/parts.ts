@@ -71,6 +71,8 @@ export async function startProxy(
   extraIni = '',
   /** The checkout whose build (dist/) runs: another one for an A/B comparison within one run. */
   root = ROOT,
+  /** The proxy's --workers; default BENCH_PROXY_WORKERS, else 1 (one process, whose CPU the bench reads). */
+  workersArg?: string,
 ): Promise<Proxy> {
   const port = await freePort();
   const groups = sites.map((s) => `${s.group}:${s.name}`).join(',');
@@ -84,7 +86,7 @@ export async function startProxy(
   // The proxy runs with the Node options production gives its serving processes (src/runtime-flags.ts).
   const nodeFlags = withServerFlags((process.env.BENCH_PROXY_NODE_FLAGS ?? '').split(' ').filter(Boolean));
   // BENCH_PROXY_WORKERS (a number or auto): the proxy's --workers (default 1).
-  const workers = process.env.BENCH_PROXY_WORKERS ?? '1';
+  const workers = workersArg ?? process.env.BENCH_PROXY_WORKERS ?? '1';
   const proc = launch(`proxy-${label}`, process.execPath, [...nodeFlags, path.join(root, 'bin', 'ironic-proxy.js'), '--config-file', conf, '--workers', workers], {
     stdoutFile: `proxy-${label}.log`,
   });
