@@ -138,8 +138,9 @@ function supervise(config: ProxyConfig, configFile: string): void {
   serveClusterMetrics();
   // Without a store, the workers' reservations of unique names are this process's (with one, it answers nobody).
   serveClusterReservations();
-  // Without [proxy]cursor_secret, the workers still share one random key, so that any of them continues another's cursor.
+  // The workers run with the serving processes' Node.js options (src/runtime-flags.ts).
   cluster.setupPrimary({ execArgv: withServerFlags(process.execArgv) });
+  // Without [proxy]cursor_secret, the workers still share one random key, so that any of them continues another's cursor.
   const fork = (): ReturnType<typeof cluster.fork> => cluster.fork({ [WORKER_KEY_ENV]: workerKey });
   const workerKey = randomBytes(32).toString('hex');
   for (let i = 0; i < config.api.workers; i++) fork();
