@@ -1,6 +1,6 @@
 /**
- * Users through Keystone (a small fake Keystone here; the real one runs in
- * the integration suite): nothing but the version documents passes without a
+ * Users through Keystone (a fake Keystone, test/support/fake-keystone.ts; the
+ * real one runs in the integration suite): nothing but the version documents passes without a
  * valid token, whatever the path or header trick; tokens are validated with
  * the proxy's service token and revocations take effect; roles decide, and a
  * project member sees and acts only on its own nodes. As keystonemiddleware:
@@ -12,11 +12,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -29,116 +27,7 @@ import { KeystoneUnavailable, TokenRejected, UserTokenValidator } from '../../sr
 import type { KeystoneSession } from '../../src/sites/keystone.js';
 import { startFleet, type Fleet } from '../support/sim-fleet.js';
 import { hasOpenssl, rejectsWith, selfSignedCert } from '../support/tls-and-errors.js';
-
-const PASSWORD = 'svc-pw-5e1d0c';
-
-interface Ref {
-  id: string;
-  name: string;
-}
-
-interface FakeUser {
-  project?: Ref & { domain?: Ref };
-  domain?: Ref;
-  userDomain?: Ref;
-  system?: boolean;
-  roles: string[];
-  /** expires_at, as written (no skew added); default an hour from the validation on Keystone's clock. */
-  expiresAt?: number;
-  isAdminProject?: boolean;
-}
-
-type Mode = 'ok' | 'reset' | 'http500' | 'revoke-service';
-
-class FakeKeystone {
-  readonly tokens = new Map<string, FakeUser>();
-  validations = 0;
-  /** POST /v3/auth/tokens answered 201. */
-  authentications = 0;
-  mode: Mode = 'ok';
-  /** Keystone's clock minus the proxy's: its Date header, issued_at and expires_at say so. */
-  skewMs = 0;
-  /** Without it, only the Date header tells Keystone's time. */
-  sendIssuedAt = true;
-  server!: Server;
-  url = '';
-
-  constructor(private readonly tls?: { key: Buffer; cert: Buffer; ca?: Buffer }) {}
-
-  private stamp(ms: number): string {
-    return new Date(ms + this.skewMs).toISOString().replace('Z', '000Z');
-  }
-
-  private answer(req: IncomingMessage, res: ServerResponse): void {
-    if (this.mode === 'reset') {
-      res.destroy();
-      return;
-    }
-    res.setHeader('date', new Date(Date.now() + this.skewMs).toUTCString());
-    const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-      res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
-    if (this.mode === 'http500') {
-      json(500, { error: { code: 500, title: 'Internal Server Error', message: `boom at ${this.url}` } });
-      return;
-    }
-    if (req.method === 'POST' && req.url?.startsWith('/v3/auth/tokens')) {
-      let raw = '';
-      req.on('data', (c: Buffer) => (raw += c.toString('utf8')));
-      req.on('end', () => {
-        const user = (JSON.parse(raw) as any).auth?.identity?.password?.user;
-        if (this.mode === 'revoke-service' || user?.password !== PASSWORD) {
-          json(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
-          return;
-        }
-        this.authentications++;
-        const now = Date.now();
-        const token: Record<string, unknown> = { expires_at: this.stamp(now + 3600_000) };
-        if (this.sendIssuedAt) token.issued_at = this.stamp(now);
-        json(201, { token }, { 'x-subject-token': 'svc-token' });
-      });
-      return;
-    }
-    if (req.method === 'GET' && req.url?.startsWith('/v3/auth/tokens')) {
-      this.validations++;
-      if (req.headers['x-auth-token'] !== 'svc-token' || this.mode === 'revoke-service') {
-        json(401, { error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
-        return;
-      }
-      const user = this.tokens.get(String(req.headers['x-subject-token']));
-      if (!user) {
-        json(404, { error: { code: 404 } });
-        return;
-      }
-      const token: Record<string, unknown> = {
-        expires_at: user.expiresAt === undefined ? this.stamp(Date.now() + 3600_000) : new Date(user.expiresAt).toISOString(),
-        user: { id: 'u', name: 'u', domain: user.userDomain ?? { id: 'default', name: 'Default' } },
-        roles: user.roles.map((name) => ({ name })),
-      };
-      if (user.system) token.system = { all: true };
-      if (user.project) token.project = user.project;
-      if (user.domain) token.domain = user.domain;
-      if (user.isAdminProject !== undefined) token.is_admin_project = user.isAdminProject;
-      json(200, { token });
-      return;
-    }
-    res.writeHead(404).end();
-  }
-
-  async start(): Promise<void> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => this.answer(req, res);
-    this.server = this.tls
-      ? createHttpsServer({ key: this.tls.key, cert: this.tls.cert, ca: this.tls.ca, requestCert: !!this.tls.ca, rejectUnauthorized: !!this.tls.ca }, handler)
-      : createServer(handler);
-    this.server.listen(0, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.url = `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}/v3`;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise((r) => this.server.close(r));
-  }
-}
+import { FakeKeystone, PASSWORD } from '../support/fake-keystone.js';
 
 /** [keystone_authtoken] for this Keystone, read as the proxy reads it. */
 function authtokenConfig(ks: FakeKeystone, extra = ''): KeystoneAuthtokenConfig {
@@ -213,18 +102,15 @@ describe('users through Keystone', () => {
 
   before(async () => {
     await ks.start();
-    ks.tokens.set('admin', { project: { id: 'padmin', name: 'admin' }, roles: ['admin', 'member', 'reader'] });
-    ks.tokens.set('sysreader', { system: true, roles: ['reader'] });
-    ks.tokens.set('p1member', { project: { id: 'p1', name: 'p1' }, roles: ['member', 'reader'] });
-    ks.tokens.set('p1reader', { project: { id: 'p1', name: 'p1' }, roles: ['reader'] });
-    ks.tokens.set('nobody', { project: { id: 'p1', name: 'p1' }, roles: ['something-else'] });
+    // admin, sysreader, p1member, p1reader, nobody (and sysadmin, unused here).
+    ks.addPersonas();
     fleet = await startFleet(
       [
         { name: 'a', nodes: 2 },
         { name: 'b', conductorGroups: ['gb'], nodes: 2 },
       ],
       {
-        apiIni: `auth_strategy = keystone\n\n[keystone_authtoken]\nauth_url = ${ks.url}\nwww_authenticate_uri = ${ks.url}\nusername = proxy\npassword = ${PASSWORD}\nuser_domain_name = Default\nproject_name = service\nproject_domain_name = Default\ntoken_cache_time = 0`,
+        apiIni: ks.apiIni,
         log: createLogger({
           level: 'info',
           to: new Writable({
