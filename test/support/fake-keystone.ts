@@ -8,7 +8,7 @@
  *
  *   const ks = new FakeKeystone();
  *   await ks.start();
- *   ks.addPersonas();                  // admin, sysadmin, sysreader, p1member, p1reader, nobody
+ *   ks.addPersonas();                  // admin, sysadmin, sysreader, p1member, p1reader, nobody, …
  *   … a proxy configured with ks.apiIni, requests with X-Auth-Token: p1reader …
  *   await ks.close();
  */
@@ -52,6 +52,10 @@ export const PERSONAS = {
   p1reader: { project: { id: 'p1', name: 'p1' }, roles: ['reader'] },
   /** A valid token in p1 with no role Ironic knows: nothing at all. */
   nobody: { project: { id: 'p1', name: 'p1' }, roles: ['something-else'] },
+  /** Ironic's legacy observer (rule:is_observer: project "baremetal" of the default domain): reads, writes nothing. */
+  bmobserver: { project: { id: 'pbm', name: 'baremetal', domain: { id: 'default', name: 'Default' } }, roles: ['baremetal_observer'] },
+  /** A legacy baremetal_admin, but of a project "baremetal" in another domain: rule:is_member is false, so nothing at all. */
+  bmadminelsewhere: { project: { id: 'pbm2', name: 'baremetal', domain: { id: 'd-other', name: 'Other' } }, roles: ['baremetal_admin'] },
 } as const satisfies Record<string, FakeUser>;
 
 export type Persona = keyof typeof PERSONAS;

@@ -4,18 +4,19 @@
  * auth_strategy = keystone against the fake Keystone, over two simulated
  * sites, and every batch of requests sent as one persona — a system admin,
  * a system reader, a member and a reader of project p1 (which owns one node
- * and leases another), a token with no role Ironic knows, an invalid token,
+ * and leases another), a token with no role Ironic knows, Ironic's legacy
+ * observer, a legacy baremetal_admin of the wrong domain, an invalid token,
  * no token. For every answer:
  *   - no 5xx of the proxy's own (as fuzz-input: only a site's own, relayed
  *     where that is what was asked);
  *   - a request id; every 4xx Ironic's `{"error_message": "<JSON string>"}`,
  *     but the 401, which is keystonemiddleware's (its body, WWW-Authenticate);
  *   - without a valid token, a 401 for everything but the public paths; with
- *     one, never a 401; the no-role token never a 2xx but on public paths;
+ *     one, never a 401; the tokens granted nothing never a 2xx but on public paths;
  * and — the proxy calls the sites with admin credentials, so its policy is
  * the only barrier — the sites receive NO write (POST, PUT, PATCH, DELETE)
- * during a batch of the readers, the no-role token, an invalid token or
- * none; during the member's, writes only to p1's nodes (owned or leased
+ * during a batch of the readers, the observer, the tokens granted nothing,
+ * an invalid token or none; during the member's, writes only to p1's nodes (owned or leased
  * when the batch began) and to allocations (which any member may create).
  *
  * Seeded and bounded: FUZZ_SEED=<n> replays a run (the seed is printed),
@@ -25,6 +26,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { API_TABLE } from '../../src/api/table/index.js';
 import { CURSOR_PARAM } from '../../src/resources/list-params.js';
@@ -90,9 +92,11 @@ const goodWrite: fc.Arbitrary<FuzzRequest> = fc
 
 /** Who a batch speaks as: a persona of the fake Keystone, an invalid token, or none. */
 type Caller = Persona | 'invalid' | 'none';
-const CALLERS: readonly Caller[] = ['sysadmin', 'sysreader', 'p1member', 'p1reader', 'nobody', 'invalid', 'none'];
+const CALLERS: readonly Caller[] = ['sysadmin', 'sysreader', 'p1member', 'p1reader', 'nobody', 'bmobserver', 'bmadminelsewhere', 'invalid', 'none'];
 /** Callers Ironic's policy lets change nothing at all: the sites must receive no write for them. */
-const WRITES_NOTHING: ReadonlySet<Caller> = new Set(['sysreader', 'p1reader', 'nobody', 'invalid', 'none']);
+const WRITES_NOTHING: ReadonlySet<Caller> = new Set(['sysreader', 'p1reader', 'nobody', 'bmobserver', 'bmadminelsewhere', 'invalid', 'none']);
+/** Valid tokens Ironic's policy grants nothing, not even a read: never a 2xx off the public paths. */
+const NO_ACCESS: ReadonlySet<Caller> = new Set(['nobody', 'bmadminelsewhere']);
 /** Tokens Keystone does not vouch for: unknown, the proxy's own service token, one past keystonemiddleware's 8 KiB. */
 const INVALID_TOKENS = ['forged', 'svc-token', `gAAAA${'x'.repeat(8200)}`];
 
@@ -261,7 +265,7 @@ describe('fuzz through Keystone: no write reaches a site for a caller Ironic ref
       else if (!isPublic(r)) assert.equal(res.status, 401, `${res.text.slice(0, 300)}\n  ${what}`);
     } else {
       assert.notEqual(res.status, 401, `a valid token refused\n  ${what}`);
-      if (caller === 'nobody' && !isPublic(r)) assert.ok(res.status >= 400, `${res.status} for a token with no role: ${res.text.slice(0, 300)}\n  ${what}`);
+      if (NO_ACCESS.has(caller) && !isPublic(r)) assert.ok(res.status >= 400, `${res.status} for a token Ironic's policy grants nothing: ${res.text.slice(0, 300)}\n  ${what}`);
     }
   }
 
@@ -300,6 +304,67 @@ describe('fuzz through Keystone: no write reaches a site for a caller Ironic ref
       fc.asyncProperty(caller, fc.array(fc.oneof({ weight: 2, arbitrary: request }, { weight: 1, arbitrary: goodWrite }), { minLength: 1, maxLength: 4 }), invalidToken, batch),
       { seed, numRuns: runs, interruptAfterTimeLimit: ms, markInterruptAsFailure: false, endOnFailure: true },
     );
+
+  test("the member's well-formed writes, one at a time: a site receives one only when Ironic's rule allows a member", async () => {
+    // The oracle is Ironic's default check strings themselves (not the proxy's evaluator): does the rule
+    // grant `role:member` on the node's owner, or lessee? Checked before the fuzz changes who owns what.
+    const rules = new Map(
+      (JSON.parse(readFileSync(new URL('../../src/policy/ironic-21.4-defaults.json', import.meta.url), 'utf8')) as Array<{ name: string; check_str: string; deprecated: { check_str: string } | null }>).map((r) => [r.name, r]),
+    );
+    const grants = (name: string, relation: 'owner' | 'lessee'): boolean => {
+      const rule = rules.get(name);
+      assert.ok(rule, name);
+      // A deprecated rule is OR'ed in (enforce_new_defaults = false): it must not speak of projects, or this oracle is too simple.
+      assert.doesNotMatch(rule.deprecated?.check_str ?? '', /project_id|node\.(owner|lessee)/, name);
+      const both = /role:member and \(project_id:%\(node\.owner\)s or project_id:%\(node\.lessee\)s\)/.test(rule.check_str);
+      return both || new RegExp(`role:member and project_id:%\\(node\\.${relation}\\)s`).test(rule.check_str);
+    };
+    const forms: Array<[string, string, unknown, string[]]> = [
+      ['PATCH', '', [{ op: 'add', path: '/extra/fz', value: 1 }], ['baremetal:node:update', 'baremetal:node:update_extra']],
+      ['PATCH', '', [{ op: 'add', path: '/owner', value: 'p2' }], ['baremetal:node:update', 'baremetal:node:update:owner']],
+      ['PATCH', '', [{ op: 'add', path: '/lessee', value: 'p2' }], ['baremetal:node:update', 'baremetal:node:update:lessee']],
+      ['PUT', '/states/power', { target: 'power on' }, ['baremetal:node:set_power_state']],
+      ['PUT', '/states/provision', { target: 'manage' }, ['baremetal:node:set_provision_state']],
+      ['PUT', '/maintenance', { reason: 'fz' }, ['baremetal:node:set_maintenance']],
+      ['DELETE', '/maintenance', undefined, ['baremetal:node:clear_maintenance']],
+      ['PUT', '/traits/CUSTOM_FZ', undefined, ['baremetal:node:traits:set']],
+      ['DELETE', '/traits/CUSTOM_FZ', undefined, ['baremetal:node:traits:delete']],
+      ['PUT', '/management/boot_device', { boot_device: 'pxe' }, ['baremetal:node:set_boot_device']],
+      ['POST', '/vifs', { id: 'vif-fz' }, ['baremetal:node:vif:attach']],
+      ['DELETE', '/vifs/vif-fz', undefined, ['baremetal:node:vif:detach']],
+      ['DELETE', '', undefined, ['baremetal:node:delete']],
+    ];
+    let allowedSeen = 0;
+    let refusedSeen = 0;
+    // a-node-0 is p1's, b-node-1 leased to p1, a-node-2 someone else's (concealed: 404).
+    for (const [node, relation] of [['a-node-0', 'owner'], ['b-node-1', 'lessee'], ['a-node-2', undefined]] as const) {
+      for (const [method, suffix, body, names] of forms) {
+        const allowed = relation !== undefined && names.every((n) => grants(n, relation));
+        const r: FuzzRequest = {
+          method,
+          path: `/v1/nodes/${node}${suffix}`,
+          headers: { 'x-openstack-ironic-api-version': 'latest', 'x-auth-token': 'p1member', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+          body: body === undefined ? undefined : Buffer.from(JSON.stringify(body)),
+        };
+        // A member may not delete a node in 21.4; were a rule ever to allow it, the node would be gone for the rest.
+        if (allowed && method === 'DELETE' && suffix === '') continue;
+        const from = writes.length;
+        const res = await send(proxy.url, r);
+        const written = writes.slice(from);
+        const what = `${show(r)} → ${res.status} ${res.text.slice(0, 200)} (rules ${names.join(', ')}, ${relation ?? 'foreign'})`;
+        if (allowed) {
+          allowedSeen++;
+          assert.ok(res.status !== 403 && res.status !== 404, `refused though Ironic allows it: ${what}`);
+        } else {
+          refusedSeen++;
+          assert.deepEqual(written, [], `a site received a write Ironic's policy refuses: ${what}`);
+          assert.equal(res.status, relation === undefined ? 404 : 403, what);
+        }
+      }
+    }
+    console.log(`member's well-formed writes: ${allowedSeen} allowed, ${refusedSeen} refused`);
+    assert.ok(allowedSeen >= 4 && refusedSeen >= 10, `allowed ${allowedSeen}, refused ${refusedSeen}`);
+  });
 
   test('every entry of the table, as every caller: a few of its requests each', async () => {
     // The random run picks entries and callers at random; this sweep leaves none out, however short the run.

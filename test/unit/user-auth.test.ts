@@ -102,7 +102,7 @@ describe('users through Keystone', () => {
 
   before(async () => {
     await ks.start();
-    // admin, sysreader, p1member, p1reader, nobody (and sysadmin, unused here).
+    // admin, sysreader, p1member, p1reader, nobody (and others, unused here).
     ks.addPersonas();
     fleet = await startFleet(
       [
