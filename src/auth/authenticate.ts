@@ -4,7 +4,7 @@
  * is not one of them) and the liveness probe (`GET /healthz`: probes carry
  * no token, and it tells nothing but "alive"), and the status page's files
  * (HTML, CSS, script: no data; a browser navigating has no token to send)
- * needs a valid X-Auth-Token; `/readyz`, `/metrics` and the status data
+ * needs a valid X-Auth-Token (or X-Storage-Token, as keystonemiddleware reads it); `/readyz`, `/metrics` and the status data
  * (`/status` as JSON) describe the fleet and stay behind it. Missing, unknown, expired
  * or revoked tokens get exactly what Ironic's keystonemiddleware answers:
  * 401, `WWW-Authenticate: Keystone uri="…"`, and its JSON body. When Keystone
@@ -39,7 +39,8 @@ export function keystoneGate(validator: UserTokenValidator, wwwAuthenticateUri: 
     if (PUBLIC_PROBES.has(path) && read) return true;
     // The status page's HTML, CSS and script hold no data; its data (/status as JSON) needs a token.
     if (read && (STATUS_ASSET_PATHS.has(path) || (path === '/status' && !statusWantsJson(request.headers.accept)))) return true;
-    const token = request.headers['x-auth-token'];
+    // keystonemiddleware's order: X-Auth-Token, else X-Storage-Token (Swift's name for it; present but empty is no token).
+    const token = request.headers['x-auth-token'] ?? request.headers['x-storage-token'];
     if (typeof token === 'string' && token.length > 0 && token.length <= 8192) {
       try {
         request.user = await validator.validate(token);

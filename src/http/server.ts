@@ -104,9 +104,18 @@ export function buildServer(services: ProxyServices): FastifyInstance {
       const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
       // Routing fails before the onRequest hook: the request id every Ironic answer carries is set here.
       reply.header('openstack-request-id', request.id).header('x-openstack-request-id', request.id);
-      sendProxyError(
-        reply,
-        tooLong ? new ProxyError('URI_TOO_LONG', 'A path argument is longer than 512 characters.') : new ProxyError('BAD_URL', 'The URL is not valid percent-encoding.'),
+      const refuse = (): void => {
+        sendProxyError(
+          reply,
+          tooLong ? new ProxyError('URI_TOO_LONG', 'A path argument is longer than 512 characters.') : new ProxyError('BAD_URL', 'The URL is not valid percent-encoding.'),
+        );
+      };
+      // Under Keystone the token is checked first, as keystonemiddleware does in front of Ironic: a caller
+      // without a valid one gets its 401, whatever the path.
+      if (!gate) return refuse();
+      gate(request, reply).then(
+        (ok) => ok && refuse(),
+        (err: unknown) => sendProxyError(reply, err instanceof ProxyError ? err : new ProxyError('INTERNAL', 'The token could not be checked.')),
       );
     },
     // Errors of Node's HTTP parser (headers too large, malformed requests): Ironic's body, then the connection closes.

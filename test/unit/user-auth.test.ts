@@ -174,6 +174,26 @@ describe('users through Keystone', () => {
     }
   });
 
+  test('X-Storage-Token is read when X-Auth-Token is absent, as keystonemiddleware reads it', async () => {
+    assert.equal((await call('GET', '/v1/nodes', undefined, undefined, { 'x-storage-token': 'sysreader' })).status, 200);
+    assert.equal((await call('GET', '/v1/nodes', undefined, undefined, { 'x-storage-token': 'forged' })).status, 401);
+    // X-Auth-Token first, even empty (keystonemiddleware's header lookup with X-Storage-Token as the default).
+    assert.equal((await call('GET', '/v1/nodes', '', undefined, { 'x-storage-token': 'sysreader' })).status, 401);
+  });
+
+  test('a path the router cannot read is a 401 without a valid token (keystonemiddleware answers first), Ironic\'s 400/414 with one', async () => {
+    for (const [path, status] of [['/v1/nodes/%zz', 400], [`/v1/nodes/${'n'.repeat(600)}`, 414]] as const) {
+      for (const token of [undefined, 'forged']) {
+        const r = await call('GET', path, token);
+        assert.equal(r.status, 401, `${path.slice(0, 20)} token ${token}`);
+        assert.equal(r.headers.get('www-authenticate'), `Keystone uri="${ks.url}"`);
+      }
+      const r = await call('GET', path, 'sysreader');
+      assert.equal(r.status, status, path.slice(0, 20));
+      assert.ok(r.headers.get('x-openstack-request-id'));
+    }
+  });
+
   test('header tricks do not grant anything', async () => {
     const spoof = { 'x-roles': 'admin', 'x-identity-status': 'Confirmed', 'x-project-id': 'padmin', 'x-subject-token': 'admin' };
     assert.equal((await call('GET', '/v1/nodes', undefined, undefined, spoof)).status, 401);
