@@ -227,6 +227,9 @@ function linkEdits(bytes: Buffer): number[] | undefined {
       while (e > 0 && escaped(text, e)) e = text.indexOf('"', e + 1);
       if (e < 0 || depth === 0) return undefined;
       if (expectKey) {
+        // A key with an escape (`"h\u0072ef"`) is `href` to the client's parser but not to a comparison of bytes:
+        // such a document takes the parse path, which judges decoded keys (Ironic's own keys are never escaped).
+        for (let k = i + 1; k < e; k++) if (text.charCodeAt(k) === BACKSLASH) return undefined;
         curKeyStart = i + 1;
         curKeyEnd = e;
         expectKey = false;

@@ -410,8 +410,24 @@ function noteTopKey(b: Uint8Array, i: number): void {
   while (WS[b[i]!] === 1) i++;
   // Both keys are four letters: most keys are told apart by where their closing quote is not.
   capturedKey = b[i + 5] !== QUOTE ? 0 : matches(b, i, UUID_KEY) ? KEY_UUID : matches(b, i, NAME_KEY) ? KEY_NAME : 0;
+  // An escaped key (`"\u0075uid"`) is "uuid" to every parser that reads the document: decoded, it counts as one.
+  if (capturedKey === 0 && b[i] === QUOTE && escapedKey(b, i)) capturedKey = decodedKeyKind(b, i);
   if (capturedKey === KEY_UUID) topUuid = null;
   else if (capturedKey === KEY_NAME) topName = null;
+}
+
+/** Does the key whose opening quote is at `at` hold an escape? (Keys are short: a byte loop.) */
+function escapedKey(b: Uint8Array, at: number): boolean {
+  for (let k = at + 1; k < b.length && b[k] !== QUOTE; k++) if (b[k] === BACKSLASH) return true;
+  return false;
+}
+
+/** KEY_UUID, KEY_NAME or 0 for the escaped key at `at`, decoded (a key that is not a valid string is validate's to refuse). */
+function decodedKeyKind(b: Uint8Array, at: number): number {
+  const end = string(b, at);
+  if (end < 0) return 0;
+  const key = JSON.parse(Buffer.from(b.buffer, b.byteOffset + at, end - at).toString('utf8')) as string;
+  return key === 'uuid' ? KEY_UUID : key === 'name' ? KEY_NAME : 0;
 }
 
 /** The string value [at, end) of the top-level key just noted. */

@@ -339,6 +339,26 @@ timeout = 1
       }
     });
 
+    test('a link key written with escapes ("h\\u0072ef", "n\\u0065xt") is judged as the client decodes it', async () => {
+      evil.handler = (req, socket) => {
+        if (req.method !== 'GET' || req.path !== `/v1/nodes/${lying.uuid}` || req.query.has('fields')) return false;
+        const body =
+          `{"uuid": "${lying.uuid}", "name": "${lying.name}", "n\\u0065xt": "https://evil.example/page2", ` +
+          `"links": [{"h\\u0072ef": "https://evil.example/phish", "rel": "self"}, {"href": "https://evil.example/b", "r\\u0065l": "bookmark"}]}`;
+        socket.write(head(200, { 'content-type': 'application/json' }, Buffer.byteLength(body)) + body);
+        return true;
+      };
+      try {
+        const r = await get(`${url}/v1/nodes/${lying.uuid}`);
+        assert.equal(r.status, 200);
+        assert.ok(!r.text.includes('evil.example'), r.text);
+        assert.deepEqual(r.json.links.map((l: { href: string }) => l.href), ['', '']);
+        assert.equal(r.json.next, '');
+      } finally {
+        evil.handler = () => false;
+      }
+    });
+
     test('a redirect to another host loses its Location', async () => {
       evil.handler = (req, socket) => {
         if (req.method !== 'GET' || req.path !== `/v1/nodes/${lying.uuid}` || req.query.has('fields')) return false;

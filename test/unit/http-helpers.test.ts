@@ -266,6 +266,20 @@ describe('requestBaseUrl', () => {
 });
 
 describe('rewriteLinkBytes (the relay fast path)', () => {
+  test('a key written with escapes is the key it decodes to: the byte path steps aside and the parse path judges it', () => {
+    // A hostile site's `"h\u0072ef"` is `href` to the client: a link elsewhere under it must be neutralised like any other.
+    for (const text of [
+      '{"links": [{"h\\u0072ef": "http://evil/x", "rel": "self"}]}',
+      '{"links": [{"href": "http://evil/x", "r\\u0065l": "self"}]}',
+      '{"n\\u0065xt": "http://evil/y"}',
+      '{"nodes": [{"links": [{"\\u0068ref": "http://evil/z", "rel": "bookmark"}]}], "next": "http://s:1/v1/nodes?marker=a"}',
+    ]) {
+      assert.equal(rewriteLinkText(text, ['http://s:1'], 'https://p'), undefined, text);
+      const parsed = JSON.stringify(rewriteLinks(JSON.parse(text), ['http://s:1'], 'https://p'));
+      assert.ok(!parsed.includes('evil'), `${text} -> ${parsed}`);
+    }
+  });
+
   test('each call writes the base it is given (the last one is kept as bytes, never a stale one)', () => {
     const text = '{"links": [{"href": "http://s:1/v1/nodes/a", "rel": "self"}]}';
     for (const to of ['https://p', 'https://q:8443/ironic', 'https://p', 'http://[::1]:6385']) {

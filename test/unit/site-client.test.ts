@@ -153,6 +153,11 @@ describe('readIdentity (what a write answer tells the location cache)', () => {
       '{"extra": {}}',
       '{"name": "first", "name": "last"}',
       '\ufeff{"uuid": "u"}',
+      // An escaped key is the same key to every parser (the last of duplicates wins).
+      '{"uuid": "asked", "\\u0075uid": "other", "n\\u0061me": "x"}',
+      '{"\\u0075uid": "other", "uuid": "asked"}',
+      '{"\\u0075uid": 5}',
+      '{"\\"uuid": "q", "na\\\\me": "r"}',
     ]) {
       assert.deepEqual(readIdentity('s', answer(body)), fromParse(body), body);
     }
