@@ -8,6 +8,7 @@
  * engines, not only the 404s).
  */
 import * as http from 'node:http';
+import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { API_TABLE } from '../../src/api/table/index.js';
 import type { ApiEntry } from '../../src/api/types.js';
@@ -258,3 +259,23 @@ export function send(base: string, r: FuzzRequest): Promise<{ status: number; te
 
 export const show = (r: FuzzRequest): string =>
   `${r.method} ${r.path.slice(0, 300)} ${JSON.stringify(r.headers).slice(0, 300)} body=${r.body ? JSON.stringify(r.body.subarray(0, 200).toString('latin1')) : '-'}`;
+
+/**
+ * Walks the proxy's node listing to its end as `headers` allow, noting every
+ * node's uuid and name (`known`) and the cursor of every next link
+ * (`cursors`): the real idents and cursors the generators draw from.
+ */
+export async function learnNodeListing(base: string, headers: Record<string, string>): Promise<void> {
+  let path: string | undefined = '/v1/nodes';
+  while (path) {
+    const res = await send(base, { method: 'GET', path, headers });
+    assert.equal(res.status, 200, res.text);
+    const page = JSON.parse(res.text) as { nodes: Array<{ uuid: string; name: string }>; next?: string };
+    for (const n of page.nodes) known.push(n.uuid, n.name);
+    const next: URL | undefined = page.next ? new URL(page.next) : undefined;
+    const cursor = next?.searchParams.get(CURSOR_PARAM);
+    if (cursor) cursors.push(cursor);
+    path = next ? next.pathname + next.search : undefined;
+  }
+  assert.ok(cursors.length >= 2, `the listing spans pages: ${cursors.length} cursors`);
+}

@@ -23,12 +23,11 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { API_TABLE } from '../../src/api/table/index.js';
-import { CURSOR_PARAM } from '../../src/resources/list-params.js';
 import { startSimSite, type SimSite } from '../../src/sim/index.js';
 import { fleetIni, type FleetSite } from '../support/sim-fleet.js';
 import { startProxyChild, type ProxyChild } from '../support/proxy-child.js';
 import { ironicError, rawExchange } from '../support/raw-http.js';
-import { agent, cursors, known, RELAYED_5XX_ALLOWED, request, requestFor, send, show, type FuzzRequest } from '../support/fuzz-requests.js';
+import { agent, known, learnNodeListing, RELAYED_5XX_ALLOWED, request, requestFor, send, show, type FuzzRequest } from '../support/fuzz-requests.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const FUZZ_MS = Number(process.env.FUZZ_MS ?? 20_000);
@@ -67,19 +66,7 @@ describe('fuzz: whatever a client sends, the proxy answers as Ironic would refus
     // A small page: listings span pages and sites, and carry the proxy's cursors.
     proxy = await startProxyChild(fleetIni(SITES, sims, { proxyIni, apiIni: 'max_limit = 3' }));
     // Every page of the listing: the idents, and the cursors of the next links.
-    let path: string | undefined = '/v1/nodes';
-    while (path) {
-      const page = JSON.parse((await send(proxy.url, { method: 'GET', path, headers: { 'x-openstack-ironic-api-version': 'latest' } })).text) as {
-        nodes: Array<{ uuid: string; name: string }>;
-        next?: string;
-      };
-      for (const n of page.nodes) known.push(n.uuid, n.name);
-      const next: URL | undefined = page.next ? new URL(page.next) : undefined;
-      const cursor = next?.searchParams.get(CURSOR_PARAM);
-      if (cursor) cursors.push(cursor);
-      path = next ? next.pathname + next.search : undefined;
-    }
-    assert.ok(cursors.length >= 2, `the listing spans pages: ${cursors.length} cursors`);
+    await learnNodeListing(proxy.url, { 'x-openstack-ironic-api-version': 'latest' });
     known.push('fake-hardware', 'CUSTOM_A', 'power', 'boot_device', 'site0', 'a');
   });
   after(async () => {

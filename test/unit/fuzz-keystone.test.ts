@@ -29,13 +29,12 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { API_TABLE } from '../../src/api/table/index.js';
-import { CURSOR_PARAM } from '../../src/resources/list-params.js';
 import { startSimSite, type SimSite } from '../../src/sim/index.js';
 import { fleetIni, type FleetSite } from '../support/sim-fleet.js';
 import { startProxyChild, type ProxyChild } from '../support/proxy-child.js';
 import { ironicError } from '../support/raw-http.js';
 import { FakeKeystone, PERSONAS, type Persona } from '../support/fake-keystone.js';
-import { agent, cursors, known, RELAYED_5XX_ALLOWED, request, requestFor, send, show, type FuzzRequest } from '../support/fuzz-requests.js';
+import { agent, known, learnNodeListing, RELAYED_5XX_ALLOWED, request, requestFor, send, show, type FuzzRequest } from '../support/fuzz-requests.js';
 
 const SEED = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : Date.now() % 2 ** 31;
 const FUZZ_MS = Number(process.env.FUZZ_MS ?? 8_000);
@@ -208,18 +207,7 @@ describe('fuzz through Keystone: no write reaches a site for a caller Ironic ref
       assert.equal(res.status, 200, res.text);
     }
     // Every page of the listing: the idents, and the cursors of the next links.
-    let path: string | undefined = '/v1/nodes';
-    while (path) {
-      const res = await send(proxy.url, { method: 'GET', path, headers: { 'x-openstack-ironic-api-version': 'latest', 'x-auth-token': 'sysadmin' } });
-      assert.equal(res.status, 200, res.text);
-      const page = JSON.parse(res.text) as { nodes: Array<{ uuid: string; name: string }>; next?: string };
-      for (const n of page.nodes) known.push(n.uuid, n.name);
-      const next: URL | undefined = page.next ? new URL(page.next) : undefined;
-      const cursor = next?.searchParams.get(CURSOR_PARAM);
-      if (cursor) cursors.push(cursor);
-      path = next ? next.pathname + next.search : undefined;
-    }
-    assert.ok(cursors.length >= 2, `the listing spans pages: ${cursors.length} cursors`);
+    await learnNodeListing(proxy.url, { 'x-openstack-ironic-api-version': 'latest', 'x-auth-token': 'sysadmin' });
     nodeIdents.push(...known);
     assert.equal((await p1Nodes()).size, 4, "p1's two nodes, by uuid and by name");
     known.push('fake-hardware', 'CUSTOM_A', 'power', 'boot_device', 'site0', 'a');
