@@ -105,20 +105,12 @@ export async function startNginx(backendUrl: string): Promise<{ proc: Proc; url:
   const port = await freePort();
   const dir = tmp();
   const upstream = new URL(backendUrl).host;
-  const conf = tmpFile(
-    'nginx.conf',
-    `worker_processes 1;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path ${dir}/nginx-client-body;
-  proxy_temp_path ${dir}/nginx-proxy;
-  fastcgi_temp_path ${dir}/nginx-fastcgi;
-  uwsgi_temp_path ${dir}/nginx-uwsgi;
-  scgi_temp_path ${dir}/nginx-scgi;
-  upstream ironic {
+  const url = `http://127.0.0.1:${port}`;
+  const proc = await launchNginx(
+    'nginx',
+    dir,
+    url,
+    `  upstream ironic {
     server ${upstream};
     keepalive 32;
     keepalive_requests 1000000;
@@ -132,19 +124,42 @@ http {
       proxy_set_header Host $http_host;
       proxy_buffering on;
     }
-  }
+  }`,
+  );
+  return { proc, url, close: () => stop(proc) };
+}
+
+/**
+ * nginx with `http` (the block's own lines) under the settings every bench
+ * nginx shares — one worker, no access log, unbounded keep-alive, its
+ * temporary files in `dir` — in the foreground, once `url` answers.
+ */
+async function launchNginx(name: string, dir: string, url: string, http: string): Promise<Proc> {
+  const conf = tmpFile(
+    `${name}.conf`,
+    `worker_processes 1;
+error_log ${dir}/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  client_body_temp_path ${dir}/nginx-client-body;
+  proxy_temp_path ${dir}/nginx-proxy;
+  fastcgi_temp_path ${dir}/nginx-fastcgi;
+  uwsgi_temp_path ${dir}/nginx-uwsgi;
+  scgi_temp_path ${dir}/nginx-scgi;
+${http}
 }
 `,
   );
-  const proc = launch('nginx', '/usr/sbin/nginx', ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf, '-g', `daemon off; pid ${dir}/nginx.pid;`]);
-  const url = `http://127.0.0.1:${port}`;
+  const proc = launch(name, '/usr/sbin/nginx', ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf, '-g', `daemon off; pid ${dir}/nginx.pid;`]);
   try {
     await waitReady(proc, `${url}/`, 15_000);
   } catch (err) {
     await stop(proc);
     throw err;
   }
-  return { proc, url, close: () => stop(proc) };
+  return proc;
 }
 
 /** The bare Node.js proxy of floor-proxy.ts in front of `backendUrl` (a reference row, not a product). */
@@ -197,21 +212,12 @@ export async function startStaticBackend(from: string, docs: Map<string, string>
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, body.split(from).join(url));
   }
-  const conf = tmpFile(
-    'nginx-static.conf',
-    `worker_processes 1;
-error_log ${dir}/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
+  const proc = await launchNginx(
+    'nginx-static',
+    dir,
+    url,
+    `  keepalive_timeout 60s;
   default_type application/json;
-  client_body_temp_path ${dir}/nginx-client-body;
-  proxy_temp_path ${dir}/nginx-proxy;
-  fastcgi_temp_path ${dir}/nginx-fastcgi;
-  uwsgi_temp_path ${dir}/nginx-uwsgi;
-  scgi_temp_path ${dir}/nginx-scgi;
   server {
     listen 127.0.0.1:${port};
     root ${root};
@@ -222,16 +228,7 @@ http {
     location = / { try_files /index.json =404; }
     # Static files answer GET and HEAD; a PATCH of a node gets the node back (Ironic answers with the updated node).
     location /v1/nodes/ { error_page 405 =200 $uri; }
-  }
-}
-`,
+  }`,
   );
-  const proc = launch('nginx-static', '/usr/sbin/nginx', ['-p', dir, '-e', `${dir}/nginx-error.log`, '-c', conf, '-g', `daemon off; pid ${dir}/nginx.pid;`]);
-  try {
-    await waitReady(proc, `${url}/`, 15_000);
-  } catch (err) {
-    await stop(proc);
-    throw err;
-  }
   return { proc, url, close: () => stop(proc) };
 }
