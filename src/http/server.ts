@@ -248,7 +248,7 @@ export function buildServer(services: ProxyServices): FastifyInstance {
       path: pathOf(request.url),
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
-      globalRequestId: request.ironic?.globalRequestId ?? undefined,
+      globalRequestId: request.ironic?.globalRequestId,
     });
     done();
   });
