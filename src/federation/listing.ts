@@ -92,7 +92,14 @@ export async function listMerged(req: ListingRequest): Promise<ListingPage> {
     // A site lost the item the cursor pointed at (deleted since): recompute from the plain marker.
     if (!(err instanceof MarkerGoneError) || req.marker === undefined) throw err;
     const again = await fromMarker(req.marker);
-    merged = await mergeSites(sites, again, spec, req.limit, hints);
+    try {
+      merged = await mergeSites(sites, again, spec, req.limit, hints);
+    } catch (retryErr) {
+      // The marker was just found again, yet the site still says "not found": its 404 is about something else
+      // (the parent of a scoped listing, e.g. a chassis it does not have) — the site's own answer, relayed as Ironic's.
+      if (retryErr instanceof MarkerGoneError) throw new SiteErrorResponse(retryErr.site, retryErr.response);
+      throw retryErr;
+    }
   }
   failures.push(...merged.failures);
 

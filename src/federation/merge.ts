@@ -15,7 +15,7 @@
 import { SiteErrorResponse, SiteFailedResponse, SiteProtocolError } from '../errors.js';
 import { errorMessageOf } from '../ironic/error-body.js';
 import type { Version } from '../ironic/microversion.js';
-import { ClientGoneError, type SiteCallScope, type SiteClient } from '../sites/site-client.js';
+import { ClientGoneError, type SiteCallScope, type SiteClient, type SiteResponse } from '../sites/site-client.js';
 import { ProxyBusyError } from '../memory-budget.js';
 import { parseJsonBody } from '../sites/site-client.js';
 import { holdsUnrepresentable, readJson, readJsonLoose, UNREPRESENTABLE } from '../ironic/json.js';
@@ -93,7 +93,11 @@ export interface MergeResult {
 
 /** A site no longer has the item the proxy used as its local marker. */
 export class MarkerGoneError extends Error {
-  constructor(readonly site: string) {
+  constructor(
+    readonly site: string,
+    /** The site's 404: relayed when the marker, placed again, is still "not found" (the 404 was about something else). */
+    readonly response: SiteResponse,
+  ) {
     super(`marker vanished at site ${site}`);
   }
 }
@@ -120,7 +124,7 @@ export async function fetchSitePage(site: SiteClient, spec: StreamSpec, position
     scope,
   });
   if (res.status === 404 && position.kind === 'after' && /could not be found/.test(errorMessageOf(parseJsonBody(site.name, res)) ?? '')) {
-    throw new MarkerGoneError(site.name);
+    throw new MarkerGoneError(site.name, res);
   }
   if (res.status >= 400 && res.status < 500) throw new SiteErrorResponse(site.name, res);
   // A site's own failure: the listing goes on without it; if every site fails, its answer is relayed.
