@@ -203,6 +203,12 @@ async function createNode(c: EngineContext): Promise<FastifyReply> {
   if (owner === undefined || !created || typeof created.uuid !== 'string') return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
   const fixed = await ownerAfterCreate(services, req, site, created.uuid, owner);
   if (!fixed) return relaySiteResponse(req, reply, services.registry.linkSource(site), res);
+  if (fixed === 'gone') {
+    // Another request deleted the node between its create and its owner: the create succeeded, and Ironic would
+    // have answered it with the node as created, its owner the one asked. That document, not an error or a 404.
+    const doc = 'owner' in created ? { ...created, owner } : created;
+    return relaySiteResponse(req, reply, services.registry.linkSource(site), { ...res, body: Buffer.from(JSON.stringify(doc)) });
+  }
   // The node as the client's version shows it, with the Location of the create.
   const location = res.headers.location;
   return relaySiteResponse(req, reply, services.registry.linkSource(site), { ...fixed, status: 201, headers: { ...fixed.headers, ...(location ? { location } : {}) } });
@@ -233,12 +239,14 @@ function authorizeCreate(services: ProxyServices, creds: Credentials, fields: Re
  * given the user is set by the proxy after the create (PATCH at the proxy's
  * version), and the node read again at the client's version. If the owner
  * cannot be set, the node is deleted again: no node with the wrong owner.
- * Undefined when the site already gave it that owner.
+ * Undefined when the site already gave it that owner; 'gone' when another
+ * request deleted the node meanwhile (a 404 at any step).
  */
-async function ownerAfterCreate(services: ProxyServices, req: FastifyRequest, site: SiteClient, uuid: string, owner: string | null): Promise<SiteResponse | undefined> {
+async function ownerAfterCreate(services: ProxyServices, req: FastifyRequest, site: SiteClient, uuid: string, owner: string | null): Promise<SiteResponse | 'gone' | undefined> {
   const requestId = req.ironic.globalRequestId;
   const version = services.internalVersion();
   const current = await site.request({ method: 'GET', path: `/v1/nodes/${uuid}?fields=uuid,owner`, version, requestId });
+  if (current.status === 404) return 'gone';
   const doc = current.status === 200 ? parseJsonBody<Record<string, unknown>>(site.name, current) : undefined;
   if (doc && (doc.owner ?? null) === owner) return undefined;
   const patch = owner === null ? [{ op: 'remove', path: '/owner' }] : [{ op: 'add', path: '/owner', value: owner }];
@@ -250,11 +258,13 @@ async function ownerAfterCreate(services: ProxyServices, req: FastifyRequest, si
     headers: { 'content-type': 'application/json' },
     body: Buffer.from(JSON.stringify(patch)),
   });
+  if (patched.status === 404) return 'gone';
   if (patched.status !== 200) {
     await site.request({ method: 'DELETE', path: `/v1/nodes/${uuid}`, version, requestId }).catch(() => undefined);
     throw new ProxyError('OWNER_NOT_SET', `Node ${uuid} was not created: site ${site.name} did not accept its owner (status ${patched.status}); the node was deleted again.`);
   }
-  return site.request({ method: 'GET', path: `/v1/nodes/${uuid}`, version: req.ironic.version, requestId });
+  const shown = await site.request({ method: 'GET', path: `/v1/nodes/${uuid}`, version: req.ironic.version, requestId });
+  return shown.status === 404 ? 'gone' : shown;
 }
 
 /** Hardware interface fields (`boot_interface` …): changing them is `update:driver_interfaces`. */

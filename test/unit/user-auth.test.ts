@@ -215,6 +215,29 @@ describe('users through Keystone', () => {
     assert.equal((await call('DELETE', '/v1/nodes/by-admin', 'admin')).status, 204);
   });
 
+  test('a node deleted by another request between its create and its owner: the create is answered as Ironic would (201, the owner asked)', async () => {
+    const site = fleet.proxy.services.registry.sites.find((s) => s.name === 'a')!;
+    const original = site.request.bind(site);
+    // The site's create answered, another client deletes the node before the proxy sets its owner.
+    site.request = async (r) => {
+      const res = await original(r);
+      if (r.method === 'POST' && r.path.startsWith('/v1/nodes') && res.status === 201) {
+        const uuid = (JSON.parse(res.body.toString()) as { uuid: string }).uuid;
+        assert.equal((await fetch(`${fleet.sims[0]!.url}/v1/nodes/${uuid}`, { method: 'DELETE', headers: V })).status, 204);
+      }
+      return res;
+    };
+    try {
+      const r = await call('POST', '/v1/nodes', 'sysadmin', { driver: 'fake-hardware', name: 'raced-1', owner: 'p1' });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      assert.equal(r.body.name, 'raced-1');
+      assert.equal(r.body.owner, 'p1');
+      assert.equal((await call('GET', '/v1/nodes/raced-1', 'sysadmin')).status, 404);
+    } finally {
+      site.request = original;
+    }
+  });
+
   test('a reader may read but not change', async () => {
     assert.equal((await call('GET', '/v1/nodes', 'sysreader')).body.nodes.length, 4);
     const patch = await call('PATCH', '/v1/nodes/b-node-0', 'sysreader', [{ op: 'add', path: '/extra/x', value: 1 }]);
